@@ -1,0 +1,45 @@
+# `make run` and `make test` install what is missing, then run. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+BENCH_IMAGE ?= ../shared/bench/images/photo-12mp-4000x3000.jpg
+
+.PHONY: run test lint format bench system-deps clean
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): setup.cfg pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): setup.cfg pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(RUN_STAMP)
+
+run: system-deps $(RUN_STAMP)
+	$(BIN)/images-server serve
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: system-deps $(DEV_STAMP) lint
+	$(BIN)/pytest
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: system-deps $(DEV_STAMP)
+	$(BIN)/python bench/engines.py $(BENCH_IMAGE)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
