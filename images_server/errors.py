@@ -1,0 +1,140 @@
+"""The one error tree of images-server.
+
+Errors are raised deep (parser, engines, storages, fetcher) and rendered once, as the JSON of
+SPEC §2, by `images_server.http.errors`. Each class carries its HTTP status and a stable
+snake_case `code` that clients may match on; the message is for humans.
+
+    ImagesError (500 internal_error)
+    ├── BadRequest (400 bad_request)
+    │   ├── InvalidPipeline (400 invalid_pipeline)      names the offending segment
+    │   └── OutputTooLarge (400 output_too_large)
+    ├── Forbidden (403 forbidden)
+    │   ├── UploadDisabled (403 upload_disabled)
+    │   ├── ExternalDisabled (403 external_disabled)
+    │   └── ForbiddenAddress (403 forbidden_address)    SSRF guard
+    ├── NotFound (404 not_found)
+    │   └── ImageNotFound (404 file_not_found)
+    ├── MethodNotAllowed (405 method_not_allowed)
+    ├── PayloadTooLarge (413 payload_too_large)
+    │   ├── UploadTooLarge (413 upload_too_large)
+    │   └── TooManyPixels (413 too_many_pixels)
+    ├── UnsupportedFormat (415 unsupported_format)
+    ├── UndecodableImage (422 undecodable_image)
+    ├── UpstreamError (502 upstream_error)
+    ├── ServiceUnavailable (503 service_unavailable)
+    └── UpstreamTimeout (504 upstream_timeout)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ImagesError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    default_message: ClassVar[str] = "internal error"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class BadRequest(ImagesError):
+    status = 400
+    code = "bad_request"
+    default_message = "bad request"
+
+
+class InvalidPipeline(BadRequest):
+    code = "invalid_pipeline"
+    default_message = "invalid pipeline"
+
+
+class OutputTooLarge(BadRequest):
+    code = "output_too_large"
+    default_message = "the requested output is larger than the output limit"
+
+
+class Forbidden(ImagesError):
+    status = 403
+    code = "forbidden"
+    default_message = "forbidden"
+
+
+class UploadDisabled(Forbidden):
+    code = "upload_disabled"
+    default_message = "uploads are disabled on this server"
+
+
+class ExternalDisabled(Forbidden):
+    code = "external_disabled"
+    default_message = "external images are disabled on this server"
+
+
+class ForbiddenAddress(Forbidden):
+    code = "forbidden_address"
+    default_message = "that address may not be fetched"
+
+
+class NotFound(ImagesError):
+    status = 404
+    code = "not_found"
+    default_message = "not found"
+
+
+class ImageNotFound(NotFound):
+    code = "file_not_found"
+    default_message = "file not found"
+
+
+class MethodNotAllowed(ImagesError):
+    status = 405
+    code = "method_not_allowed"
+    default_message = "method not allowed"
+
+
+class PayloadTooLarge(ImagesError):
+    status = 413
+    code = "payload_too_large"
+    default_message = "payload too large"
+
+
+class UploadTooLarge(PayloadTooLarge):
+    code = "upload_too_large"
+    default_message = "the upload is larger than the upload limit"
+
+
+class TooManyPixels(PayloadTooLarge):
+    code = "too_many_pixels"
+    default_message = "the image has more pixels than the pixel limit"
+
+
+class UnsupportedFormat(ImagesError):
+    status = 415
+    code = "unsupported_format"
+    default_message = "not a supported image format (JPEG, PNG, WebP, GIF, AVIF)"
+
+
+class UndecodableImage(ImagesError):
+    status = 422
+    code = "undecodable_image"
+    default_message = "the image cannot be decoded completely (truncated or corrupt)"
+
+
+class UpstreamError(ImagesError):
+    status = 502
+    code = "upstream_error"
+    default_message = "the external source failed"
+
+
+class ServiceUnavailable(ImagesError):
+    status = 503
+    code = "service_unavailable"
+    default_message = "a backing service is unavailable"
+
+
+class UpstreamTimeout(ImagesError):
+    status = 504
+    code = "upstream_timeout"
+    default_message = "the external source timed out"

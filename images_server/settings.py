@@ -1,0 +1,127 @@
+"""Typed, frozen settings built from the `IMAGES_*` environment variables (SPEC §8).
+
+`Settings()` reads the environment; `Settings(**values)` builds one for tests. A bad value is
+reported at start by `load_settings`, as one line per offending variable, instead of a trace.
+Every field has a one-line description: the README's settings table is checked against them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import ByteSize, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EngineName = Literal["wand", "vips"]
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+class SettingsError(Exception):
+    """A setting has a value the server cannot start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IMAGES_", frozen=True, extra="ignore")
+
+    host: str = Field("127.0.0.1", description="address `make run` / `serve` listens on")
+    port: int = Field(8000, ge=1, le=65535, description="port `make run` / `serve` listens on")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        description="gunicorn worker processes (default: one per core)",
+    )
+    data_dir: Path = Field(
+        Path("./data"), description="root of everything the embedded defaults write"
+    )
+    engine: EngineName = Field(
+        "vips", description="image engine: `vips` (pyvips, faster by `make bench`) or `wand`"
+    )
+    storage: Literal["filesystem", "s3"] = Field(
+        "filesystem", description="where originals live: `filesystem` or `s3`"
+    )
+    s3_bucket: str = Field("", description="S3 bucket for originals (with `IMAGES_STORAGE=s3`)")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint, e.g. `http://minio:9000` (unset: AWS)"
+    )
+    s3_region: str | None = Field(
+        None, description="S3 region (unset: `AWS_DEFAULT_REGION` or us-east-1)"
+    )
+    cache: Literal["filesystem", "none"] = Field(
+        "filesystem", description="result cache: `filesystem` or `none`"
+    )
+    cache_max_bytes: ByteSize = Field(
+        ByteSize(1_000_000_000),
+        description="result cache size; least recently used variants are evicted beyond it",
+    )
+    upload_enabled: bool = Field(True, description="`POST /upload` on or off (off: 403)")
+    external_enabled: bool = Field(True, description="`/external` on or off (off: 403)")
+    external_allow_hosts: CommaList = Field(
+        (),
+        description="`host[:port]` or CIDR entries `/external` may fetch even when private",
+    )
+    external_max_bytes: ByteSize = Field(
+        ByteSize(25_000_000), description="largest body `/external` downloads (else 413)"
+    )
+    external_timeout: float = Field(
+        10.0, gt=0, le=120, description="seconds `/external` may spend on one fetch (else 504)"
+    )
+    external_max_redirects: int = Field(
+        3, ge=0, le=3, description="redirects `/external` follows, each checked again"
+    )
+    max_upload_bytes: ByteSize = Field(
+        ByteSize(25_000_000), description="largest upload in bytes (else 413); `25MB` works"
+    )
+    max_pixels: int = Field(
+        50_000_000, ge=1, description="largest source in pixels, read from the header (else 413)"
+    )
+    max_output_pixels: int = Field(
+        50_000_000, ge=1, description="largest output in pixels a pipeline may ask for (else 400)"
+    )
+    max_ops: int = Field(10, ge=1, le=100, description="most ops in one pipeline (else 400)")
+
+    @field_validator("external_allow_hosts", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("external_allow_hosts")
+    @classmethod
+    def _check_allow_entries(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in entries:
+            if "/" in entry:
+                ipaddress.ip_network(entry, strict=False)  # ValueError names the entry
+        return entries
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("IMAGES_STORAGE=s3 needs IMAGES_S3_BUCKET")
+        return self
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.data_dir / "originals"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into one clear message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = "".join(str(part) for part in error["loc"])
+            name = f"IMAGES_{field.upper()}" if field else "settings"
+            lines.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc
