@@ -1,0 +1,50 @@
+"""Result caches, picked by the short name in `Settings.cache`.
+
+`CACHES` maps each name the settings accept to a factory taking the settings; `build_cache` is
+the one place the server turns settings into a `ResultCache`. `MemoryCache` is for tests and
+is built directly, not through settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from images_server.caches.base import CachedResult, CacheKey, ResultCache
+from images_server.caches.filesystem import FilesystemCache
+from images_server.caches.memory import MemoryCache
+from images_server.caches.null import NullCache
+from images_server.settings import Settings, SettingsError
+
+__all__ = [
+    "CACHES",
+    "CacheKey",
+    "CachedResult",
+    "FilesystemCache",
+    "MemoryCache",
+    "NullCache",
+    "ResultCache",
+    "build_cache",
+]
+
+
+def _filesystem(settings: Settings) -> ResultCache:
+    return FilesystemCache(settings.cache_dir, int(settings.cache_max_bytes))
+
+
+def _none(settings: Settings) -> ResultCache:
+    return NullCache()
+
+
+CACHES: dict[str, Callable[[Settings], ResultCache]] = {
+    "filesystem": _filesystem,
+    "none": _none,
+}
+
+
+def build_cache(settings: Settings) -> ResultCache:
+    try:
+        factory = CACHES[settings.cache]
+    except KeyError:
+        known = ", ".join(sorted(CACHES))
+        raise SettingsError(f"unknown cache {settings.cache!r} (known: {known})") from None
+    return factory(settings)

@@ -1,0 +1,213 @@
+"""Rendered variants on a local filesystem, bounded in size with least-recently-used eviction.
+
+An entry is one file, `root/namespace/ab/<hash>/<variant>`, holding its media type on a first
+line and then the body, written atomically (temp file + `os.replace`). The file's mtime is the
+entry's last use: put sets it and every hit bumps it. Each process counts the bytes it writes
+since its last sweep; when its estimate may exceed `max_bytes` it scans the directory and evicts
+the oldest entries down to 90% of `max_bytes`. The directory is the only truth, so several
+processes can share it; files vanishing under a scan are expected and skipped. With N
+processes the bound is approximate: each may write about 10% of `max_bytes` before it sweeps.
+The cache is best-effort: read and write failures are logged and served as misses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from images_server.caches.base import CachedResult, CacheKey
+from images_server.errors import ServiceUnavailable
+from images_server.hashing import ImageRef, Namespace
+from images_server.storages.filesystem import (
+    TEMP_PREFIX,
+    contained_path,
+    ensure_writable_dir,
+    write_atomically,
+)
+
+_log = logging.getLogger(__name__)
+
+_VARIANT = re.compile(r"[0-9a-f]{16,128}")
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*", re.IGNORECASE)
+_MAX_HEADER = 128
+_MISSING_ERRORS = (FileNotFoundError, NotADirectoryError)
+SWEEP_TARGET = 0.9
+# Temp files older than this belong to a writer that died mid-put; sweeps remove them.
+STALE_TEMP_NS = 3600 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def _header(media_type: str) -> bytes:
+    if len(media_type) >= _MAX_HEADER or not _MEDIA_TYPE.fullmatch(media_type):
+        raise ValueError(f"not a cacheable media type: {media_type!r}")
+    return media_type.encode("ascii") + b"\n"
+
+
+def _subdirs(path: str) -> list[str]:
+    try:
+        with os.scandir(path) as items:
+            return [item.path for item in items if item.is_dir(follow_symlinks=False)]
+    except _MISSING_ERRORS:
+        return []
+
+
+class FilesystemCache:
+    """The `ResultCache` under `root`, holding at most about `max_bytes` of files."""
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.max_bytes = int(max_bytes)
+        self.target_bytes = int(self.max_bytes * SWEEP_TARGET)
+        self._lock = threading.Lock()
+        self._sweeping = threading.Lock()
+        self._known_total: int | None = None  # bytes on disk after this process's last sweep
+        self._written = 0  # bytes this process wrote since then
+
+    def get(self, key: CacheKey) -> CachedResult | None:
+        path = self._entry_path(key)
+        try:
+            with open(path, "rb") as handle:
+                header = handle.readline(_MAX_HEADER)
+                body = handle.read()
+        except _MISSING_ERRORS:
+            return None
+        except OSError as exc:
+            _log.warning("result cache read failed: %s", exc.strerror)
+            return None
+        media_type = header[:-1].decode("ascii", "replace")
+        if not header.endswith(b"\n") or not _MEDIA_TYPE.fullmatch(media_type):
+            _log.warning("dropping a corrupt result cache entry")
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        now = time.time_ns()
+        with contextlib.suppress(OSError):  # evicted meanwhile: the bytes read are still good
+            os.utime(path, ns=(now, now))
+        return CachedResult(body, media_type)
+
+    def put(self, key: CacheKey, result: CachedResult) -> None:
+        path = self._entry_path(key)
+        header = _header(result.media_type)
+        size = len(header) + len(result.body)
+        if size > self.target_bytes:
+            return  # it would evict everything, itself included
+        try:
+            write_atomically(path, header, result.body, mtime_ns=time.time_ns())
+            if self._note_written(size):
+                self.sweep()
+        except OSError as exc:
+            _log.warning("result cache write failed: %s", exc.strerror)
+
+    def purge(self, image: ImageRef) -> int:
+        directory = self._image_dir(image)
+        removed = freed = 0
+        try:
+            with os.scandir(directory) as items:
+                for item in items:
+                    if item.name.startswith(TEMP_PREFIX):
+                        continue  # a put in flight: its directory stays, which is harmless
+                    with contextlib.suppress(FileNotFoundError):
+                        size = item.stat(follow_symlinks=False).st_size
+                        os.unlink(item.path)
+                        removed, freed = removed + 1, freed + size
+        except _MISSING_ERRORS:
+            return 0
+        except OSError as exc:
+            raise ServiceUnavailable(f"result cache purge failed ({exc.strerror})") from exc
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
+        with self._lock:
+            if self._known_total is not None:
+                self._known_total = max(0, self._known_total - freed)
+        return removed
+
+    def check(self) -> None:
+        ensure_writable_dir(self.root, "the result cache directory")
+
+    def sweep(self) -> int:
+        """Scan the directory and evict the least recently used entries; returns how many.
+
+        Eviction starts when the total exceeds `max_bytes` and stops at `target_bytes`.
+        """
+        if not self._sweeping.acquire(blocking=False):
+            return 0  # another thread of this process is sweeping already
+        try:
+            with self._lock:
+                written_before = self._written
+            evicted, remaining = self._evict(self._scan())
+            with self._lock:
+                self._written -= written_before
+                self._known_total = remaining
+            return evicted
+        finally:
+            self._sweeping.release()
+
+    def _note_written(self, size: int) -> bool:
+        """Count `size` more bytes written; True when the total may now exceed the bound."""
+        with self._lock:
+            self._written += size
+            if self._known_total is None:
+                return True  # nothing known about the directory yet: learn it by sweeping
+            return self._known_total + self._written > self.max_bytes
+
+    def _scan(self) -> list[_Entry]:
+        entries: list[_Entry] = []
+        stale_before = time.time_ns() - STALE_TEMP_NS
+        for directory in self._image_dirs():
+            with contextlib.suppress(*_MISSING_ERRORS), os.scandir(directory) as items:
+                for item in items:
+                    try:
+                        stat = item.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue
+                    if item.name.startswith(TEMP_PREFIX):
+                        if stat.st_mtime_ns < stale_before:
+                            with contextlib.suppress(OSError):
+                                os.unlink(item.path)
+                    elif item.is_file(follow_symlinks=False):
+                        entries.append(_Entry(item.path, stat.st_size, stat.st_mtime_ns))
+        return entries
+
+    def _evict(self, entries: list[_Entry]) -> tuple[int, int]:
+        total = sum(entry.size for entry in entries)
+        if total <= self.max_bytes:
+            return 0, total
+        evicted = 0
+        for entry in sorted(entries, key=lambda entry: entry.mtime_ns):
+            if total <= self.target_bytes:
+                break
+            total -= entry.size
+            try:
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue  # purged or evicted by another process
+            evicted += 1
+            with contextlib.suppress(OSError):  # only succeeds once the image has no variants
+                os.rmdir(os.path.dirname(entry.path))
+        return evicted, total
+
+    def _image_dirs(self) -> Iterator[str]:
+        for namespace in Namespace:
+            for shard in _subdirs(os.path.join(self.root, namespace.value)):
+                yield from _subdirs(shard)
+
+    def _image_dir(self, image: ImageRef) -> Path:
+        return contained_path(self.root, image.namespace.value, image.hash[:2], image.hash)
+
+    def _entry_path(self, key: CacheKey) -> Path:
+        if not _VARIANT.fullmatch(key.variant):
+            raise ValueError("a cache variant must be 16 to 128 lowercase hex characters")
+        return self._image_dir(key.image) / key.variant

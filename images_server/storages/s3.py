@@ -1,0 +1,134 @@
+"""Originals in an S3 bucket (AWS, MinIO, moto), keyed `namespace/ab/abcd…`.
+
+Credentials come from the standard AWS chain (environment, config files, instance roles). The
+client has short timeouts and few retries, so a dead endpoint fails a request in seconds rather
+than hanging a worker. botocore errors are mapped here, at the boundary: a missing key is
+`ImageNotFound`, everything else (unreachable endpoint, missing bucket, denied access, other
+client errors) is `ServiceUnavailable` with a message naming the bucket and error code only.
+Creating the bucket is the operator's job; this class never does it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from images_server.errors import ImageNotFound, ServiceUnavailable
+from images_server.hashing import ImageRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+RETRIES = 2  # retries after the first attempt
+
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+def object_key(ref: ImageRef) -> str:
+    return f"{ref.namespace.value}/{ref.hash[:2]}/{ref.hash}"
+
+
+def make_client(endpoint_url: str | None = None, region: str | None = None) -> S3Client:
+    """An S3 client with short timeouts and few retries; credentials from the AWS chain."""
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"max_attempts": RETRIES, "mode": "standard"},
+    )
+    # A session of our own: boto3's default session is not safe to share across threads.
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint_url, region_name=region, config=config
+    )
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "")) or "unknown"
+
+
+class S3Storage:
+    """The `Storage` of originals in one bucket; pass a `make_client` client to share one."""
+
+    def __init__(
+        self,
+        bucket: str,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        client: S3Client | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self._owns_client = client is None
+        self._client = client if client is not None else make_client(endpoint_url, region)
+
+    def put(self, ref: ImageRef, data: bytes) -> None:
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=object_key(ref), Body=data)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._unavailable("put", exc) from exc
+
+    def get(self, ref: ImageRef) -> bytes:
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=object_key(ref))
+            body = response["Body"]
+            try:
+                return body.read()
+            finally:
+                body.close()
+        except ClientError as exc:
+            if _code(exc) in _MISSING_CODES:
+                raise ImageNotFound() from exc
+            raise self._unavailable("get", exc) from exc
+        except BotoCoreError as exc:
+            raise self._unavailable("get", exc) from exc
+
+    def exists(self, ref: ImageRef) -> bool:
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=object_key(ref))
+        except ClientError as exc:
+            if _code(exc) in _MISSING_CODES:
+                return False
+            raise self._unavailable("head", exc) from exc
+        except BotoCoreError as exc:
+            raise self._unavailable("head", exc) from exc
+        return True
+
+    def delete(self, ref: ImageRef) -> bool:
+        # S3 deletes are idempotent and do not say whether anything was there: ask first.
+        if not self.exists(ref):
+            return False
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=object_key(ref))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._unavailable("delete", exc) from exc
+        return True
+
+    def check(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _code(exc) in {"404", "NoSuchBucket"}:
+                message = f"S3 bucket {self.bucket!r} does not exist"
+                raise ServiceUnavailable(message) from exc
+            raise self._unavailable("bucket check", exc) from exc
+        except BotoCoreError as exc:
+            raise self._unavailable("bucket check", exc) from exc
+
+    def close(self) -> None:
+        """Release the HTTP connection pool of a client this storage created."""
+        if self._owns_client:
+            self._client.close()
+
+    def _unavailable(self, action: str, exc: ClientError | BotoCoreError) -> ServiceUnavailable:
+        # Only the bucket and an error code or class: endpoint URLs may embed credentials.
+        if isinstance(exc, ClientError):
+            reason = f"error {_code(exc)}"
+        elif isinstance(exc, BotoConnectionError | HTTPClientError):
+            reason = f"endpoint unreachable ({type(exc).__name__})"
+        else:
+            reason = type(exc).__name__
+        return ServiceUnavailable(f"S3 {action} on bucket {self.bucket!r} failed: {reason}")
