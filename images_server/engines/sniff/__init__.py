@@ -1,0 +1,54 @@
+"""Format and size of an image from its header alone, before any decoder sees it.
+
+`sniff` tells JPEG, PNG, WebP, GIF and AVIF apart by their magic bytes and reads the size
+each header declares (turned upright by the EXIF orientation or AVIF `irot`), the frame
+count and whether there is alpha, without decoding a pixel, so that a decompression bomb
+is refused by its pixel count before a decoder allocates anything. It is pure Python and
+defensive: any byte string either yields a `SourceInfo` or raises `UnsupportedFormat` (not
+one of the five formats) or `UndecodableImage` (one of them, but its header is cut off or
+corrupt); every walk over chunks, segments, blocks or boxes has a fixed budget.
+Pass the whole file: frame counts come from walking it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from images_server.engines.sniff import _avif, _gif, _jpeg, _png, _webp
+from images_server.engines.sniff._common import MEDIA_TYPES, ImageFormat, SourceInfo
+from images_server.errors import UnsupportedFormat
+
+__all__ = ["MEDIA_TYPES", "ImageFormat", "SourceInfo", "sniff", "sniff_format"]
+
+_HEAD = 32
+
+_Matcher = Callable[[bytes], bool]
+_Parser = Callable[[bytes], SourceInfo]
+_FORMATS: tuple[tuple[ImageFormat, _Matcher, _Parser], ...] = (
+    ("jpeg", _jpeg.matches, _jpeg.parse),
+    ("png", _png.matches, _png.parse),
+    ("webp", _webp.matches, _webp.parse),
+    ("gif", _gif.matches, _gif.parse),
+    ("avif", _avif.matches, _avif.parse),
+)
+
+
+def sniff_format(head: bytes) -> ImageFormat | None:
+    """The format named by the first 32 bytes, or None if it is not a supported one.
+
+    An AVIF whose `avif`/`avis` brand is listed past byte 32 is only recognised by `sniff`.
+    """
+    head = head[:_HEAD]
+    return next((name for name, matches, _ in _FORMATS if matches(head)), None)
+
+
+def sniff(data: bytes) -> SourceInfo:
+    """Format, displayed size, orientation, frames and alpha, from the headers of `data`.
+
+    Raises `UnsupportedFormat` (415) if `data` is none of the five formats, and
+    `UndecodableImage` (422) if it is one but its header cannot be read.
+    """
+    for _, matches, parse in _FORMATS:
+        if matches(data):
+            return parse(data)
+    raise UnsupportedFormat()

@@ -1,0 +1,67 @@
+"""Types shared by the format sniffers, and bounds-checked integer reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from images_server.errors import UndecodableImage
+
+ImageFormat = Literal["jpeg", "png", "webp", "gif", "avif"]
+
+MEDIA_TYPES: dict[str, str] = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "avif": "image/avif",
+}
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the header says about an image: its format and its size as displayed.
+
+    `width` and `height` are after the EXIF orientation (5 to 8 swap them) or the AVIF
+    `irot`; `orientation` is the EXIF one still to apply when decoding (always 1 for AVIF,
+    whose decoder applies `irot` itself, and for GIF).
+    """
+
+    format: ImageFormat
+    width: int
+    height: int
+    orientation: int = 1
+    frames: int = 1
+    has_alpha: bool = False
+
+    @property
+    def pixels(self) -> int:
+        """Pixels of one frame, as displayed."""
+        return self.width * self.height
+
+
+def uint_be(data: bytes, offset: int, size: int, what: str) -> int:
+    """The big-endian unsigned integer at `offset`; `UndecodableImage` if it is cut off."""
+    return int.from_bytes(_field(data, offset, size, what), "big")
+
+
+def uint_le(data: bytes, offset: int, size: int, what: str) -> int:
+    """The little-endian unsigned integer at `offset`; `UndecodableImage` if it is cut off."""
+    return int.from_bytes(_field(data, offset, size, what), "little")
+
+
+def _field(data: bytes, offset: int, size: int, what: str) -> bytes:
+    if offset < 0 or offset + size > len(data):
+        raise UndecodableImage(f"truncated {what}")
+    return data[offset : offset + size]
+
+
+def displayed(width: int, height: int, orientation: int) -> tuple[int, int]:
+    """The stored size turned upright: EXIF orientations 5 to 8 transpose the image."""
+    return (height, width) if orientation >= 5 else (width, height)
+
+
+def require_size(width: int, height: int, what: str) -> None:
+    """Refuse an empty image, which no decoder will open."""
+    if width <= 0 or height <= 0:
+        raise UndecodableImage(f"{what} declares an empty image ({width}x{height})")
