@@ -1,0 +1,26 @@
+"""Image engines, picked by the short name in `IMAGES_ENGINE`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from images_server.engines.base import Engine
+
+
+def _vips() -> Engine:
+    from images_server.engines.vips import VipsEngine
+
+    return VipsEngine()
+
+
+def _wand() -> Engine:
+    from images_server.engines.wand import WandEngine
+
+    return WandEngine()
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {"vips": _vips, "wand": _wand}
+
+
+def build_engine(name: str) -> Engine:
+    return ENGINES[name]()

@@ -1,0 +1,42 @@
+"""The `Engine` Protocol: decode, apply resolved steps, encode. Engines only move pixels.
+
+Sizes and boxes arrive already computed (`pipeline.steps`), so engines never do geometry of
+their own; each one conforms its result to the sizes it is given. Engines map their
+library's errors at this boundary to `UndecodableImage` (422).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from images_server.engines.sniff import SourceInfo
+from images_server.pipeline.ops import OutputFormat
+from images_server.pipeline.steps import ResizeTo, Resolved
+
+ALPHA_FORMATS: frozenset[OutputFormat] = frozenset({"png", "webp", "avif", "gif"})
+
+
+@dataclass(frozen=True)
+class Output:
+    format: OutputFormat
+    quality: int
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.format in ALPHA_FORMATS
+
+
+class Engine(Protocol):
+    name: str
+    version: str  # the library's version: part of every cache key
+
+    def render(self, data: bytes, info: SourceInfo, resolved: Resolved, output: Output) -> bytes:
+        """Apply `resolved.steps` to the decoded, upright source and encode as `output`."""
+
+
+def first_resize(resolved: Resolved) -> ResizeTo | None:
+    """The leading resize, which engines may fold into decoding (shrink-on-load)."""
+    if resolved.steps and isinstance(resolved.steps[0], ResizeTo):
+        return resolved.steps[0]
+    return None

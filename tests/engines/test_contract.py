@@ -1,0 +1,170 @@
+"""The engine contract: every engine, every op, against ImageMagick's own `convert`.
+
+Both engines render through the real spine and are compared with what `convert` makes of
+the same source: the size must be identical and the pixels close, by mean absolute error
+(MAE, 0..255 per channel) of at most `MAE_LIMIT`. Resamplers differ a little between
+libvips and ImageMagick (and a `jpeg:size` decode differs from a full decode), which is why
+the tolerance is not zero; a wrong flip, rotation or crop gives an MAE of 40 and more.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import pyvips
+
+from images_server.caches.null import NullCache
+from images_server.engines import build_engine
+from images_server.engines.sniff import sniff
+from images_server.hashing import original_ref
+from images_server.pipeline.parse import parse_pipeline
+from images_server.pipeline.plan import make_plan
+from images_server.render import render
+from images_server.security.fetch import FetchPolicy
+from images_server.services import Services
+from images_server.settings import Settings
+from images_server.storages.memory import MemoryStorage
+from tests.images import decode, quadrant_bytes
+
+MAE_LIMIT = 4.0
+
+Spine = Callable[[bytes, str], bytes]
+
+
+@pytest.fixture
+def spine(engine_name: str) -> Spine:
+    storage = MemoryStorage()
+    services = Services(
+        settings=Settings(engine=engine_name),
+        storage=storage,
+        cache=NullCache(),
+        engine=build_engine(engine_name),
+        fetch_policy=FetchPolicy(),
+    )
+
+    def run(data: bytes, path: str) -> bytes:
+        ref = original_ref(data)
+        storage.put(ref, data)
+        return render(services, ref, make_plan(parse_pipeline(path, max_ops=10))).body
+
+    return run
+
+
+def im(convert: str, source: Path | bytes, *args: str) -> bytes:
+    """What ImageMagick makes of `source` with `args`, as PNG."""
+    src = "-" if isinstance(source, bytes) else str(source)
+    stdin = source if isinstance(source, bytes) else None
+    done = subprocess.run(
+        [convert, src, *args, "png:-"], input=stdin, capture_output=True, check=True
+    )
+    return done.stdout
+
+
+def mae(actual: bytes, expected: bytes) -> float:
+    a, b = decode(actual), decode(expected)
+    assert (a.width, a.height) == (b.width, b.height)
+    if a.hasalpha() or b.hasalpha():
+        a = a.flatten(background=[255, 255, 255]) if a.hasalpha() else a
+        b = b.flatten(background=[255, 255, 255]) if b.hasalpha() else b
+    bands = min(a.bands, b.bands)
+    return float((a[:bands].cast("float") - b[:bands].cast("float")).abs().avg())
+
+
+PHOTO_CASES = [
+    ("resize/200x", ["-resize", "200x"]),
+    ("resize/x120", ["-resize", "x120"]),
+    ("resize/300x300", ["-resize", "300x300"]),
+    ("resize/300x100!", ["-resize", "300x100!"]),
+    ("resize/2000x2000>", ["-resize", "2000x2000>"]),
+    ("resize/200x200^", ["-resize", "200x200^"]),
+    ("resize/25%", ["-resize", "25%"]),
+    ("resize/@40000", ["-resize", "@40000"]),
+    ("resize/1500x1500<", ["-resize", "1500x1500<"]),
+    ("crop/nw300x200", ["-gravity", "NorthWest", "-crop", "300x200+0+0", "+repage"]),
+    ("crop/se300x200", ["-gravity", "SouthEast", "-crop", "300x200+0+0", "+repage"]),
+    ("crop/300x200", ["-gravity", "Center", "-crop", "300x200+0+0", "+repage"]),
+    ("crop/e2000x100", ["-gravity", "East", "-crop", "2000x100+0+0", "+repage"]),
+    ("crop/100x80+30+40", ["-crop", "100x80+30+40", "+repage"]),
+    ("rotate/90", ["-rotate", "90"]),
+    ("rotate/270", ["-rotate", "270"]),
+    ("rotate/180", ["-rotate", "180"]),
+    ("flip/h", ["-flop"]),
+    ("flip/v", ["-flip"]),
+    ("flip/hv", ["-flop", "-flip"]),
+    ("resize/400x/crop/s200x100/flip/h", ["-resize", "400x", "-gravity", "South", "-crop",
+                                         "200x100+0+0", "+repage", "-flop"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "im_args"), PHOTO_CASES, ids=[c[0] for c in PHOTO_CASES])
+def test_op_matches_imagemagick(
+    spine: Spine, convert: str, bench_images: Path, path: str, im_args: list[str]
+) -> None:
+    source = bench_images / "photo-1mp-1200x900.jpg"
+    ours = spine(source.read_bytes(), f"{path}/format/png")
+    assert mae(ours, im(convert, source, *im_args)) <= MAE_LIMIT
+
+
+def test_rotate_any_angle_fills_with_white_for_jpeg(spine: Spine, convert: str) -> None:
+    data = quadrant_bytes(200, 100, "png")
+    ours = spine(data, "rotate/30/format/jpeg")
+    reference = im(convert, data, "-background", "white", "-rotate", "30")
+    assert mae(ours, reference) <= MAE_LIMIT * 2  # JPEG noise on hard colour edges
+    assert min(decode(ours)(0, 0)[:3]) > 230  # the corner is background, white
+
+
+def test_rotate_any_angle_is_transparent_where_the_format_allows(spine: Spine) -> None:
+    out = decode(spine(quadrant_bytes(200, 100, "png"), "rotate/30"))
+    assert out.hasalpha()
+    assert out(0, 0)[3] == 0
+    assert out(out.width // 2, out.height // 2)[3] == 255
+
+
+def test_exif_orientation_is_applied_first(spine: Spine, convert: str, bench_images: Path) -> None:
+    source = bench_images / "camera-canon-3mp-orient6.jpg"
+    ours = spine(source.read_bytes(), "resize/300x/format/png")
+    assert mae(ours, im(convert, source, "-auto-orient", "-resize", "300x")) <= MAE_LIMIT
+    assert decode(ours).height == 400  # upright: 1536x2048 scaled to 300 wide
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif"])
+def test_every_output_format(spine: Spine, bench_images: Path, fmt: str) -> None:
+    source = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+    out = spine(source, f"resize/240x/format/{fmt}")
+    info = sniff(out)
+    assert (info.format, info.width, info.height) == (fmt, 240, 180)
+    reference = pyvips.Image.thumbnail_buffer(source, 240).write_to_buffer(".png")
+    assert mae(out, reference) <= (12 if fmt == "gif" else 6)  # GIF has 256 colours
+
+
+def test_quality_changes_the_encoding(spine: Spine, bench_images: Path) -> None:
+    source = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+    low = spine(source, "resize/400x/quality/20")
+    high = spine(source, "resize/400x/quality/95")
+    assert sniff(low).format == "jpeg"
+    assert len(low) * 2 < len(high)
+
+
+def test_jpeg_output_of_alpha_is_flattened_on_white(spine: Spine, bench_images: Path) -> None:
+    out = decode(spine((bench_images / "dice-alpha-300x225.png").read_bytes(), "format/jpeg"))
+    assert out.bands == 3
+    assert min(out(2, 2)) > 240  # a transparent corner of the dice becomes white
+
+
+def test_alpha_survives_png_and_webp(spine: Spine, bench_images: Path) -> None:
+    source = (bench_images / "dice-alpha-300x225.png").read_bytes()
+    for fmt in ("png", "webp"):
+        out = decode(spine(source, f"resize/150x/format/{fmt}"))
+        assert out.hasalpha()
+        assert out(1, 1)[3] < 10
+
+
+def test_no_exif_leaves_in_a_variant(spine: Spine, bench_images: Path) -> None:
+    source = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+    assert any("GPS" in field for field in decode(source).get_fields())
+    out = spine(source, "resize/200x")
+    assert b"Exif\0\0" not in out
+    assert not [field for field in decode(out).get_fields() if field.startswith("exif")]

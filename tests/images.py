@@ -1,0 +1,54 @@
+"""Test images made on the fly with libvips: small, deterministic, and asymmetric.
+
+Each quadrant has its own colour (red, green, blue, white from top-left, clockwise), so a
+wrong flip, rotation or crop shows up in pixels, not only in sizes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyvips
+
+BENCH_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "bench" / "images"
+
+QUADRANTS = {"nw": (255, 0, 0), "ne": (0, 255, 0), "se": (0, 0, 255), "sw": (255, 255, 255)}
+
+
+def quadrant_image(width: int, height: int, alpha: bool = False) -> pyvips.Image:
+    x = pyvips.Image.xyz(width, height)[0]
+    y = pyvips.Image.xyz(width, height)[1]
+    right = x >= width / 2
+    bottom = y >= height / 2
+    image = (
+        (~right & ~bottom).ifthenelse(QUADRANTS["nw"], [0, 0, 0])
+        + (right & ~bottom).ifthenelse(QUADRANTS["ne"], [0, 0, 0])
+        + (right & bottom).ifthenelse(QUADRANTS["se"], [0, 0, 0])
+        + (~right & bottom).ifthenelse(QUADRANTS["sw"], [0, 0, 0])
+    )
+    image = image.cast("uchar").copy(interpretation="srgb")
+    if alpha:
+        image = image.bandjoin((x * 255 / max(width - 1, 1)).cast("uchar"))
+    return image
+
+
+def encode(image: pyvips.Image, fmt: str, **options: object) -> bytes:
+    suffix = {"jpeg": ".jpg"}.get(fmt, f".{fmt}")
+    return bytes(image.write_to_buffer(suffix, **options))
+
+
+def quadrant_bytes(width: int, height: int, fmt: str = "png", alpha: bool = False) -> bytes:
+    return encode(quadrant_image(width, height, alpha), fmt)
+
+
+def decode(data: bytes) -> pyvips.Image:
+    return pyvips.Image.new_from_buffer(data, "")
+
+
+def pixel(data_or_image: bytes | pyvips.Image, x: int, y: int) -> list[float]:
+    image = decode(data_or_image) if isinstance(data_or_image, bytes) else data_or_image
+    return list(image(x, y))
+
+
+def near(actual: list[float], expected: tuple[int, ...], tolerance: float = 40) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=False))
