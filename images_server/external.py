@@ -1,0 +1,33 @@
+"""`/external`: render a remote image through the same spine as an uploaded one.
+
+The fetched original is stored under the hash of its URL (namespace `external`, never
+reachable through `/image`), so later requests for any pipeline of that URL skip the
+download; `reset` drops it and its variants and downloads it again.
+"""
+
+from __future__ import annotations
+
+from images_server.errors import ExternalDisabled, ImageNotFound
+from images_server.hashing import external_ref
+from images_server.ingest import admit
+from images_server.pipeline.plan import Plan
+from images_server.render import Rendered, render
+from images_server.security.fetch import fetch
+from images_server.services import Services
+
+
+def render_external(services: Services, url: str, plan: Plan, reset: bool) -> Rendered:
+    if not services.settings.external_enabled:
+        raise ExternalDisabled()
+    ref = external_ref(url)
+    if reset:
+        services.storage.delete(ref)
+        services.cache.purge(ref)
+    else:
+        try:
+            return render(services, ref, plan)
+        except ImageNotFound:
+            pass  # not fetched yet
+    fetched = fetch(url, services.fetch_policy)
+    admit(services, ref, fetched.body)
+    return render(services, ref, plan)

@@ -1,0 +1,61 @@
+"""Render every error once, as the JSON of SPEC §2, with the right status.
+
+`ImagesError`s carry their own status and code; Flask/werkzeug errors (unknown route, wrong
+method, body over the size limit) are mapped to the same shape; anything unexpected is
+logged with its trace and answered with a plain 500, never a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from images_server.errors import ImagesError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "upload_too_large",
+    415: "unsupported_format",
+}
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    response = jsonify(status="error", message=message, code=code)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _images_error(exc: ImagesError) -> Response:
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    code = _HTTP_CODES.get(status, "http_error")
+    message = "not found" if status == 404 else (exc.description or exc.name).rstrip(".")
+    if status == 413:
+        message = "the upload is larger than the upload limit"
+    response = error_response(status, code, message)
+    if status == 405 and exc.response is None:
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "internal error")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ImagesError, _images_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,30 @@
+"""`GET /external?url=&operations=&reset_cache=1`: a remote image through the spine."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from images_server.errors import BadRequest, ExternalDisabled
+from images_server.external import render_external
+from images_server.http import services
+from images_server.http.responses import image_response
+from images_server.pipeline.parse import parse_pipeline
+from images_server.pipeline.plan import make_plan
+
+bp = Blueprint("external", __name__)
+
+_TRUE = ("1", "true", "yes")
+
+
+@bp.get("/external")
+def external() -> Response:
+    svc = services()
+    if not svc.settings.external_enabled:
+        raise ExternalDisabled()
+    url = request.args.get("url", "")
+    if not url:
+        raise BadRequest("the 'url' query parameter is required")
+    operations = request.args.get("operations", "").strip("/")
+    plan = make_plan(parse_pipeline(operations, svc.settings.max_ops))
+    reset = request.args.get("reset_cache", "").lower() in _TRUE
+    return image_response(render_external(svc, url, plan, reset))

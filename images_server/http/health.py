@@ -1,0 +1,32 @@
+"""`/healthz` (the process answers) and `/readyz` (its backing services answer)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from images_server.errors import ServiceUnavailable
+from images_server.http import services
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> Response | tuple[Response, int]:
+    svc = services()
+    checks = {"storage": svc.storage.check, "cache": svc.cache.check}
+    down = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except ServiceUnavailable as exc:
+            down[name] = exc.message
+    if down:
+        names = ", ".join(down)
+        body = {"status": "error", "code": "not_ready", "message": f"unavailable: {names}"}
+        return jsonify(body | {"checks": down}), 503
+    return jsonify(status="ok", checks={name: "ok" for name in checks})

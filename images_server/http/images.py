@@ -1,0 +1,72 @@
+"""`POST /upload`, `GET /image/<hash>[/<pipeline>]` and `DELETE /image/<hash>`."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from images_server.errors import BadRequest, ImageNotFound, UploadDisabled, UploadTooLarge
+from images_server.hashing import original_ref, parse_hash
+from images_server.http import services
+from images_server.http.responses import image_response
+from images_server.ingest import admit
+from images_server.pipeline.parse import parse_pipeline
+from images_server.pipeline.plan import make_plan
+from images_server.render import render
+
+bp = Blueprint("images", __name__)
+
+
+def _read_upload(max_bytes: int) -> bytes:
+    """The uploaded bytes: multipart field `file`, or the raw body; never more than the limit."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise BadRequest("send the image in the multipart form field 'file'")
+        data = upload.stream.read(max_bytes + 1)
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        raise BadRequest("send the image as multipart field 'file' or as a raw image/* body")
+    else:
+        data = request.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UploadTooLarge(f"the upload is larger than the limit of {max_bytes} bytes")
+    if not data:
+        raise BadRequest("the upload is empty")
+    return data
+
+
+@bp.post("/upload")
+def upload() -> tuple[Response, int]:
+    svc = services()
+    if not svc.settings.upload_enabled:
+        raise UploadDisabled()
+    data = _read_upload(svc.settings.max_upload_bytes)
+    admitted = admit(svc, original_ref(data), data)
+    body = {
+        "status": "success",
+        "hash": admitted.ref.hash,
+        "width": admitted.info.width,
+        "height": admitted.info.height,
+        "format": admitted.info.format,
+        "bytes": admitted.size,
+        "url": url_for("images.image", hash_=admitted.ref.hash, _external=True),
+    }
+    return jsonify(body), 201
+
+
+@bp.get("/image/<hash_>")
+@bp.get("/image/<hash_>/<path:pipeline>")
+def image(hash_: str, pipeline: str = "") -> Response:
+    svc = services()
+    ref = parse_hash(hash_)
+    plan = make_plan(parse_pipeline(pipeline, svc.settings.max_ops))
+    return image_response(render(svc, ref, plan))
+
+
+@bp.delete("/image/<hash_>")
+def delete(hash_: str) -> Response:
+    svc = services()
+    ref = parse_hash(hash_)
+    if not svc.storage.delete(ref):
+        raise ImageNotFound()
+    svc.cache.purge(ref)
+    return jsonify(status="success")

@@ -1,0 +1,59 @@
+"""The spine: one Flask-free path from an image and a plan to response bytes.
+
+    plan ──► cache.get(key) ─ hit ──────────────────────────────────────────► Rendered
+                            └ miss ─► storage.get ─► sniff ─► resolve sizes ─► engine.render
+                                                                         ─► cache.put ─► Rendered
+
+A cache hit never touches storage or the engine. Every caller (`/image`, `/external`, later
+presets and jobs) comes through `render`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from images_server.caches.base import CachedResult, CacheKey
+from images_server.engines.base import Output
+from images_server.engines.sniff import MEDIA_TYPES, sniff
+from images_server.hashing import ImageRef
+from images_server.pipeline.plan import Plan
+from images_server.pipeline.steps import resolve
+from images_server.services import Services
+
+# Bump when a change in this code changes output pixels, so stale variants are not served.
+RENDER_REVISION = "r1"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    media_type: str
+    etag: str  # unquoted, strong: the output is a pure function of what it is made of
+
+
+def cache_key(services: Services, ref: ImageRef, plan: Plan) -> CacheKey:
+    return CacheKey(ref, plan.variant(f"{RENDER_REVISION}/{services.engine.version}"))
+
+
+def _etag(key: CacheKey) -> str:
+    return f"{key.image.hash[:16]}-{key.variant[:24]}"
+
+
+def render(services: Services, ref: ImageRef, plan: Plan) -> Rendered:
+    key = cache_key(services, ref, plan)
+    if plan.is_identity:
+        data = services.storage.get(ref)
+        return Rendered(data, MEDIA_TYPES[sniff(data).format], _etag(key))
+    hit = services.cache.get(key)
+    if hit is not None:
+        return Rendered(hit.body, hit.media_type, _etag(key))
+    data = services.storage.get(ref)
+    info = sniff(data)
+    resolved = resolve(plan.ops, info.width, info.height, services.settings.max_output_pixels)
+    output_format = plan.output_format(info.format)
+    output = Output(output_format, plan.output_quality(output_format))
+    result = CachedResult(
+        services.engine.render(data, info, resolved, output), MEDIA_TYPES[output_format]
+    )
+    services.cache.put(key, result)
+    return Rendered(result.body, result.media_type, _etag(key))

@@ -1,0 +1,75 @@
+"""Fixtures shared by the whole suite: settings in a temp dir, the app on each engine.
+
+Tests that need a real part (ImageMagick's `convert`, an S3 endpoint, the shared bench
+images) fail when it is missing, never skip; and in CI any skipped test fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import cast
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from images_server.app import create_app
+from images_server.services import Services
+from images_server.settings import Settings
+from tests.images import BENCH_IMAGES
+
+pytest_plugins = ["tests.conftest_s3"]
+
+ENGINES = ("vips", "wand")
+REAL_CONVERT = Path("/usr/bin/convert")  # /usr/local/bin/convert may be a stand-in
+
+
+@pytest.fixture(scope="session")
+def bench_images() -> Path:
+    if not (BENCH_IMAGES / "photo-1mp-1200x900.jpg").is_file():
+        pytest.fail(f"the shared bench images are missing: {BENCH_IMAGES}")
+    return BENCH_IMAGES
+
+
+@pytest.fixture(scope="session")
+def convert() -> str:
+    """ImageMagick's own CLI, the reference for geometry and pixels."""
+    if not os.access(REAL_CONVERT, os.X_OK):
+        pytest.fail("ImageMagick's convert is missing: run scripts/install-system-deps.sh")
+    return str(REAL_CONVERT)
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, engine_name: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", engine=engine_name)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Flask:
+    return create_app(settings)
+
+
+@pytest.fixture
+def services(app: Flask) -> Services:
+    return cast(Services, app.extensions["images"])
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as client:
+        yield client
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("CI") and skipped:
+        print(f"\nCI: {skipped} test(s) skipped; every test must run in CI")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

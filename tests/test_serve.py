@@ -1,0 +1,85 @@
+"""`images-server serve` for real: gunicorn on a free port, driven over HTTP like a user would."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.images import decode
+
+CLI = str(Path(sys.executable).parent / "images-server")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    env = os.environ | {
+        "IMAGES_PORT": str(port),
+        "IMAGES_DATA_DIR": str(tmp_path_factory.mktemp("serve")),
+        "IMAGES_WORKERS": "2",
+    }
+    process = subprocess.Popen(
+        [CLI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        output = process.communicate()[0].decode(errors="replace")
+        pytest.fail(f"images-server serve did not start:\n{output}")
+    yield base
+    process.terminate()
+    process.communicate(timeout=30)
+
+
+def test_walkthrough_over_http(server: str, bench_images: Path) -> None:
+    photo = bench_images / "photo-12mp-4000x3000.jpg"
+    with photo.open("rb") as file:
+        uploaded = requests.post(f"{server}/upload", files={"file": file}, timeout=30)
+    assert uploaded.status_code == 201
+    body = uploaded.json()
+    assert (body["width"], body["height"], body["format"]) == (4000, 3000, "jpeg")
+    assert body["url"] == f"{server}/image/{body['hash']}"
+
+    variant = requests.get(f"{body['url']}/resize/800x/format/webp", timeout=30)
+    assert variant.status_code == 200
+    assert variant.headers["Content-Type"] == "image/webp"
+    assert decode(variant.content).width == 800
+    cached = requests.get(
+        f"{body['url']}/resize/800x/format/webp",
+        headers={"If-None-Match": variant.headers["ETag"]},
+        timeout=30,
+    )
+    assert cached.status_code == 304
+
+    assert requests.get(f"{server}/readyz", timeout=5).json()["status"] == "ok"
+    assert requests.delete(body["url"], timeout=5).json() == {"status": "success"}
+    assert requests.get(body["url"], timeout=5).status_code == 404
+
+
+def test_a_bad_setting_is_a_clear_error_at_start() -> None:
+    env = os.environ | {"IMAGES_PORT": "abc"}
+    done = subprocess.run([CLI, "serve"], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    assert "IMAGES_PORT" in done.stderr
+    assert "Traceback" not in done.stderr
