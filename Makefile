@@ -39,7 +39,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: system-deps $(DEV_STAMP)
-	$(BIN)/python bench/engines.py $(BENCH_IMAGE)
+	$(BIN)/python -m bench.engines $(BENCH_IMAGE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Benchmark the engines on one photo: ms per render, median of several runs, same process.
 
-    python bench/engines.py ../shared/bench/images/photo-12mp-4000x3000.jpg [--runs 7]
+    python -m bench.engines ../shared/bench/images/photo-12mp-4000x3000.jpg [--runs 7]
 
 Each engine renders `resize/800x` into JPEG, WebP and AVIF through the same code the server
 runs (sniff, resolve, engine.render; no cache). ImageMagick's own `convert` CLI with the
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from images_server.engines import ENGINES, build_engine
@@ -29,16 +32,21 @@ PIPELINE = "resize/800x"
 FORMATS: tuple[OutputFormat, ...] = ("jpeg", "webp", "avif")
 
 
-def _time(action: object, runs: int) -> tuple[float, float]:
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the `convert` peer)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _time(action: Callable[[], object], runs: int) -> tuple[float, float]:
     """Median wall and CPU milliseconds of `action()` over `runs`, after one warm-up."""
-    assert callable(action)
     action()
     walls, cpus = [], []
     for _ in range(runs):
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu = time.perf_counter(), _cpu()
         action()
         walls.append((time.perf_counter() - wall) * 1000)
-        cpus.append((time.process_time() - cpu) * 1000)
+        cpus.append((_cpu() - cpu) * 1000)
     return statistics.median(walls), statistics.median(cpus)
 
 
@@ -61,6 +69,26 @@ def bench_convert(path: Path, runs: int) -> tuple[float, float]:
     return _time(run, runs)
 
 
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report ours.
+_PEAK_SCRIPT = """
+import sys
+from bench.engines import bench_engine
+data = open(sys.argv[1], "rb").read()
+bench_engine(sys.argv[2], data, sys.argv[3], 1)
+status = open("/proc/self/status").read()
+print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+"""
+
+
+def peak_rss_mb(name: str, path: Path, fmt: OutputFormat) -> float:
+    """Peak resident memory of a fresh process rendering with engine `name`, in MB."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, str(path), name, fmt],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    return int(done.stdout.split()[-1]) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", type=Path)
@@ -76,6 +104,9 @@ def main() -> None:
     rows.append(
         {"peer": "convert CLI (jpeg:size)", "format": "jpeg", "wall_ms": wall, "cpu_ms": cpu}
     )
+    peaks = {
+        f"{name} {fmt}": peak_rss_mb(name, args.image, fmt) for name in ENGINES for fmt in FORMATS
+    }
     print(f"{args.image.name}, {PIPELINE}, median of {args.runs} runs")
     for fmt in FORMATS:
         best = min(float(str(r["wall_ms"])) for r in rows if r["format"] == fmt)
@@ -85,10 +116,15 @@ def main() -> None:
                 f"  {fmt:5} {row['peer']:26} {row['wall_ms']:8.1f} ms wall "
                 f"{row['cpu_ms']:8.1f} ms cpu   x{ratio:.2f}"
             )
+    for name, peak in peaks.items():
+        print(f"  peak memory of a fresh process, {name}: {peak:.0f} MB")
     out = Path(__file__).parent / "results" / "engines.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(
-        json.dumps({"image": args.image.name, "pipeline": PIPELINE, "rows": rows}, indent=2)
+        json.dumps(
+            {"image": args.image.name, "pipeline": PIPELINE, "rows": rows, "peak_mb": peaks},
+            indent=2,
+        )
     )
 
 
