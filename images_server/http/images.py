@@ -53,7 +53,7 @@ def upload() -> tuple[Response, int]:
     return jsonify(body), 201
 
 
-@bp.get("/image/<hash_>")
+@bp.get("/image/<hash_>", strict_slashes=False)
 @bp.get("/image/<hash_>/<path:pipeline>")
 def image(hash_: str, pipeline: str = "") -> Response:
     svc = services()

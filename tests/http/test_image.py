@@ -31,6 +31,7 @@ def test_original(client: FlaskClient, uploaded: tuple[str, bytes]) -> None:
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["ETag"].startswith('"')
+    assert client.get(f"/image/{digest}/").data == data
 
 
 def test_pipeline_is_applied_left_to_right(
