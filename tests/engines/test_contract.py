@@ -27,7 +27,7 @@ from images_server.security.fetch import FetchPolicy
 from images_server.services import Services
 from images_server.settings import Settings
 from images_server.storages.memory import MemoryStorage
-from tests.images import decode, quadrant_bytes
+from tests.images import QUADRANTS, decode, encode, near, pixel, quadrant_bytes, quadrant_image
 
 MAE_LIMIT = 4.0
 
@@ -168,3 +168,11 @@ def test_no_exif_leaves_in_a_variant(spine: Spine, bench_images: Path) -> None:
     out = spine(source, "resize/200x")
     assert b"Exif\0\0" not in out
     assert not [field for field in decode(out).get_fields() if field.startswith("exif")]
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif"])
+def test_every_input_format(spine: Spine, fmt: str) -> None:
+    source = encode(quadrant_image(160, 120), fmt)
+    out = decode(spine(source, "resize/80x/crop/se20x20/format/png"))
+    assert (out.width, out.height) == (20, 20)
+    assert near(pixel(out, 10, 10), QUADRANTS["se"])
