@@ -135,7 +135,11 @@ def _check_text(text: str, what: str) -> None:
 
 
 def parse_resize(text: str) -> ResizeGeometry:
-    """Parse W, Wx, xH, WxH (each optionally ending in ! > < ^), N% or @A."""
+    """Parse W, Wx, xH, WxH (each optionally ending in ! > < ^), N% or @A.
+
+    "W" and "Wx" are one geometry. ImageMagick differs only for a bare "W^" where W is the
+    image's width, which it leaves alone; resize_size follows "Wx^" (cover a WxW square).
+    """
     _check_text(text, "resize")
     if match := _PERCENT_RE.fullmatch(text):
         return ResizeGeometry(percent=float(match["p"]))
@@ -143,8 +147,6 @@ def parse_resize(text: str) -> ResizeGeometry:
         return ResizeGeometry(area=int(match["a"]))
     match = _SIZE_RE.fullmatch(text)
     if match is None or (match["w"] is None and match["h"] is None):
-        raise GeometryError(f"invalid resize geometry {text!r}")
-    if match["w"] is None and match["x"] is None:
         raise GeometryError(f"invalid resize geometry {text!r}")
     flag = _FLAGS[match["flag"]]
     return ResizeGeometry(width=_number(match["w"]), height=_number(match["h"]), flag=flag)
@@ -207,9 +209,10 @@ def _fit(
     width: int, height: int, box: tuple[int | None, int | None], flag: ResizeFlag
 ) -> tuple[int, int]:
     """ParseMetaGeometry for a box: aspect-preserving fit, then the > / < clamps per side."""
-    new_w = width if box[0] is None else box[0]
-    new_h = height if box[1] is None else box[1]
-    if flag != "!" and (new_w, new_h) != (width, height):
+    if flag == "!":
+        new_w = width if box[0] is None else box[0]
+        new_h = height if box[1] is None else box[1]
+    else:
         scale = _scale_factor((width, height), box, cover=flag == "^")
         new_w = max(_round(scale * width), 1)
         new_h = max(_round(scale * height), 1)
