@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from images_server.settings import Settings, SettingsError
+from images_server.settings import Settings
 from images_server.storages.base import Storage
 from images_server.storages.filesystem import FilesystemStorage
 from images_server.storages.memory import MemoryStorage
@@ -40,9 +40,4 @@ STORAGES: dict[str, Callable[[Settings], Storage]] = {
 
 
 def build_storage(settings: Settings) -> Storage:
-    try:
-        factory = STORAGES[settings.storage]
-    except KeyError:
-        known = ", ".join(sorted(STORAGES))
-        raise SettingsError(f"unknown storage {settings.storage!r} (known: {known})") from None
-    return factory(settings)
+    return STORAGES[settings.storage](settings)

@@ -32,21 +32,11 @@ from images_server.pipeline.geometry import (
     resize_size,
     rotated_size,
 )
+from tests.pipeline.make_geometry_table import GRAVITIES
 
 TABLE = Path(__file__).with_name("geometry_table.json")
 ROTATE_TOLERANCE = 0  # px, either side; right angles are always held to exact
 RIGHT_ANGLES = {"0", "90", "180", "270", "-90", "360", "-180", "450"}
-GRAVITY_NAMES = {
-    "nw": "NorthWest",
-    "n": "North",
-    "ne": "NorthEast",
-    "w": "West",
-    "c": "Center",
-    "e": "East",
-    "sw": "SouthWest",
-    "s": "South",
-    "se": "SouthEast",
-}
 
 Row = dict[str, Any]
 
@@ -119,7 +109,7 @@ def test_table_covers_the_edge_cases() -> None:
     assert {(1, 1), (3, 7), (1, 500), (4000, 3000), (3264, 2448)} <= sources
     assert all(any(g.endswith(flag) for g in resize) for flag in "!><^%")
     assert any(g.startswith("@") for g in resize)
-    assert {row["geometry"][:2].rstrip("0123456789") for row in crop} >= set(GRAVITY_NAMES)
+    assert {row["geometry"][:2].rstrip("0123456789") for row in crop} >= set(GRAVITIES)
     assert any("+" in row["geometry"] for row in crop)
     assert any(row["expected"] is None for row in crop)
     assert {"0", "90", "180", "270", "-90", "45", "30", "12.5", "359"} <= rotate
@@ -294,7 +284,7 @@ def test_resize_never_returns_zero(width: int, height: int, text: str) -> None:
     assert min(resize_size(width, height, parse_resize(text))) >= 1
 
 
-@given(sides, sides, sides, sides, st.sampled_from([*GRAVITY_NAMES, "smart"]))
+@given(sides, sides, sides, sides, st.sampled_from([*GRAVITIES, "smart"]))
 def test_crop_box_stays_inside_the_image(
     width: int, height: int, box_w: int, box_h: int, gravity: str
 ) -> None:
@@ -341,8 +331,8 @@ def _random_case(rng: random.Random) -> tuple[str, tuple[int, int], str, list[st
     if rng.random() < 0.3:
         offset = f"{w}x{h}+{rng.randint(0, 650)}+{rng.randint(0, 650)}"
         return kind, source, offset, ["-crop", offset]
-    gravity = rng.choice(list(GRAVITY_NAMES))
-    args = ["-gravity", GRAVITY_NAMES[gravity], "-crop", f"{w}x{h}+0+0"]
+    gravity = rng.choice(list(GRAVITIES))
+    args = ["-gravity", GRAVITIES[gravity], "-crop", f"{w}x{h}+0+0"]
     return kind, source, f"{gravity}{w}x{h}", args
 
 

@@ -18,6 +18,7 @@ from images_server.security.addresses import (
     normalise_host,
     parse_legacy_ipv4,
 )
+from tests.security.hostile import LOOPBACK_IPV4_NOTATIONS
 
 FORBIDDEN = [
     "127.0.0.1",  # loopback
@@ -98,22 +99,7 @@ def test_embedded_ipv4(address: str, inner: str | None) -> None:
     assert (str(found) if found else None) == inner
 
 
-@pytest.mark.parametrize(
-    "host",
-    [
-        "127.0.0.1",
-        "2130706433",  # decimal
-        "0177.0.0.1",  # octal
-        "0x7f.0.0.1",  # hex
-        "0x7F.0.0.1",
-        "127.1",  # short form
-        "127.0.1",
-        "0x7f000001",
-        "017700000001",
-        "0x7f.1",
-        "127.0.0.1.",  # trailing dot
-    ],
-)
+@pytest.mark.parametrize("host", LOOPBACK_IPV4_NOTATIONS)
 def test_odd_ipv4_notations_normalise_to_loopback(host: str) -> None:
     assert normalise_host(host) == "127.0.0.1"
 

@@ -28,6 +28,7 @@ from images_server.security import fetch as fetch_module
 from images_server.security.fetch import USER_AGENT, Fetched, FetchPolicy, fetch
 from images_server.settings import load_settings
 from tests.security.conftest import IMAGE, TlsUpstream, Upstream
+from tests.security.hostile import LOOPBACK_IPV4_NOTATIONS
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -193,13 +194,7 @@ def test_malformed_urls_are_bad_requests(url: str) -> None:
 @pytest.mark.parametrize(
     "host",
     [
-        "127.0.0.1",
-        "2130706433",  # decimal
-        "0177.0.0.1",  # octal
-        "0x7f.0.0.1",  # hex
-        "127.1",  # short
-        "0x7f000001",
-        "127.0.0.1.",
+        *LOOPBACK_IPV4_NOTATIONS,
         "\uff11\uff12\uff17.\uff10.\uff10.\uff11",  # fullwidth digits, NFKC-mapped by IDNA
         "127\u30020\u30020\u30021",  # ideographic full stops
         "[::1]",
