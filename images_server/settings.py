@@ -15,6 +15,10 @@ from typing import Annotated, Literal
 from pydantic import ByteSize, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from images_server.errors import InvalidPipeline
+from images_server.pipeline.parse import parse_pipeline
+from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_NAME
+
 EngineName = Literal["wand", "vips"]
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
@@ -83,6 +87,14 @@ class Settings(BaseSettings):
         50_000_000, ge=1, description="largest output in pixels a pipeline may ask for (else 400)"
     )
     max_ops: int = Field(10, ge=1, le=100, description="most ops in one pipeline (else 400)")
+    max_frames: int = Field(
+        100, ge=1, le=10_000, description="most frames in an animated source (else 413)"
+    )
+    presets: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PRESETS),
+        description="JSON object of preset names to pipelines, added to `thumb`, `medium`, `full`",
+    )
+    jpeg_progressive: bool = Field(False, description="encode JPEG outputs as progressive")
 
     @field_validator("external_allow_hosts", mode="before")
     @classmethod
@@ -98,6 +110,19 @@ class Settings(BaseSettings):
             if "/" in entry:
                 ipaddress.ip_network(entry, strict=False)  # ValueError names the entry
         return entries
+
+    @field_validator("presets")
+    @classmethod
+    def _check_presets(cls, presets: dict[str, str]) -> dict[str, str]:
+        merged = DEFAULT_PRESETS | presets
+        for name, pipeline in merged.items():
+            if not PRESET_NAME.fullmatch(name):
+                raise ValueError(f"preset name {name!r} must be lowercase letters, digits, - or _")
+            try:
+                parse_pipeline(pipeline, max_ops=100, presets={})
+            except InvalidPipeline as exc:
+                raise ValueError(f"preset {name!r}: {exc.message}") from exc
+        return merged
 
     @model_validator(mode="after")
     def _s3_needs_bucket(self) -> Settings:

@@ -11,20 +11,39 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from images_server.engines.sniff import SourceInfo
-from images_server.pipeline.ops import OutputFormat
+from images_server.pipeline.ops import OutputFormat, Rgba
 from images_server.pipeline.steps import ResizeTo, Resolved
 
 ALPHA_FORMATS: frozenset[OutputFormat] = frozenset({"png", "webp", "avif", "gif"})
+
+
+TRANSPARENT: Rgba = (0, 0, 0, 0)
+WHITE: Rgba = (255, 255, 255, 255)
 
 
 @dataclass(frozen=True)
 class Output:
     format: OutputFormat
     quality: int
+    background: Rgba | None = None  # None: transparent where the format allows, else white
+    progressive: bool = False  # JPEG only
+    lossless: bool = False  # WebP only
 
     @property
     def has_alpha(self) -> bool:
         return self.format in ALPHA_FORMATS
+
+    @property
+    def fill(self) -> Rgba:
+        """What rotate and pad fill the canvas with (before any flattening for JPEG)."""
+        if self.background is not None:
+            return self.background
+        return TRANSPARENT if self.has_alpha else WHITE
+
+    @property
+    def flatten_on(self) -> Rgba:
+        """What alpha is flattened onto when the format has none: the background, or white."""
+        return self.background or WHITE
 
 
 class Engine(Protocol):

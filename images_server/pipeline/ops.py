@@ -13,6 +13,12 @@ from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
 
 OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("jpeg", "png", "webp", "avif", "gif")
+FormatChoice = OutputFormat | Literal["auto"]  # auto: negotiated from the request's Accept
+
+FilterName = Literal["grayscale", "sepia", "invert"]
+FILTERS: tuple[FilterName, ...] = ("grayscale", "sepia", "invert")
+
+Rgba = tuple[int, int, int, int]
 
 
 def _number(value: float) -> str:
@@ -55,7 +61,7 @@ class Flip:
 
 @dataclass(frozen=True)
 class Format:
-    format: OutputFormat
+    format: FormatChoice
 
     def segment(self) -> str:
         return f"format/{self.format}"
@@ -69,4 +75,69 @@ class Quality:
         return f"quality/{self.value}"
 
 
-Op = Resize | Crop | Rotate | Flip | Format | Quality
+@dataclass(frozen=True)
+class Blur:
+    sigma: float
+
+    def segment(self) -> str:
+        return f"blur/{_number(self.sigma)}"
+
+
+@dataclass(frozen=True)
+class Sharpen:
+    sigma: float
+
+    def segment(self) -> str:
+        return f"sharpen/{_number(self.sigma)}"
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: FilterName
+
+    def segment(self) -> str:
+        return f"filter/{self.name}"
+
+
+@dataclass(frozen=True)
+class Background:
+    rgba: Rgba
+
+    def segment(self) -> str:
+        red, green, blue, alpha = self.rgba
+        return f"background/{red:02x}{green:02x}{blue:02x}" + (
+            "" if alpha == 255 else f"{alpha:02x}"
+        )
+
+
+@dataclass(frozen=True)
+class Pad:
+    width: int
+    height: int
+
+    def segment(self) -> str:
+        return f"pad/{self.width}x{self.height}"
+
+
+@dataclass(frozen=True)
+class Dpr:
+    factor: float
+
+    def segment(self) -> str:
+        return f"dpr/{_number(self.factor)}"
+
+
+Op = (
+    Resize
+    | Crop
+    | Rotate
+    | Flip
+    | Format
+    | Quality
+    | Blur
+    | Sharpen
+    | Filter
+    | Background
+    | Pad
+    | Dpr
+)

@@ -2,32 +2,46 @@
 
 Every op takes exactly one argument. An unknown op, a missing argument or an out-of-range
 value raises `InvalidPipeline` whose message names the offending segment, so a user sees
-which part of a long URL is wrong (thumbor ignores unknown filters; we do not).
+which part of a long URL is wrong (thumbor ignores unknown filters; we do not). `preset/<name>`
+expands in place to the preset's ops; presets do not nest.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from images_server.errors import InvalidPipeline
-from images_server.pipeline.geometry import GeometryError, parse_crop, parse_resize
+from images_server.pipeline.geometry import MAX_SIDE, GeometryError, parse_crop, parse_resize
 from images_server.pipeline.ops import (
+    FILTERS,
     OUTPUT_FORMATS,
+    Background,
+    Blur,
     Crop,
+    Dpr,
+    Filter,
     Flip,
     Format,
+    FormatChoice,
     Op,
-    OutputFormat,
+    Pad,
     Quality,
     Resize,
     Rotate,
+    Sharpen,
 )
+from images_server.pipeline.presets import DEFAULT_PRESETS
 
 _DEGREES = re.compile(r"-?\d{1,6}(\.\d{1,6})?")
 _QUALITY = re.compile(r"\d{1,3}")
-_FORMAT_ALIASES: dict[str, OutputFormat] = {"jpg": "jpeg"}
+_SIGMA = re.compile(r"\d{1,2}(\.\d{1,3})?")
+_DPR = re.compile(r"\d(\.\d{1,2})?")
+_HEX = re.compile(r"[0-9a-fA-F]{6}([0-9a-fA-F]{2})?")
+_BOX = re.compile(r"(\d{1,5})x(\d{1,5})")
+_FORMAT_ALIASES: dict[str, FormatChoice] = {"jpg": "jpeg"}
+_FORMATS: tuple[FormatChoice, ...] = (*OUTPUT_FORMATS, "auto")
 
 
 def _resize(arg: str) -> Op:
@@ -53,8 +67,8 @@ def _flip(arg: str) -> Op:
 
 def _format(arg: str) -> Op:
     name = _FORMAT_ALIASES.get(arg, arg)
-    if name not in OUTPUT_FORMATS:
-        raise ValueError("format must be one of " + ", ".join(OUTPUT_FORMATS))
+    if name not in _FORMATS:
+        raise ValueError("format must be one of " + ", ".join(_FORMATS))
     return Format(name)
 
 
@@ -64,6 +78,47 @@ def _quality(arg: str) -> Op:
     return Quality(int(arg))
 
 
+def _sigma(arg: str) -> float:
+    if not _SIGMA.fullmatch(arg) or not 0.1 <= float(arg) <= 50:
+        raise ValueError("sigma must be a number from 0.1 to 50")
+    return float(arg)
+
+
+def _blur(arg: str) -> Op:
+    return Blur(_sigma(arg))
+
+
+def _sharpen(arg: str) -> Op:
+    return Sharpen(_sigma(arg))
+
+
+def _filter(arg: str) -> Op:
+    if arg not in FILTERS:
+        raise ValueError("filter must be one of " + ", ".join(FILTERS))
+    return Filter(arg)
+
+
+def _background(arg: str) -> Op:
+    if not _HEX.fullmatch(arg):
+        raise ValueError("background is a hex colour rrggbb or rrggbbaa")
+    channels = [int(arg[i : i + 2], 16) for i in range(0, len(arg), 2)]
+    red, green, blue, alpha = (*channels, 255)[:4]
+    return Background((red, green, blue, alpha))
+
+
+def _pad(arg: str) -> Op:
+    match = _BOX.fullmatch(arg)
+    if not match or not all(1 <= int(side) <= MAX_SIDE for side in match.groups()):
+        raise ValueError(f"pad takes WxH, each side 1..{MAX_SIDE}")
+    return Pad(int(match[1]), int(match[2]))
+
+
+def _dpr(arg: str) -> Op:
+    if not _DPR.fullmatch(arg) or not 1 <= float(arg) <= 4:
+        raise ValueError("dpr must be a number from 1 to 4")
+    return Dpr(float(arg))
+
+
 PARSERS: dict[str, Callable[[str], Op]] = {
     "resize": _resize,
     "crop": _crop,
@@ -71,10 +126,26 @@ PARSERS: dict[str, Callable[[str], Op]] = {
     "flip": _flip,
     "format": _format,
     "quality": _quality,
+    "blur": _blur,
+    "sharpen": _sharpen,
+    "filter": _filter,
+    "background": _background,
+    "pad": _pad,
+    "dpr": _dpr,
 }
+KNOWN_OPS = (*PARSERS, "preset")
 
 
-def parse_pipeline(path: str, max_ops: int) -> tuple[Op, ...]:
+def _preset(arg: str, presets: Mapping[str, str], max_ops: int) -> tuple[Op, ...]:
+    if arg not in presets:
+        known = ", ".join(sorted(presets)) or "none"
+        raise ValueError(f"unknown preset (known: {known})")
+    return parse_pipeline(presets[arg], max_ops, presets={})
+
+
+def parse_pipeline(
+    path: str, max_ops: int, presets: Mapping[str, str] = DEFAULT_PRESETS
+) -> tuple[Op, ...]:
     """Ops of `path` in order; `InvalidPipeline` naming the bad segment otherwise."""
     if not path:
         return ()
@@ -83,17 +154,17 @@ def parse_pipeline(path: str, max_ops: int) -> tuple[Op, ...]:
         raise InvalidPipeline(f"'{parts[-1]}': missing argument (every op takes one)")
     if len(parts) // 2 > max_ops:
         raise InvalidPipeline(f"too many ops: {len(parts) // 2} (at most {max_ops})")
-    ops = []
+    ops: list[Op] = []
     for name, arg in zip(parts[::2], parts[1::2], strict=True):
         segment = f"{name}/{arg}"
         parser = PARSERS.get(name)
-        if parser is None:
-            known = ", ".join(PARSERS)
+        if parser is None and name != "preset":
+            known = ", ".join(KNOWN_OPS)
             raise InvalidPipeline(f"'{segment}': unknown op '{name}' (known: {known})")
         if not arg:
             raise InvalidPipeline(f"'{segment}': missing argument")
         try:
-            ops.append(parser(arg))
+            ops.extend(_preset(arg, presets, max_ops) if parser is None else [parser(arg)])
         except (GeometryError, ValueError) as exc:
             raise InvalidPipeline(f"'{segment}': {exc}") from exc
     return tuple(ops)

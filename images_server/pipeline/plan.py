@@ -1,19 +1,40 @@
 """A `Plan`: the normalised pipeline, its output settings, and the cache key they make.
 
-Normalisation folds output settings (`format`, `quality`: the last one wins, wherever it
-stands) out of the ops, drops no-ops and merges what can be merged, so equivalent pipelines
-share one cache entry. The key is computed without the source: "the source's format" is a
-fixed fact of the hash, so it is keyed as `source`, and a cache hit needs no storage read.
+Normalisation folds output settings out of the ops (`format`, `quality`, `background`: the
+last one wins, wherever it stands), applies `dpr` to the sizes after it, drops no-ops and
+merges neighbours that add up, so equivalent pipelines share one cache entry. The key is
+computed without the source: "the source's format" is a fixed fact of the hash, so it is
+keyed as `source`, and a cache hit needs no storage read. `format/auto` must be settled
+(`with_format`) from the request's `Accept` before a key is made.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from images_server.pipeline.ops import Crop, Flip, Format, Op, OutputFormat, Quality, Resize, Rotate
+from images_server.errors import InvalidPipeline
+from images_server.pipeline.geometry import GeometryError
+from images_server.pipeline.ops import (
+    Background,
+    Blur,
+    Crop,
+    Dpr,
+    Filter,
+    Flip,
+    Format,
+    FormatChoice,
+    Op,
+    OutputFormat,
+    Pad,
+    Quality,
+    Resize,
+    Rgba,
+    Rotate,
+    Sharpen,
+)
 
-TransformOp = Resize | Crop | Rotate | Flip
+TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad
 
 DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "jpeg": 85,
@@ -27,8 +48,9 @@ DEFAULT_QUALITY: dict[OutputFormat, int] = {
 @dataclass(frozen=True)
 class Plan:
     ops: tuple[TransformOp, ...]
-    format: OutputFormat | None = None  # None: the source's format
+    format: FormatChoice | None = None  # None: the source's format
     quality: int | None = None  # None: DEFAULT_QUALITY of the output format
+    background: Rgba | None = None  # None: transparent where the format allows, else white
 
     @property
     def is_identity(self) -> bool:
@@ -37,13 +59,20 @@ class Plan:
 
     def canonical(self) -> str:
         segments = [op.segment() for op in self.ops]
+        if self.background is not None:
+            segments.append(Background(self.background).segment())
         if self.format:
             segments.append(f"format/{self.format}")
         if self.quality is not None:
             segments.append(f"quality/{self.quality}")
         return "/".join(segments)
 
+    def with_format(self, output_format: OutputFormat | None) -> Plan:
+        return replace(self, format=output_format)
+
     def output_format(self, source_format: OutputFormat) -> OutputFormat:
+        if self.format == "auto":
+            raise ValueError("format/auto must be negotiated before rendering")
         return self.format or source_format
 
     def output_quality(self, output_format: OutputFormat) -> int:
@@ -51,6 +80,8 @@ class Plan:
 
     def variant(self, engine_version: str) -> str:
         """Hex digest naming this variant of any one image, for cache keys and ETags."""
+        if self.format == "auto":
+            raise ValueError("format/auto must be negotiated before keying")
         text = f"{self.canonical()}|format={self.format or 'source'}|engine={engine_version}"
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
@@ -64,22 +95,67 @@ def _merge(previous: TransformOp, op: TransformOp) -> list[TransformOp] | None:
         case Rotate(a), Rotate(b) if a % 90 == 0 and b % 90 == 0:
             degrees = (a + b) % 360
             return [Rotate(degrees)] if degrees else []
+        case Filter("invert"), Filter("invert"):
+            return []
+        case Filter("grayscale"), Filter("grayscale"):
+            return [previous]
     return None
 
 
+def _px(value: int, factor: float) -> int:
+    return max(1, round(value * factor))
+
+
+def _px_or_none(value: int | None, factor: float) -> int | None:
+    return None if value is None else _px(value, factor)
+
+
+def _scaled(op: TransformOp, factor: float) -> TransformOp:
+    """`op` with its pixel sizes (and areas, offsets) multiplied by a device pixel ratio."""
+    match op:
+        case Resize(g):
+            return Resize(replace(g, width=_px_or_none(g.width, factor),
+                                  height=_px_or_none(g.height, factor),
+                                  area=_px_or_none(g.area, factor * factor)))  # fmt: skip
+        case Crop(g):
+            scaled = replace(g, width=_px(g.width, factor), height=_px(g.height, factor))
+            if g.x is not None and g.y is not None:
+                scaled = replace(scaled, x=round(g.x * factor), y=round(g.y * factor))
+            return Crop(scaled)
+        case Pad(width, height):
+            return Pad(_px(width, factor), _px(height, factor))
+    return op
+
+
+def _add(transforms: list[TransformOp], op: TransformOp) -> None:
+    if isinstance(op, Rotate) and op.degrees == 0:
+        return
+    merged = _merge(transforms[-1], op) if transforms else None
+    if merged is None:
+        transforms.append(op)
+    else:
+        transforms[-1:] = merged
+
+
 def make_plan(ops: tuple[Op, ...]) -> Plan:
-    output_format: OutputFormat | None = None
+    output_format: FormatChoice | None = None
     quality: int | None = None
+    background: Rgba | None = None
+    dpr = 1.0
     transforms: list[TransformOp] = []
     for op in ops:
-        if isinstance(op, Format):
-            output_format = op.format
-        elif isinstance(op, Quality):
-            quality = op.value
-        elif isinstance(op, Rotate) and op.degrees == 0:
-            continue
-        elif transforms and (merged := _merge(transforms[-1], op)) is not None:
-            transforms[-1:] = merged
-        else:
-            transforms.append(op)
-    return Plan(tuple(transforms), output_format, quality)
+        match op:
+            case Format(name):
+                output_format = name
+            case Quality(value):
+                quality = value
+            case Background(rgba):
+                background = rgba
+            case Dpr(factor):
+                dpr = factor
+            case _:
+                try:
+                    _add(transforms, _scaled(op, dpr) if dpr != 1 else op)
+                except GeometryError as exc:
+                    raise InvalidPipeline(f"'{op.segment()}' at dpr {dpr:g}: {exc}") from exc
+    return Plan(tuple(transforms), output_format, quality, background)

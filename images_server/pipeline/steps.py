@@ -14,11 +14,22 @@ from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.pipeline.geometry import (
     Box,
     GeometryError,
+    ResizeGeometry,
     crop_box,
     resize_size,
     rotated_size,
 )
-from images_server.pipeline.ops import Crop, Flip, Resize, Rotate
+from images_server.pipeline.ops import (
+    Blur,
+    Crop,
+    Filter,
+    FilterName,
+    Flip,
+    Pad,
+    Resize,
+    Rotate,
+    Sharpen,
+)
 from images_server.pipeline.plan import TransformOp
 
 
@@ -47,7 +58,30 @@ class FlipAxes:
     vertical: bool
 
 
-Step = ResizeTo | CropTo | RotateBy | FlipAxes
+@dataclass(frozen=True)
+class BlurBy:
+    sigma: float  # Gaussian blur, as `convert -blur 0x<sigma>`
+
+
+@dataclass(frozen=True)
+class SharpenBy:
+    sigma: float  # unsharp mask, amount 1, threshold 0: `convert -unsharp 0x<sigma>+1+0`
+
+
+@dataclass(frozen=True)
+class FilterWith:
+    name: FilterName
+
+
+@dataclass(frozen=True)
+class PadTo:
+    width: int  # the canvas, filled with the output's background
+    height: int
+    left: int  # where the image's top-left corner lands on it
+    top: int
+
+
+Step = ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo
 
 
 @dataclass(frozen=True)
@@ -57,7 +91,31 @@ class Resolved:
     height: int
 
 
-def _step(op: TransformOp, width: int, height: int) -> Step | None:
+def _pad(op: Pad, width: int, height: int) -> list[Step]:
+    """Fit inside the box (never enlarging), then centre on a canvas of exactly the box."""
+    fitted = resize_size(width, height, ResizeGeometry(op.width, op.height, flag=">"))
+    steps: list[Step] = [] if fitted == (width, height) else [ResizeTo(*fitted)]
+    if fitted != (op.width, op.height):
+        left, top = (op.width - fitted[0]) // 2, (op.height - fitted[1]) // 2
+        steps.append(PadTo(op.width, op.height, left, top))
+    return steps
+
+
+def _steps(op: TransformOp, width: int, height: int) -> list[Step]:
+    match op:
+        case Pad():
+            return _pad(op, width, height)
+        case Blur(sigma):
+            return [BlurBy(sigma)]
+        case Sharpen(sigma):
+            return [SharpenBy(sigma)]
+        case Filter(name):
+            return [FilterWith(name)]
+    step = _step(op, width, height)
+    return [] if step is None else [step]
+
+
+def _step(op: Resize | Crop | Rotate | Flip, width: int, height: int) -> Step | None:
     match op:
         case Resize(geometry):
             size = resize_size(width, height, geometry)
@@ -75,29 +133,28 @@ def _step(op: TransformOp, width: int, height: int) -> Step | None:
 
 def _size_after(step: Step, width: int, height: int) -> tuple[int, int]:
     match step:
-        case ResizeTo(w, h) | RotateBy(_, w, h):
+        case ResizeTo(w, h) | RotateBy(_, w, h) | PadTo(w, h, _, _):
             return w, h
         case CropTo(box):
             return box.width, box.height
-        case FlipAxes():
+        case FlipAxes() | BlurBy() | SharpenBy() | FilterWith():
             return width, height
 
 
 def resolve(ops: tuple[TransformOp, ...], width: int, height: int, max_pixels: int) -> Resolved:
     """Steps for an image of `width` x `height`; 400 naming the op that breaks a limit."""
-    steps = []
+    steps: list[Step] = []
     for op in ops:
         try:
-            step = _step(op, width, height)
+            op_steps = _steps(op, width, height)
         except GeometryError as exc:
             raise InvalidPipeline(f"'{op.segment()}': {exc}") from exc
-        if step is None:
-            continue
-        width, height = _size_after(step, width, height)
-        if width * height > max_pixels:
-            raise OutputTooLarge(
-                f"'{op.segment()}': {width}x{height} is more than the output limit "
-                f"of {max_pixels} pixels"
-            )
-        steps.append(step)
+        for step in op_steps:
+            width, height = _size_after(step, width, height)
+            if width * height > max_pixels:
+                raise OutputTooLarge(
+                    f"'{op.segment()}': {width}x{height} is more than the output limit "
+                    f"of {max_pixels} pixels"
+                )
+        steps.extend(op_steps)
     return Resolved(tuple(steps), width, height)

@@ -1,4 +1,4 @@
-"""The ImageMagick engine (Wand), the one the product was first specified with.
+"""ImageMagick engine internals (Wand): decode (with the `jpeg:size` hint), encode.
 
 Decoding a JPEG uses the `jpeg:size` hint, so libjpeg scales by 1/2, 1/4 or 1/8 while
 decoding when the first step shrinks: the hint keeps the source's aspect ratio and is never
@@ -16,9 +16,11 @@ from wand.resource import limits
 from wand.version import MAGICK_VERSION_NUMBER
 
 from images_server.engines.base import Output, first_resize
+from images_server.engines.colour import css_rgba
 from images_server.engines.sniff import SourceInfo
+from images_server.engines.wand.steps import apply_step
 from images_server.errors import UndecodableImage
-from images_server.pipeline.steps import CropTo, FlipAxes, ResizeTo, Resolved, RotateBy, Step
+from images_server.pipeline.steps import ResizeTo, Resolved
 
 limits["thread"] = 1  # gunicorn runs one process per core; threads inside only contend
 
@@ -52,42 +54,13 @@ def _read(data: bytes, info: SourceInfo, resolved: Resolved) -> Image:
     return image
 
 
-def _rotate(image: Image, step: RotateBy, output: Output) -> None:
-    if step.degrees % 90 == 0:
-        image.rotate(step.degrees)
-        return
-    if output.has_alpha:
-        image.alpha_channel = "set"
-    image.background_color = Color("transparent" if output.has_alpha else "white")
-    image.rotate(step.degrees)
-    if image.size != (step.width, step.height):
-        image.extent(step.width, step.height, gravity="center")
-    image.reset_coords()
-
-
-def _apply(image: Image, step: Step, output: Output) -> None:
-    match step:
-        case ResizeTo(width, height):
-            image.resize(width, height)
-        case CropTo(box):
-            image.crop(box.x, box.y, width=box.width, height=box.height)
-            image.reset_coords()
-        case RotateBy():
-            _rotate(image, step, output)
-        case FlipAxes(horizontal, vertical):
-            if horizontal:
-                image.flop()
-            if vertical:
-                image.flip()
-
-
 def _encode(image: Image, output: Output) -> bytes:
     icc = image.profiles["icc"]
     image.strip()  # drops EXIF (GPS, serials) and every other profile ...
     if icc:
         image.profiles["icc"] = icc  # ... but colours stay right
     if output.format == "jpeg" and image.alpha_channel:
-        image.background_color = Color("white")
+        image.background_color = Color(css_rgba(output.flatten_on))
         image.alpha_channel = "remove"
     image.format = _IM_FORMATS[output.format]
     image.compression_quality = output.quality
@@ -105,7 +78,7 @@ class WandEngine:
         try:
             with _read(data, info, resolved) as image:
                 for step in resolved.steps:
-                    _apply(image, step, output)
+                    apply_step(image, step, output)
                 return _encode(image, output)
         except WandException as exc:
             raise UndecodableImage(f"the image could not be processed: {exc}") from exc

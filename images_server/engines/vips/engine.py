@@ -1,4 +1,4 @@
-"""The libvips engine (pyvips), the default: shrink-on-load through `thumbnail_buffer`.
+"""libvips engine internals: decode (shrink-on-load through `thumbnail_buffer`), encode.
 
 libvips is set up for a server at import: its operation cache off (every request is a new
 image), one worker thread per operation (gunicorn runs one process per core), and loaders
@@ -11,14 +11,13 @@ import pyvips
 
 from images_server.engines.base import Output, first_resize
 from images_server.engines.sniff import SourceInfo
+from images_server.engines.vips.steps import apply_step
 from images_server.errors import UndecodableImage
-from images_server.pipeline.steps import CropTo, FlipAxes, ResizeTo, Resolved, RotateBy, Step
+from images_server.pipeline.steps import Resolved
 
 pyvips.cache_set_max(0)
 pyvips.concurrency_set(1)
 pyvips.block_untrusted_set(True)
-
-_WHITE = [255.0, 255.0, 255.0]
 
 
 def _load(data: bytes, info: SourceInfo, resolved: Resolved) -> tuple[pyvips.Image, int]:
@@ -32,39 +31,6 @@ def _load(data: bytes, info: SourceInfo, resolved: Resolved) -> tuple[pyvips.Ima
     return pyvips.Image.new_from_buffer(data, "").autorot(), 0
 
 
-def _with_alpha(image: pyvips.Image) -> pyvips.Image:
-    return image if image.hasalpha() else image.bandjoin_const([255])
-
-
-def _rotate(image: pyvips.Image, step: RotateBy, output: Output) -> pyvips.Image:
-    quarter = {90.0: image.rot90, 180.0: image.rot180, 270.0: image.rot270}.get(step.degrees)
-    if quarter is not None:
-        return quarter()
-    if output.has_alpha:
-        image = _with_alpha(image)
-        background = [0.0] * image.bands
-    else:
-        background = _WHITE[: image.bands - int(image.hasalpha())] + [255.0] * image.hasalpha()
-    rotated = image.rotate(step.degrees, background=background)
-    return rotated.gravity(
-        "centre", step.width, step.height, extend="background", background=background
-    )
-
-
-def _apply(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
-    match step:
-        case ResizeTo(width, height):
-            return image.thumbnail_image(width, height=height, size="force")
-        case CropTo(box):
-            return image.crop(box.x, box.y, box.width, box.height)
-        case RotateBy():
-            return _rotate(image, step, output)
-        case FlipAxes(horizontal, vertical):
-            if horizontal:
-                image = image.fliphor()
-            return image.flipver() if vertical else image
-
-
 def _encode(image: pyvips.Image, output: Output) -> bytes:
     if image.format != "uchar":
         image = image.colourspace("srgb") if image.bands >= 3 else image
@@ -73,7 +39,7 @@ def _encode(image: pyvips.Image, output: Output) -> bytes:
     match output.format:
         case "jpeg":
             if image.hasalpha():
-                image = image.flatten(background=_WHITE[: image.bands - 1])
+                image = image.flatten(background=list(output.flatten_on[: image.bands - 1]))
             buffer = image.jpegsave_buffer(Q=quality, optimize_coding=True, keep="icc")
         case "png":
             buffer = image.pngsave_buffer(compression=6, keep="icc")
@@ -94,7 +60,7 @@ class VipsEngine:
         try:
             image, done = _load(data, info, resolved)
             for step in resolved.steps[done:]:
-                image = _apply(image, step, output)
+                image = apply_step(image, step, output)
             return _encode(image, output)
         except pyvips.Error as exc:
             raise UndecodableImage(f"the image could not be processed: {_first_line(exc)}") from exc

@@ -1,0 +1,87 @@
+"""One resolved step applied to one frame with ImageMagick (Wand), in place.
+
+Frames are `BaseImage`s (a whole image or one `SingleImage` of a sequence) in 8-bit sRGB;
+`engine` guarantees it. Filters use the matrices of `engines.colour`, as the vips engine does.
+"""
+
+from __future__ import annotations
+
+from wand.color import Color
+from wand.image import BaseImage
+
+from images_server.engines.base import Output
+from images_server.engines.colour import FILTER_MATRICES, css_rgba
+from images_server.engines.wand.smartcrop import smart_box
+from images_server.pipeline.geometry import Box
+from images_server.pipeline.ops import Rgba
+from images_server.pipeline.steps import (
+    BlurBy,
+    CropTo,
+    FilterWith,
+    FlipAxes,
+    PadTo,
+    ResizeTo,
+    RotateBy,
+    SharpenBy,
+    Step,
+)
+
+
+def _prepare_fill(image: BaseImage, fill: Rgba) -> None:
+    if fill[3] < 255:
+        image.alpha_channel = "set"
+    image.background_color = Color(css_rgba(fill))
+
+
+def _crop(image: BaseImage, box: Box) -> None:
+    image.crop(box.x, box.y, width=box.width, height=box.height)
+    image.reset_coords()
+
+
+def _rotate(image: BaseImage, step: RotateBy, fill: Rgba) -> None:
+    if step.degrees % 90 == 0:
+        image.rotate(step.degrees)
+        return
+    _prepare_fill(image, fill)
+    image.rotate(step.degrees)
+    if image.size != (step.width, step.height):
+        image.extent(step.width, step.height, gravity="center")
+    image.reset_coords()
+
+
+def _filter(image: BaseImage, name: str) -> None:
+    if name == "invert":
+        image.negate(channel="rgb")
+    else:
+        image.color_matrix(FILTER_MATRICES[name])
+
+
+def _pad(image: BaseImage, step: PadTo, fill: Rgba) -> None:
+    _prepare_fill(image, fill)
+    image.extent(step.width, step.height, x=-step.left, y=-step.top)
+    image.reset_coords()
+
+
+def apply_step(image: BaseImage, step: Step, output: Output) -> None:
+    match step:
+        case ResizeTo(width, height):
+            image.resize(width, height)
+        case CropTo(box, smart=True):
+            _crop(image, smart_box(image, box.width, box.height))
+        case CropTo(box):
+            _crop(image, box)
+        case RotateBy():
+            _rotate(image, step, output.fill)
+        case FlipAxes(horizontal, vertical):
+            if horizontal:
+                image.flop()
+            if vertical:
+                image.flip()
+        case BlurBy(sigma):
+            image.blur(radius=0, sigma=sigma)
+        case SharpenBy(sigma):
+            image.unsharp_mask(radius=0, sigma=sigma, amount=1.0, threshold=0.0)
+        case FilterWith(name):
+            _filter(image, name)
+        case PadTo():
+            _pad(image, step, output.fill)
