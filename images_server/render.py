@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from images_server.caches.base import CachedResult, CacheKey
-from images_server.engines.base import Output
-from images_server.engines.sniff import MEDIA_TYPES, sniff
+from images_server.engines.base import ANIMATED_FORMATS, Output
+from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
+from images_server.errors import InvalidPipeline
 from images_server.hashing import ImageRef
+from images_server.pipeline.ops import Crop
 from images_server.pipeline.plan import Plan
 from images_server.pipeline.steps import resolve
 from images_server.services import Services
@@ -39,6 +41,25 @@ def _etag(key: CacheKey) -> str:
     return f"{key.image.hash[:16]}-{key.variant[:24]}"
 
 
+def _output(services: Services, plan: Plan, info: SourceInfo) -> Output:
+    output_format = plan.output_format(info.format)
+    if info.frames > 1 and output_format in ANIMATED_FORMATS:
+        for op in plan.ops:
+            if isinstance(op, Crop) and op.geometry.gravity == "smart":
+                raise InvalidPipeline(
+                    f"'{op.segment()}': a smart crop cannot follow the content of every frame "
+                    "of an animation; crop with a gravity, or add format/png for one frame"
+                )
+    quality = plan.output_quality(output_format)
+    return Output(
+        output_format,
+        quality,
+        background=plan.background,
+        progressive=services.settings.jpeg_progressive,
+        lossless=output_format == "webp" and quality == 100,
+    )
+
+
 def render(services: Services, ref: ImageRef, plan: Plan) -> Rendered:
     key = cache_key(services, ref, plan)
     if plan.is_identity:
@@ -50,10 +71,9 @@ def render(services: Services, ref: ImageRef, plan: Plan) -> Rendered:
     data = services.storage.get(ref)
     info = sniff(data)
     resolved = resolve(plan.ops, info.width, info.height, services.settings.max_output_pixels)
-    output_format = plan.output_format(info.format)
-    output = Output(output_format, plan.output_quality(output_format))
+    output = _output(services, plan, info)
     result = CachedResult(
-        services.engine.render(data, info, resolved, output), MEDIA_TYPES[output_format]
+        services.engine.render(data, info, resolved, output), MEDIA_TYPES[output.format]
     )
     services.cache.put(key, result)
     return Rendered(result.body, result.media_type, _etag(key))

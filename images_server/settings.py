@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
+import pydantic_settings
 from pydantic import ByteSize, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from images_server.errors import InvalidPipeline
 from images_server.pipeline.parse import parse_pipeline
-from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_NAME
+from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRESET_NAME
 
 EngineName = Literal["wand", "vips"]
 
@@ -119,7 +121,7 @@ class Settings(BaseSettings):
             if not PRESET_NAME.fullmatch(name):
                 raise ValueError(f"preset name {name!r} must be lowercase letters, digits, - or _")
             try:
-                parse_pipeline(pipeline, max_ops=100, presets={})
+                parse_pipeline(pipeline, PRESET_MAX_OPS, presets={})
             except InvalidPipeline as exc:
                 raise ValueError(f"preset {name!r}: {exc.message}") from exc
         return merged
@@ -143,6 +145,10 @@ def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, turning validation errors into one clear message."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except pydantic_settings.SettingsError as exc:  # a value that is not the JSON it must be
+        match = re.search(r'field "(\w+)"', str(exc))
+        name = f"IMAGES_{match[1].upper()}" if match else "settings"
+        raise SettingsError(f"invalid settings:\n  {name}: not valid JSON") from exc
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -76,3 +76,30 @@ def test_readme_documents_every_setting() -> None:
     documented = set(re.findall(r"`(IMAGES_[A-Z0-9_]+)`", README.read_text()))
     fields = {f"IMAGES_{name.upper()}" for name in Settings.model_fields}
     assert fields <= documented, f"missing from README: {sorted(fields - documented)}"
+
+
+def test_presets_come_from_json_and_keep_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "IMAGES_PRESETS", '{"card": "resize/400x300^/crop/400x300", "full": "quality/90"}'
+    )
+    presets = load_settings().presets
+    assert presets["card"] == "resize/400x300^/crop/400x300"
+    assert presets["full"] == "quality/90"
+    assert presets["thumb"] == "resize/200x200^/crop/200x200"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ('{"x": "bogus/1"}', "preset 'x': 'bogus/1': unknown op"),
+        ('{"Bad Name": "resize/10x"}', "preset name 'Bad Name'"),
+        ('{"loop": "preset/thumb"}', "unknown preset"),
+        ("not json", "IMAGES_PRESETS"),
+    ],
+)
+def test_bad_presets_stop_the_start(
+    monkeypatch: pytest.MonkeyPatch, value: str, reason: str
+) -> None:
+    monkeypatch.setenv("IMAGES_PRESETS", value)
+    with pytest.raises(SettingsError, match=re.escape(reason)):
+        load_settings()

@@ -15,6 +15,7 @@ from images_server.pipeline.ops import OutputFormat, Rgba
 from images_server.pipeline.steps import ResizeTo, Resolved
 
 ALPHA_FORMATS: frozenset[OutputFormat] = frozenset({"png", "webp", "avif", "gif"})
+ANIMATED_FORMATS: frozenset[OutputFormat] = frozenset({"gif", "webp"})  # frames survive
 
 
 TRANSPARENT: Rgba = (0, 0, 0, 0)

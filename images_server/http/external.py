@@ -7,9 +7,8 @@ from flask import Blueprint, Response, request
 from images_server.errors import BadRequest, ExternalDisabled
 from images_server.external import render_external
 from images_server.http import services
+from images_server.http.plans import plan_request
 from images_server.http.responses import image_response
-from images_server.pipeline.parse import parse_pipeline
-from images_server.pipeline.plan import make_plan
 
 bp = Blueprint("external", __name__)
 
@@ -25,6 +24,8 @@ def external() -> Response:
     if not url:
         raise BadRequest("the 'url' query parameter is required")
     operations = request.args.get("operations", "").strip("/")
-    plan = make_plan(parse_pipeline(operations, svc.settings.max_ops))
+    planned = plan_request(request, svc.settings, operations)
     reset = request.args.get("reset_cache", "").lower() in _TRUE
-    return image_response(render_external(svc, url, plan, reset))
+    return image_response(
+        render_external(svc, url, planned.plan, reset), vary_accept=planned.negotiated
+    )

@@ -7,10 +7,9 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from images_server.errors import BadRequest, ImageNotFound, UploadDisabled, UploadTooLarge
 from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
+from images_server.http.plans import plan_request
 from images_server.http.responses import image_response
 from images_server.ingest import admit
-from images_server.pipeline.parse import parse_pipeline
-from images_server.pipeline.plan import make_plan
 from images_server.render import render
 
 bp = Blueprint("images", __name__)
@@ -58,8 +57,8 @@ def upload() -> tuple[Response, int]:
 def image(hash_: str, pipeline: str = "") -> Response:
     svc = services()
     ref = parse_hash(hash_)
-    plan = make_plan(parse_pipeline(pipeline, svc.settings.max_ops))
-    return image_response(render(svc, ref, plan))
+    planned = plan_request(request, svc.settings, pipeline)
+    return image_response(render(svc, ref, planned.plan), vary_accept=planned.negotiated)
 
 
 @bp.delete("/image/<hash_>")

@@ -13,9 +13,11 @@ from images_server.render import Rendered
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def image_response(rendered: Rendered) -> Response:
+def image_response(rendered: Rendered, vary_accept: bool = False) -> Response:
     response = Response(rendered.body, mimetype=rendered.media_type)
     response.set_etag(rendered.etag, weak=False)
     response.headers["Cache-Control"] = IMMUTABLE
+    if vary_accept:
+        response.headers["Vary"] = "Accept"
     response.make_conditional(request)  # turns itself into a 304 when the ETag matches
     return response

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from images_server.errors import InvalidPipeline
-from images_server.pipeline.geometry import MAX_SIDE, GeometryError, parse_crop, parse_resize
+from images_server.pipeline.geometry import MAX_SIDE, parse_crop, parse_resize
 from images_server.pipeline.ops import (
     FILTERS,
     OUTPUT_FORMATS,
@@ -32,7 +32,7 @@ from images_server.pipeline.ops import (
     Rotate,
     Sharpen,
 )
-from images_server.pipeline.presets import DEFAULT_PRESETS
+from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS
 
 _DEGREES = re.compile(r"-?\d{1,6}(\.\d{1,6})?")
 _QUALITY = re.compile(r"\d{1,3}")
@@ -136,11 +136,23 @@ PARSERS: dict[str, Callable[[str], Op]] = {
 KNOWN_OPS = (*PARSERS, "preset")
 
 
-def _preset(arg: str, presets: Mapping[str, str], max_ops: int) -> tuple[Op, ...]:
+def _preset(arg: str, presets: Mapping[str, str]) -> tuple[Op, ...]:
     if arg not in presets:
         known = ", ".join(sorted(presets)) or "none"
         raise ValueError(f"unknown preset (known: {known})")
-    return parse_pipeline(presets[arg], max_ops, presets={})
+    return parse_pipeline(presets[arg], PRESET_MAX_OPS, presets={})
+
+
+def parse_op(name: str, arg: str, presets: Mapping[str, str] = DEFAULT_PRESETS) -> tuple[Op, ...]:
+    """The ops one `name/arg` segment stands for; ValueError saying what is wrong with it."""
+    parser = PARSERS.get(name)
+    if parser is None and name != "preset":
+        raise ValueError(f"unknown op '{name}' (known: {', '.join(KNOWN_OPS)})")
+    if not arg:
+        raise ValueError("missing argument")
+    if parser is None:
+        return _preset(arg, presets)
+    return (parser(arg),)
 
 
 def parse_pipeline(
@@ -156,15 +168,8 @@ def parse_pipeline(
         raise InvalidPipeline(f"too many ops: {len(parts) // 2} (at most {max_ops})")
     ops: list[Op] = []
     for name, arg in zip(parts[::2], parts[1::2], strict=True):
-        segment = f"{name}/{arg}"
-        parser = PARSERS.get(name)
-        if parser is None and name != "preset":
-            known = ", ".join(KNOWN_OPS)
-            raise InvalidPipeline(f"'{segment}': unknown op '{name}' (known: {known})")
-        if not arg:
-            raise InvalidPipeline(f"'{segment}': missing argument")
         try:
-            ops.extend(_preset(arg, presets, max_ops) if parser is None else [parser(arg)])
-        except (GeometryError, ValueError) as exc:
-            raise InvalidPipeline(f"'{segment}': {exc}") from exc
+            ops.extend(parse_op(name, arg, presets))
+        except ValueError as exc:  # GeometryError is one
+            raise InvalidPipeline(f"'{name}/{arg}': {exc}") from exc
     return tuple(ops)

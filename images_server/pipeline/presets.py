@@ -15,3 +15,4 @@ DEFAULT_PRESETS: dict[str, str] = {
 }
 
 PRESET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+PRESET_MAX_OPS = 30  # a preset counts as one op of a request; its own length is bounded here

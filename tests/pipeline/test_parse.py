@@ -5,7 +5,20 @@ from __future__ import annotations
 import pytest
 
 from images_server.errors import InvalidPipeline
-from images_server.pipeline.ops import Crop, Flip, Format, Quality, Resize, Rotate
+from images_server.pipeline.ops import (
+    Background,
+    Blur,
+    Crop,
+    Dpr,
+    Filter,
+    Flip,
+    Format,
+    Pad,
+    Quality,
+    Resize,
+    Rotate,
+    Sharpen,
+)
 from images_server.pipeline.parse import parse_pipeline
 
 
@@ -57,3 +70,58 @@ def test_pipeline_length_is_limited() -> None:
     assert len(parse_pipeline("flip/h/" * 2 + "flip/v", max_ops=3)) == 3
     with pytest.raises(InvalidPipeline, match="too many ops: 4"):
         parse_pipeline("flip/h/flip/h/flip/h/flip/h", max_ops=3)
+
+
+def test_parses_the_rest_of_the_language() -> None:
+    ops = parse_pipeline(
+        "blur/2.5/sharpen/0.8/filter/sepia/background/FF000080/pad/300x200/dpr/1.5", max_ops=10
+    )
+    assert ops == (
+        Blur(2.5),
+        Sharpen(0.8),
+        Filter("sepia"),
+        Background((255, 0, 0, 128)),
+        Pad(300, 200),
+        Dpr(1.5),
+    )
+    assert parse_pipeline("background/00ff00", max_ops=1) == (Background((0, 255, 0, 255)),)
+    assert parse_pipeline("format/auto", max_ops=1) == (Format("auto"),)
+
+
+def test_presets_expand_in_place() -> None:
+    presets = {"card": "resize/400x/format/webp", "full": ""}
+    assert parse_pipeline("preset/card/flip/h", max_ops=3, presets=presets) == (
+        *parse_pipeline("resize/400x/format/webp", max_ops=10),
+        Flip(horizontal=True, vertical=False),
+    )
+    assert parse_pipeline("preset/full", max_ops=1, presets=presets) == ()
+    thumb = parse_pipeline("preset/thumb", max_ops=1)
+    assert thumb == parse_pipeline("resize/200x200^/crop/200x200", max_ops=10)
+
+
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [
+        ("blur/0", "'blur/0': sigma must be a number from 0.1 to 50"),
+        ("sharpen/51", "'sharpen/51'"),
+        ("blur/-1", "'blur/-1'"),
+        ("filter/vintage", "'filter/vintage': filter must be one of grayscale, sepia, invert"),
+        ("background/red", "'background/red'"),
+        ("background/12345", "'background/12345'"),
+        ("pad/0x10", "'pad/0x10'"),
+        ("pad/10", "'pad/10'"),
+        ("dpr/5", "'dpr/5'"),
+        ("dpr/0.5", "'dpr/0.5'"),
+        ("preset/huge", "'preset/huge': unknown preset (known: full, medium, thumb)"),
+        ("format/heic", "'format/heic'"),
+    ],
+)
+def test_bad_arguments_of_the_new_ops_are_named(path: str, named: str) -> None:
+    with pytest.raises(InvalidPipeline) as caught:
+        parse_pipeline(path, max_ops=10)
+    assert named in caught.value.message
+
+
+def test_presets_do_not_nest() -> None:
+    with pytest.raises(InvalidPipeline, match="unknown preset"):
+        parse_pipeline("preset/outer", max_ops=10, presets={"outer": "preset/thumb"})

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from images_server.errors import InvalidPipeline
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
 
 
 def plan(path: str) -> Plan:
-    return make_plan(parse_pipeline(path, max_ops=20))
+    return make_plan(parse_pipeline(path.replace("%25", "%"), max_ops=20))
 
 
 @pytest.mark.parametrize(
@@ -25,6 +26,16 @@ def plan(path: str) -> Plan:
         ("rotate/-90", "rotate/270"),
         ("rotate/360/resize/10x", "rotate/0/resize/10x"),
         ("format/jpg", "format/jpeg"),
+        ("dpr/2/resize/100x/crop/n40x30", "resize/200x/crop/n80x60"),
+        ("dpr/2/crop/10x10+5+5/pad/50x40", "crop/20x20+10+10/pad/100x80"),
+        ("dpr/1.5/resize/@1000", "resize/@2250"),
+        ("resize/50%25/dpr/3", "resize/50%25"),
+        ("resize/100x/dpr/2", "resize/100x"),
+        ("background/ff0000/pad/10x10/background/00ff00", "pad/10x10/background/00FF00FF"),
+        ("filter/invert/filter/invert/blur/2", "blur/2.0"),
+        ("filter/grayscale/filter/grayscale", "filter/grayscale"),
+        ("preset/thumb", "resize/200x200^/crop/c200x200"),
+        ("preset/medium/quality/70", "quality/70/resize/800x800>"),
     ],
 )
 def test_equivalent_pipelines_share_a_key(first: str, second: str) -> None:
@@ -40,6 +51,10 @@ def test_equivalent_pipelines_share_a_key(first: str, second: str) -> None:
         ("flip/h/rotate/90", "rotate/90/flip/h"),
         ("rotate/30/rotate/60", "rotate/90"),
         ("resize/100x", "resize/100x/format/png"),
+        ("dpr/2/resize/100x", "resize/100x"),
+        ("filter/sepia/filter/grayscale", "filter/grayscale/filter/sepia"),
+        ("pad/10x10/background/ff0000", "pad/10x10/background/ff000000"),
+        ("blur/1", "sharpen/1"),
     ],
 )
 def test_different_pipelines_differ(first: str, second: str) -> None:
@@ -62,3 +77,16 @@ def test_identity_and_output_settings() -> None:
     assert (
         plan("resize/10x/format/webp/quality/70").canonical() == "resize/10x/format/webp/quality/70"
     )
+
+
+def test_auto_format_must_be_negotiated_before_keying() -> None:
+    auto = plan("resize/10x/format/auto")
+    with pytest.raises(ValueError, match="negotiated"):
+        auto.variant("e1")
+    assert auto.with_format("webp") == plan("resize/10x/format/webp")
+    assert auto.with_format(None).variant("e1") == plan("resize/10x").variant("e1")
+
+
+def test_dpr_beyond_the_largest_side_is_a_bad_pipeline() -> None:
+    with pytest.raises(InvalidPipeline, match="'resize/40000x' at dpr 2"):
+        plan("dpr/2/resize/40000x")

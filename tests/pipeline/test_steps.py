@@ -8,7 +8,18 @@ from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.pipeline.geometry import Box
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan
-from images_server.pipeline.steps import CropTo, FlipAxes, ResizeTo, Resolved, RotateBy, resolve
+from images_server.pipeline.steps import (
+    BlurBy,
+    CropTo,
+    FilterWith,
+    FlipAxes,
+    PadTo,
+    ResizeTo,
+    Resolved,
+    RotateBy,
+    SharpenBy,
+    resolve,
+)
 
 
 def resolved(path: str, width: int, height: int, max_pixels: int = 10**9) -> Resolved:
@@ -49,3 +60,20 @@ def test_intermediate_size_is_limited_too() -> None:
 def test_crop_outside_the_image_is_a_bad_pipeline() -> None:
     with pytest.raises(InvalidPipeline, match="'crop/10x10\\+500\\+0'"):
         resolved("crop/10x10+500+0", 100, 100)
+
+
+def test_pad_fits_without_enlarging_then_centres() -> None:
+    assert resolved("pad/200x200", 400, 100).steps == (ResizeTo(200, 50), PadTo(200, 200, 0, 75))
+    assert resolved("pad/300x300", 100, 50).steps == (PadTo(300, 300, 100, 125),)
+    assert resolved("pad/100x50", 100, 50).steps == ()
+
+
+def test_pixel_ops_keep_the_size() -> None:
+    result = resolved("blur/2/sharpen/1/filter/sepia", 30, 20)
+    assert result.steps == (BlurBy(2.0), SharpenBy(1.0), FilterWith("sepia"))
+    assert (result.width, result.height) == (30, 20)
+
+
+def test_pad_over_the_output_limit_names_the_op() -> None:
+    with pytest.raises(OutputTooLarge, match="'pad/9000x9000'"):
+        resolved("pad/9000x9000", 10, 10, max_pixels=50_000_000)

@@ -1,0 +1,63 @@
+"""From a request to a `Plan`: path ops, `?size=` and `?format=`, and `format/auto` settled.
+
+`format/auto` is settled here, from `Accept`, into one of three buckets — AVIF, WebP or the
+source's format — before any cache key is made, so odd `Accept` headers cannot multiply
+cache entries. Only explicit `image/avif` and `image/webp` entries count (a `*/*` from curl
+is not a promise to decode AVIF); q-values rank them, AVIF winning a tie, `q=0` refusing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import Request
+
+from images_server.errors import InvalidPipeline
+from images_server.pipeline.ops import Op, OutputFormat
+from images_server.pipeline.parse import parse_op, parse_pipeline
+from images_server.pipeline.plan import Plan, make_plan
+from images_server.settings import Settings
+
+_NEGOTIABLE: dict[str, OutputFormat] = {"image/avif": "avif", "image/webp": "webp"}
+_QUERY_OPS = {"size": "preset", "format": "format"}
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    plan: Plan
+    negotiated: bool  # the response depends on Accept: send `Vary: Accept`
+
+
+def negotiate(accept: Iterable[tuple[str, float]]) -> OutputFormat | None:
+    """AVIF, WebP, or None (the source's format) for an `Accept` header's entries."""
+    offered = {
+        _NEGOTIABLE[value.lower()]: q
+        for value, q in accept
+        if value.lower() in _NEGOTIABLE and q > 0
+    }
+    if not offered:
+        return None
+    return "avif" if offered.get("avif", 0.0) >= offered.get("webp", 0.0) else "webp"
+
+
+def _query_ops(request: Request, settings: Settings) -> list[Op]:
+    """`?size=` then `?format=`, applied after the path's ops."""
+    ops: list[Op] = []
+    for param, op_name in _QUERY_OPS.items():
+        value = request.args.get(param)
+        if value is None:
+            continue
+        try:
+            ops.extend(parse_op(op_name, value, settings.presets))
+        except ValueError as exc:
+            raise InvalidPipeline(f"'{param}={value}': {exc}") from exc
+    return ops
+
+
+def plan_request(request: Request, settings: Settings, path: str) -> RequestPlan:
+    ops = parse_pipeline(path, settings.max_ops, settings.presets)
+    plan = make_plan((*ops, *_query_ops(request, settings)))
+    if plan.format != "auto":
+        return RequestPlan(plan, negotiated=False)
+    return RequestPlan(plan.with_format(negotiate(request.accept_mimetypes)), negotiated=True)
