@@ -65,14 +65,14 @@ def _blur(image: pyvips.Image, sigma: float) -> pyvips.Image:
 def _sharpen(image: pyvips.Image, sigma: float) -> pyvips.Image:
     colour, alpha = _split(image)
     blurred = colour.gaussblur(sigma, precision="float")
-    return _join((colour * 2 - blurred).round(), alpha)
+    return _join((colour * 2 - blurred).rint(), alpha)
 
 
 def _filter(image: pyvips.Image, name: str) -> pyvips.Image:
     colour, alpha = _split(image)
     if name == "invert":
         return _join(colour.invert(), alpha)
-    return _join(colour.recomb(FILTER_MATRICES[name]).round(), alpha)
+    return _join(colour.recomb(FILTER_MATRICES[name]).rint(), alpha)
 
 
 def _pad(image: pyvips.Image, step: PadTo, fill: Rgba) -> pyvips.Image:

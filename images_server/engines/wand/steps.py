@@ -43,7 +43,7 @@ def _rotate(image: BaseImage, step: RotateBy, fill: Rgba) -> None:
         image.rotate(step.degrees)
         return
     _prepare_fill(image, fill)
-    image.rotate(step.degrees)
+    image.rotate(step.degrees, background=image.background_color)
     if image.size != (step.width, step.height):
         image.extent(step.width, step.height, gravity="center")
     image.reset_coords()
