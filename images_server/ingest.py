@@ -1,8 +1,9 @@
 """Admit an original: decide its format from the bytes, enforce limits, decode it fully, store it.
 
-The order is the point: magic bytes (415) and header dimensions (413) are checked before
-any decoder runs, so a decompression bomb costs no memory; the full decode (422) runs only
-on images within the limits; only then are the bytes stored, under their content hash.
+The order is the point: magic bytes (415), then header dimensions and frame count (413)
+are checked before any decoder runs, so a decompression bomb costs no memory; the full
+decode (422) runs only on images within the limits; only then are the bytes stored, under
+their content hash.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from images_server.engines.sniff import SourceInfo, sniff
 from images_server.engines.verify import verify_decodes
-from images_server.errors import TooManyPixels
+from images_server.errors import PayloadTooLarge, TooManyPixels
 from images_server.hashing import ImageRef
 from images_server.services import Services
 
@@ -30,6 +31,10 @@ def check_image(services: Services, data: bytes) -> SourceInfo:
     if info.pixels > settings.max_pixels:
         raise TooManyPixels(
             f"{info.width}x{info.height} is more than the limit of {settings.max_pixels} pixels"
+        )
+    if info.frames > settings.max_frames:
+        raise PayloadTooLarge(
+            f"{info.frames} frames is more than the limit of {settings.max_frames} frames"
         )
     verify_decodes(data, info)
     return info

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from images_server.caches.base import CachedResult, CacheKey
-from images_server.engines.base import ANIMATED_FORMATS, Output
+from images_server.engines.base import Output, keeps_animation
 from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
 from images_server.errors import InvalidPipeline
 from images_server.hashing import ImageRef
@@ -23,7 +23,7 @@ from images_server.pipeline.steps import resolve
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.
-RENDER_REVISION = "r1"
+RENDER_REVISION = "r2"
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _etag(key: CacheKey) -> str:
 
 def _output(services: Services, plan: Plan, info: SourceInfo) -> Output:
     output_format = plan.output_format(info.format)
-    if info.frames > 1 and output_format in ANIMATED_FORMATS:
+    if keeps_animation(info, output_format):
         for op in plan.ops:
             if isinstance(op, Crop) and op.geometry.gravity == "smart":
                 raise InvalidPipeline(

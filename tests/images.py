@@ -52,3 +52,25 @@ def pixel(data_or_image: bytes | pyvips.Image, x: int, y: int) -> list[float]:
 
 def near(actual: list[float], expected: tuple[int, ...], tolerance: float = 40) -> bool:
     return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=False))
+
+
+def animation(frames: list[pyvips.Image], fmt: str, delays: list[int], loop: int = 0) -> bytes:
+    """An animated GIF or WebP of `frames` (all of one size), with `delays` in milliseconds."""
+    strip = pyvips.Image.arrayjoin(frames, across=1).copy()
+    strip.set_type(pyvips.GValue.gint_type, "page-height", frames[0].height)
+    strip.set_type(pyvips.GValue.array_int_type, "delay", delays)
+    strip.set_type(pyvips.GValue.gint_type, "loop", loop)
+    return encode(strip, fmt, **({"lossless": True} if fmt == "webp" else {}))
+
+
+def decode_frames(data: bytes) -> list[pyvips.Image]:
+    """Every frame of a GIF or WebP, in order."""
+    strip = pyvips.Image.new_from_buffer(data, "", n=-1)
+    height = strip.get("page-height") if strip.get_typeof("page-height") else strip.height
+    return [strip.crop(0, top, strip.width, height) for top in range(0, strip.height, height)]
+
+
+def animation_timing(data: bytes) -> tuple[list[int], int]:
+    """The delays (milliseconds) and loop count of a GIF or WebP animation."""
+    strip = pyvips.Image.new_from_buffer(data, "", n=-1)
+    return list(strip.get("delay")), int(strip.get("loop"))

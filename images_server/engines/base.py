@@ -55,6 +55,12 @@ class Engine(Protocol):
         """Apply `resolved.steps` to the decoded, upright source and encode as `output`."""
 
 
+def keeps_animation(info: SourceInfo, output: Output | OutputFormat) -> bool:
+    """Whether every frame is rendered: an animated GIF or WebP going out as GIF or WebP."""
+    out = output if isinstance(output, str) else output.format
+    return info.frames > 1 and info.format in ANIMATED_FORMATS and out in ANIMATED_FORMATS
+
+
 def first_resize(resolved: Resolved) -> ResizeTo | None:
     """The leading resize, which engines may fold into decoding (shrink-on-load)."""
     if resolved.steps and isinstance(resolved.steps[0], ResizeTo):

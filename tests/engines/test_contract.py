@@ -10,47 +10,16 @@ the tolerance is not zero; a wrong flip, rotation or crop gives an MAE of 40 and
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import pyvips
 
-from images_server.caches.null import NullCache
-from images_server.engines import build_engine
 from images_server.engines.sniff import sniff
-from images_server.hashing import original_ref
-from images_server.pipeline.parse import parse_pipeline
-from images_server.pipeline.plan import make_plan
-from images_server.render import render
-from images_server.security.fetch import FetchPolicy
-from images_server.services import Services
-from images_server.settings import Settings
-from images_server.storages.memory import MemoryStorage
+from tests.engines.conftest import Spine
 from tests.images import QUADRANTS, decode, encode, near, pixel, quadrant_bytes, quadrant_image
 
 MAE_LIMIT = 4.0
-
-Spine = Callable[[bytes, str], bytes]
-
-
-@pytest.fixture
-def spine(engine_name: str) -> Spine:
-    storage = MemoryStorage()
-    services = Services(
-        settings=Settings(engine=engine_name),
-        storage=storage,
-        cache=NullCache(),
-        engine=build_engine(engine_name),
-        fetch_policy=FetchPolicy(),
-    )
-
-    def run(data: bytes, path: str) -> bytes:
-        ref = original_ref(data)
-        storage.put(ref, data)
-        return render(services, ref, make_plan(parse_pipeline(path, max_ops=10))).body
-
-    return run
 
 
 def im(convert: str, source: Path | bytes, *args: str) -> bytes:

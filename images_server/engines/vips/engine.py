@@ -1,4 +1,10 @@
-"""libvips engine internals: decode (shrink-on-load through `thumbnail_buffer`), encode.
+"""libvips engine: decode (shrink-on-load through `thumbnail_buffer`), frames, encode.
+
+A leading resize that shrinks is folded into decoding, so JPEG and WebP shrink while they
+load. An animated GIF or WebP that stays GIF or WebP is decoded whole (`n=-1`) as a strip
+of frames (`page-height`); each frame goes through the steps on its own and the strip is
+joined again with its delays and loop count. Any other output takes the first frame only.
+Frames reach `steps.apply_step` as untagged 8-bit sRGB (`colour.to_srgb`).
 
 libvips is set up for a server at import: its operation cache off (every request is a new
 image), one worker thread per operation (gunicorn runs one process per core), and loaders
@@ -9,47 +15,88 @@ from __future__ import annotations
 
 import pyvips
 
-from images_server.engines.base import Output, first_resize
+from images_server.engines.base import Output, first_resize, keeps_animation
 from images_server.engines.sniff import SourceInfo
+from images_server.engines.vips.colour import is_bare_cmyk, to_srgb, untagged
+from images_server.engines.vips.encode import encode
 from images_server.engines.vips.steps import apply_step
 from images_server.errors import UndecodableImage
-from images_server.pipeline.steps import Resolved
+from images_server.pipeline.steps import ResizeTo, Resolved, Step
 
 pyvips.cache_set_max(0)
 pyvips.concurrency_set(1)
 pyvips.block_untrusted_set(True)
 
+_PAGE_HEIGHT = "page-height"
+_ANIMATION_FIELDS = ("delay", "loop")
 
-def _load(data: bytes, info: SourceInfo, resolved: Resolved) -> tuple[pyvips.Image, int]:
-    """The upright source, and how many leading steps decoding already did."""
+
+def _shrink_on_load(info: SourceInfo, resolved: Resolved) -> ResizeTo | None:
+    """The leading resize when it shrinks; enlarging is left to `apply_step`."""
     resize = first_resize(resolved)
-    if resize is not None:
-        image = pyvips.Image.thumbnail_buffer(
-            data, resize.width, height=resize.height, size="force"
-        )
-        return image, 1
-    return pyvips.Image.new_from_buffer(data, "").autorot(), 0
+    if resize is None or resize.width > info.width or resize.height > info.height:
+        return None
+    return resize
 
 
-def _encode(image: pyvips.Image, output: Output) -> bytes:
-    if image.format != "uchar":
-        image = image.colourspace("srgb") if image.bands >= 3 else image
-        image = image.cast("uchar") if image.format != "uchar" else image
-    quality = output.quality
-    match output.format:
-        case "jpeg":
-            if image.hasalpha():
-                image = image.flatten(background=list(output.flatten_on[: image.bands - 1]))
-            buffer = image.jpegsave_buffer(Q=quality, optimize_coding=True, keep="icc")
-        case "png":
-            buffer = image.pngsave_buffer(compression=6, keep="icc")
-        case "webp":
-            buffer = image.webpsave_buffer(Q=quality, effort=4, keep="icc")
-        case "avif":
-            buffer = image.heifsave_buffer(Q=quality, compression="av1", effort=2, keep="icc")
-        case "gif":
-            buffer = image.gifsave_buffer(keep="none")
-    return bytes(buffer)
+def _load(
+    data: bytes, info: SourceInfo, resolved: Resolved, animated: bool
+) -> tuple[pyvips.Image, int]:
+    """The upright sRGB source (all frames when `animated`), and how many steps decoding did."""
+    head = pyvips.Image.new_from_buffer(data, "", **({"n": -1} if animated else {}))
+    resize = _shrink_on_load(info, resolved)
+    if resize is None or is_bare_cmyk(head):
+        return to_srgb(head if animated else head.autorot()), 0
+    image = _thumbnail(data, head, resize, animated)
+    # decoding streams; later steps may read in any order (smartcrop does), and the shrunk
+    # image is small enough to hold
+    return (image.copy_memory() if len(resolved.steps) > 1 else image), 1
+
+
+def _thumbnail(data: bytes, head: pyvips.Image, resize: ResizeTo, animated: bool) -> pyvips.Image:
+    """`data` decoded and shrunk in one pass, upright, as sRGB."""
+    # CMYK is only right if thumbnail converts it through its profile; anything else is
+    # converted by to_srgb once shrunk (export_profile triples the time of an untagged
+    # photo, measured)
+    cmyk = {"export_profile": "srgb"} if head.interpretation == "cmyk" else {}
+    image = pyvips.Image.thumbnail_buffer(
+        data,
+        resize.width,
+        height=resize.height,
+        size="force",
+        option_string="n=-1" if animated else "",
+        **cmyk,
+    )
+    return to_srgb(untagged(image) if cmyk else image)
+
+
+def _frames(strip: pyvips.Image) -> list[pyvips.Image]:
+    height = strip.get(_PAGE_HEIGHT) if strip.get_typeof(_PAGE_HEIGHT) else strip.height
+    return [strip.crop(0, top, strip.width, height) for top in range(0, strip.height, height)]
+
+
+def _joined(frames: list[pyvips.Image], source: pyvips.Image) -> pyvips.Image:
+    """The frames as one strip, with the source's delays and loop count."""
+    strip = pyvips.Image.arrayjoin(frames, across=1).copy()
+    strip.set_type(pyvips.GValue.gint_type, _PAGE_HEIGHT, frames[0].height)
+    for name in _ANIMATION_FIELDS:
+        gtype = source.get_typeof(name)
+        if gtype:
+            strip.set_type(gtype, name, source.get(name))
+    return strip
+
+
+def _apply(
+    image: pyvips.Image, steps: tuple[Step, ...], output: Output, animated: bool
+) -> pyvips.Image:
+    if not animated or not steps:
+        for step in steps:
+            image = apply_step(image, step, output)
+        return image
+    frames = _frames(image)
+    for step in steps:
+        frames = [apply_step(frame, step, output) for frame in frames]
+    return _joined(frames, image)
 
 
 class VipsEngine:
@@ -57,11 +104,11 @@ class VipsEngine:
     version = "vips-{}.{}.{}".format(*(pyvips.version(i) for i in range(3)))
 
     def render(self, data: bytes, info: SourceInfo, resolved: Resolved, output: Output) -> bytes:
+        animated = keeps_animation(info, output)
         try:
-            image, done = _load(data, info, resolved)
-            for step in resolved.steps[done:]:
-                image = apply_step(image, step, output)
-            return _encode(image, output)
+            image, done = _load(data, info, resolved, animated)
+            image = _apply(image, resolved.steps[done:], output, animated)
+            return encode(image, output)
         except pyvips.Error as exc:
             raise UndecodableImage(f"the image could not be processed: {_first_line(exc)}") from exc
 

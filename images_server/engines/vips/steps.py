@@ -55,37 +55,73 @@ def _rotate(image: pyvips.Image, step: RotateBy, fill: Rgba) -> pyvips.Image:
     )
 
 
+def _gaussblur(image: pyvips.Image, sigma: float) -> pyvips.Image:
+    # float maths and a wide kernel, then truncation: what ImageMagick's Q16 -blur comes to
+    return image.gaussblur(sigma, precision="float", min_ampl=0.01)
+
+
 def _blur(image: pyvips.Image, sigma: float) -> pyvips.Image:
     if not image.hasalpha():
-        return image.gaussblur(sigma)
-    blurred = image.premultiply().gaussblur(sigma).unpremultiply()
-    return blurred.cast("uchar")
+        return _gaussblur(image, sigma).floor().cast("uchar")
+    blurred = _gaussblur(image.premultiply(), sigma).unpremultiply()
+    return blurred.floor().cast("uchar")
 
 
 def _sharpen(image: pyvips.Image, sigma: float) -> pyvips.Image:
     colour, alpha = _split(image)
-    blurred = colour.gaussblur(sigma, precision="float")
-    return _join((colour * 2 - blurred).rint(), alpha)
+    return _join((colour * 2 - _gaussblur(colour, sigma)).floor(), alpha)
 
 
 def _filter(image: pyvips.Image, name: str) -> pyvips.Image:
     colour, alpha = _split(image)
     if name == "invert":
         return _join(colour.invert(), alpha)
-    return _join(colour.recomb(FILTER_MATRICES[name]).rint(), alpha)
+    return _join(colour.recomb(FILTER_MATRICES[name]).floor(), alpha)  # truncates, as IM
 
 
 def _pad(image: pyvips.Image, step: PadTo, fill: Rgba) -> pyvips.Image:
+    """The image composited over a canvas of `fill`, as ImageMagick's `-extent` does."""
     image, background = _for_fill(image, fill)
-    return image.embed(
-        step.left, step.top, step.width, step.height, extend="background", background=background
+    if not image.hasalpha() or fill[3] == 0:  # nothing shows through: place the pixels as they are
+        return image.embed(
+            step.left, step.top, step.width, step.height, extend="background", background=background
+        )
+    canvas = image.new_from_image(background).embed(0, 0, step.width, step.height, extend="copy")
+    placed = canvas.composite2(image, "over", x=step.left, y=step.top)
+    return placed.cast("uchar").copy(interpretation="srgb")
+
+
+def _resize(image: pyvips.Image, width: int, height: int) -> pyvips.Image:
+    if width <= image.width and height <= image.height:
+        return image.thumbnail_image(width, height=height, size="force")
+    if width < image.width or height < image.height:  # one side up, one down
+        return image.resize(width / image.width, vscale=height / image.height)
+    return _enlarge(image, width / image.width, height / image.height, (width, height))
+
+
+def _enlarge(
+    image: pyvips.Image, x_scale: float, y_scale: float, size: tuple[int, int]
+) -> pyvips.Image:
+    """Upsample with pixel centres aligned, as ImageMagick does (libvips' resize is half a
+    pixel off when enlarging); bicubic, close to ImageMagick's Mitchell filter."""
+    alpha = image.hasalpha()
+    source = image.premultiply() if alpha else image
+    enlarged = source.affine(
+        [x_scale, 0, 0, y_scale],
+        odx=0.5 * x_scale - 0.5,
+        ody=0.5 * y_scale - 0.5,
+        oarea=[0, 0, *size],
+        interpolate=pyvips.Interpolate.new("bicubic"),
+        extend="copy",
     )
+    enlarged = enlarged.unpremultiply() if alpha else enlarged
+    return enlarged.cast("uchar")
 
 
 def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
     match step:
         case ResizeTo(width, height):
-            return image.thumbnail_image(width, height=height, size="force")
+            return _resize(image, width, height)
         case CropTo(box, smart=True):
             return image.smartcrop(box.width, box.height, interesting="attention")
         case CropTo(box):

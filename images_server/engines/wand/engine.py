@@ -1,30 +1,35 @@
-"""ImageMagick engine internals (Wand): decode (with the `jpeg:size` hint), encode.
+"""ImageMagick engine (Wand): decode (with the `jpeg:size` hint), frames, encode.
 
 Decoding a JPEG uses the `jpeg:size` hint, so libjpeg scales by 1/2, 1/4 or 1/8 while
 decoding when the first step shrinks: the hint keeps the source's aspect ratio and is never
 larger than the image (otherwise ImageMagick ignores it or upscales while decoding).
+
+An animated GIF or WebP that stays GIF or WebP is coalesced (every frame becomes a whole
+canvas) and each frame goes through the steps as an image of its own; the frames keep
+their delays and loop count through the copies. Any other output takes the first frame,
+coalesced alone so that a first frame smaller than the canvas still fills it. Every frame
+reaches `steps.apply_step` upright and in untagged 8-bit sRGB (`colour.to_srgb`).
 """
 
 from __future__ import annotations
 
 import math
 
-from wand.color import Color
 from wand.exceptions import WandException
 from wand.image import Image
 from wand.resource import limits
 from wand.version import MAGICK_VERSION_NUMBER
 
-from images_server.engines.base import Output, first_resize
-from images_server.engines.colour import css_rgba
+from images_server.engines.base import Output, first_resize, keeps_animation
 from images_server.engines.sniff import SourceInfo
+from images_server.engines.vips import VipsEngine
+from images_server.engines.wand.colour import to_srgb
+from images_server.engines.wand.encode import encode
 from images_server.engines.wand.steps import apply_step
 from images_server.errors import UndecodableImage
-from images_server.pipeline.steps import ResizeTo, Resolved
+from images_server.pipeline.steps import ResizeTo, Resolved, Step
 
 limits["thread"] = 1  # gunicorn runs one process per core; threads inside only contend
-
-_IM_FORMATS = {"jpeg": "jpeg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif"}
 
 
 def _jpeg_size_hint(info: SourceInfo, resize: ResizeTo) -> str | None:
@@ -37,7 +42,8 @@ def _jpeg_size_hint(info: SourceInfo, resize: ResizeTo) -> str | None:
     return f"{math.ceil(stored_w * scale)}x{math.ceil(stored_h * scale)}"
 
 
-def _read(data: bytes, info: SourceInfo, resolved: Resolved) -> Image:
+def _read(data: bytes, info: SourceInfo, resolved: Resolved, animated: bool) -> Image:
+    """Every frame, coalesced, when `animated`; otherwise the first frame only."""
     image = Image()
     resize = first_resize(resolved)
     if info.format == "jpeg" and resize is not None:
@@ -46,39 +52,70 @@ def _read(data: bytes, info: SourceInfo, resolved: Resolved) -> Image:
             image.options["jpeg:size"] = hint
     image.read(blob=data)
     if len(image.sequence) > 1:
-        first = Image(image=image.sequence[0])
+        if animated:
+            image.coalesce()
+            return image
+        first = _frame(image, 0)
         image.close()
-        image = first
-    image.reset_coords()
-    image.auto_orient()
+        first.coalesce()
+        return first
     return image
 
 
-def _encode(image: Image, output: Output) -> bytes:
-    icc = image.profiles["icc"]
-    image.strip()  # drops EXIF (GPS, serials) and every other profile ...
-    if icc:
-        image.profiles["icc"] = icc  # ... but colours stay right
-    if output.format == "jpeg" and image.alpha_channel:
-        image.background_color = Color(css_rgba(output.flatten_on))
-        image.alpha_channel = "remove"
-    image.format = _IM_FORMATS[output.format]
-    image.compression_quality = output.quality
-    blob = image.make_blob()
-    if blob is None:
-        raise UndecodableImage("ImageMagick produced no output")
-    return bytes(blob)
+def _frame(image: Image, index: int) -> Image:
+    """Frame `index` of `image` as an image of its own (with its delay and loop count)."""
+    single = image.sequence[index]
+    try:
+        return Image(image=single)
+    finally:
+        single.destroy()
+
+
+def _upright_srgb(frame: Image) -> None:
+    frame.reset_coords()
+    frame.auto_orient()
+    to_srgb(frame)
+
+
+def _each_frame(image: Image, steps: tuple[Step, ...], output: Output) -> Image:
+    """A new sequence of every frame of `image` through `steps`; the caller closes it."""
+    frames = [_frame(image, index) for index in range(len(image.sequence))]
+    try:
+        for frame in frames:
+            _upright_srgb(frame)
+            for step in steps:
+                apply_step(frame, step, output)
+            frame.reset_coords()
+        # the first frame holds the sequence: an empty Wand image records an error on append
+        for frame in frames[1:]:
+            frames[0].sequence.append(frame)
+    except BaseException:
+        frames[0].close()
+        raise
+    finally:
+        for frame in frames[1:]:
+            frame.close()
+    return frames[0]
+
+
+def _render(image: Image, info: SourceInfo, resolved: Resolved, output: Output) -> bytes:
+    if keeps_animation(info, output):
+        with _each_frame(image, resolved.steps, output) as frames:
+            return encode(frames, output)
+    _upright_srgb(image)
+    for step in resolved.steps:
+        apply_step(image, step, output)
+    return encode(image, output)
 
 
 class WandEngine:
     name = "wand"
-    version = f"wand-im{MAGICK_VERSION_NUMBER:x}"
+    # animations are encoded by libvips (`encode._animation`), so its version counts too
+    version = f"wand-im{MAGICK_VERSION_NUMBER:x}+{VipsEngine.version}"
 
     def render(self, data: bytes, info: SourceInfo, resolved: Resolved, output: Output) -> bytes:
         try:
-            with _read(data, info, resolved) as image:
-                for step in resolved.steps:
-                    apply_step(image, step, output)
-                return _encode(image, output)
+            with _read(data, info, resolved, keeps_animation(info, output)) as image:
+                return _render(image, info, resolved, output)
         except WandException as exc:
             raise UndecodableImage(f"the image could not be processed: {exc}") from exc
