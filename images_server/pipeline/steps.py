@@ -96,7 +96,8 @@ def _pad(op: Pad, width: int, height: int) -> list[Step]:
     fitted = resize_size(width, height, ResizeGeometry(op.width, op.height, flag=">"))
     steps: list[Step] = [] if fitted == (width, height) else [ResizeTo(*fitted)]
     if fitted != (op.width, op.height):
-        left, top = (op.width - fitted[0]) // 2, (op.height - fitted[1]) // 2
+        # ImageMagick's centre: each side halved first (75 px in 150 lands at 38, not 37)
+        left, top = op.width // 2 - fitted[0] // 2, op.height // 2 - fitted[1] // 2
         steps.append(PadTo(op.width, op.height, left, top))
     return steps
 

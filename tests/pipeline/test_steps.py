@@ -65,6 +65,7 @@ def test_crop_outside_the_image_is_a_bad_pipeline() -> None:
 def test_pad_fits_without_enlarging_then_centres() -> None:
     assert resolved("pad/200x200", 400, 100).steps == (ResizeTo(200, 50), PadTo(200, 200, 0, 75))
     assert resolved("pad/300x300", 100, 50).steps == (PadTo(300, 300, 100, 125),)
+    assert resolved("pad/150x150", 75, 75).steps == (PadTo(150, 150, 38, 38),)  # as -extent
     assert resolved("pad/100x50", 100, 50).steps == ()
 
 
