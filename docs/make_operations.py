@@ -1,0 +1,422 @@
+"""Regenerate docs/operations.md and its pictures: every pipeline op, shown on real photos.
+
+Each example is rendered by images-server's own spine (`images_server.render.render`, the
+path every `/image/<hash>/...` request takes) with the vips engine, originals in memory and no
+result cache, from the shared bench photos in ../shared/bench/images/. The bytes the server
+answers are written as they are to docs/images/ (JPEG from the JPEG photo, or the format the
+pipeline asks for), so each picture is exactly what its URL returns; examples are chosen to
+come out 100 to 320 pixels wide. Then docs/operations.md is written: how a URL is built, one
+section per op with its URLs, a sentence, the resulting size and the picture, and the credits
+of the photos. Deterministic for one libvips version; pictures no longer used are removed.
+
+    .venv/bin/python docs/make_operations.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from images_server.caches.null import NullCache
+from images_server.engines import build_engine
+from images_server.engines.sniff import sniff
+from images_server.hashing import original_ref
+from images_server.pipeline.parse import parse_pipeline
+from images_server.pipeline.plan import make_plan
+from images_server.render import render
+from images_server.security.fetch import FetchPolicy
+from images_server.services import Services
+from images_server.settings import Settings
+from images_server.storages.memory import MemoryStorage
+
+DOCS = Path(__file__).resolve().parent
+IMAGES = DOCS / "images"
+OPERATIONS_MD = DOCS / "operations.md"
+BENCH_IMAGES = DOCS.parents[1] / "shared" / "bench" / "images"
+
+SOURCES = {
+    "photo": "photo-1mp-1200x900.jpg",
+    "dice": "dice-alpha-300x225.png",
+    "camera": "camera-canon-3mp-orient6.jpg",
+}
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif"}
+FORMAT_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "avif": "AVIF", "gif": "GIF"}
+_FILE_SLUG = str.maketrans({"/": "-", "!": "bang", ">": "gt", "<": "lt", "^": "fill",
+                            "%": "pct", "@": "at", "+": "p"})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Example:
+    pipeline: str
+    text: str  # one short sentence
+    source: str = "photo"  # a key of SOURCES
+    picture: bool = True  # False: the size is given, the picture left out (too large)
+
+
+@dataclass(frozen=True)
+class Section:
+    op: str  # the op name, as in the URL
+    intro: str  # what the op does, in a sentence or two
+    examples: tuple[Example, ...]
+    grid: bool = False  # pictures side by side, three a row, instead of a table
+    notes: str = ""  # more markdown after the examples
+
+
+@dataclass(frozen=True)
+class Result:
+    example: Example
+    format: str
+    width: int
+    height: int
+    size: int  # bytes
+    file: str | None  # path under docs/, when the picture is shown
+
+
+def url(example: Example) -> str:
+    """The URL path as sent: `! ^ % > <` percent-encoded, the rest left readable."""
+    return f"/image/<hash>/{quote(example.pipeline, safe='/@+')}"
+
+
+def make_spine() -> tuple[MemoryStorage, Services]:
+    storage = MemoryStorage()
+    services = Services(
+        settings=Settings(engine="vips"),
+        storage=storage,
+        cache=NullCache(),
+        engine=build_engine("vips"),
+        fetch_policy=FetchPolicy(),
+    )
+    return storage, services
+
+
+def run(storage: MemoryStorage, services: Services, example: Example) -> Result:
+    data = (BENCH_IMAGES / SOURCES[example.source]).read_bytes()
+    ref = original_ref(data)
+    storage.put(ref, data)
+    body = render(services, ref, make_plan(parse_pipeline(example.pipeline, max_ops=10))).body
+    info = sniff(body)
+    file = None
+    if example.picture:
+        name = f"{example.source}-{example.pipeline.translate(_FILE_SLUG)}"
+        file = f"images/{name}.{EXTENSIONS[info.format]}"
+        (DOCS / file).write_bytes(body)
+    return Result(example, info.format, info.width, info.height, len(body), file)
+
+
+def describe(result: Result) -> str:
+    kib = max(1, round(result.size / 1024))
+    return f"{result.width}x{result.height} {FORMAT_NAMES[result.format]}, {kib} KB"
+
+
+def picture(result: Result) -> str:
+    return f"![{result.example.pipeline}]({result.file})" if result.file else "—"
+
+
+def table(results: list[Result]) -> list[str]:
+    lines = ["| URL | what it does | result | picture |", "|---|---|---|---|"]
+    for result in results:
+        lines.append(
+            f"| `{url(result.example)}` | {result.example.text} | {describe(result)} "
+            f"| {picture(result)} |"
+        )
+    return lines
+
+
+def grid(results: list[Result]) -> list[str]:
+    lines = []
+    for start in range(0, len(results), 3):
+        row = results[start : start + 3]
+        if start == 0:
+            lines += ["| " + " | ".join(" " for _ in row) + " |", "|" + "---|" * len(row)]
+        lines.append("| " + " | ".join(picture(result) for result in row) + " |")
+        lines.append(
+            "| " + " | ".join(f"`{url(r.example)}`<br>{r.example.text}" for r in row) + " |"
+        )
+    return lines
+
+
+RESIZE = Section(
+    "resize",
+    "Scales the image; the argument is ImageMagick's geometry, and the size is the one "
+    "`convert -resize` gives. Without a flag the image fits inside the box, keeping its "
+    "aspect ratio.",
+    (
+        Example("resize/320", "320 wide; the height follows (`320` is `320x`)."),
+        Example("resize/x160", "160 high; the width follows."),
+        Example("resize/240x240", "fits inside 240x240."),
+        Example("resize/240x240!", "exactly 240x240: the aspect ratio is not kept."),
+        Example("resize/320x320>", "fits inside 320x320, only if larger (it is)."),
+        Example("resize/160x/resize/320x320<",
+                "fits inside 320x320, only if smaller: a 160 px image grows."),
+        Example("resize/240x240^", "fills 240x240: the smaller side is 240."),
+        Example("resize/25%", "a quarter of each side."),
+        Example("resize/@50000", "at most 50,000 pixels, aspect ratio kept."),
+    ),
+)  # fmt: skip
+
+_GRAVITY_NAMES = {
+    "nw": "top left", "n": "top", "ne": "top right",
+    "w": "left", "c": "centre", "e": "right",
+    "sw": "bottom left", "s": "bottom", "se": "bottom right",
+}  # fmt: skip
+CROP = Section(
+    "crop",
+    "Keeps a WxH region: `[gravity]WxH` places it at one of nine gravities (`c`, the centre, "
+    "when none is given), `smart` finds the most interesting region, and `WxH+X+Y` takes it "
+    "from the top-left corner X, Y. A box larger than the image is clipped to it. Here the "
+    "photo is first resized to 320x240, then 120x90 is cropped:",
+    (
+        *(
+            Example(f"resize/320x/crop/{g}120x90", f"`{g}`: {name}")
+            for g, name in _GRAVITY_NAMES.items()
+        ),
+        Example("resize/320x/crop/120x90+20+130", "120x90 from x 20, y 130"),
+        Example("resize/320x/crop/smart120x90", "`smart`: where the detail is"),
+        Example("resize/320x/crop/e2000x90", "2000x90 at the right: clipped to 320 wide"),
+    ),
+    grid=True,
+)
+
+ROTATE = Section(
+    "rotate",
+    "Turns the image clockwise by any number of degrees (negative: anticlockwise). Right "
+    "angles are lossless turns; other angles enlarge the canvas to hold the whole image, "
+    "and fill the corners with `background`: transparent where the format has alpha (PNG, "
+    "WebP, AVIF, GIF), white for JPEG.",
+    (
+        Example("resize/240x/rotate/90", "a quarter turn clockwise."),
+        Example("resize/240x/rotate/-30", "30° anticlockwise, on white (JPEG)."),
+        Example("resize/240x/rotate/30/format/webp", "30° clockwise, corners transparent."),
+    ),
+)
+
+FLIP = Section(
+    "flip",
+    "Mirrors the image: `h` left to right, `v` top to bottom, `hv` both (a half turn).",
+    (
+        Example("resize/240x/flip/h", "mirrored left to right."),
+        Example("resize/240x/flip/v", "mirrored top to bottom."),
+    ),
+)
+
+FORMAT = Section(
+    "format",
+    "Chooses the output format: `jpeg` (or `jpg`), `png`, `webp`, `avif`, `gif`, or `auto`. "
+    "Without it the output has the source's format. Like `quality` and `background`, it may "
+    "stand anywhere in the pipeline (the last one wins). A JPEG output of an image with alpha "
+    "is flattened on white, or on the `background` colour. The same 240x180 picture in each:",
+    (
+        Example("resize/240x/format/jpeg", "JPEG, quality 85 by default."),
+        Example("resize/240x/format/png", "PNG: lossless, larger.", picture=False),
+        Example("resize/240x/format/webp", "WebP, quality 80 by default."),
+        Example("resize/240x/format/avif", "AVIF, quality 60 by default."),
+        Example("resize/240x/format/gif", "GIF: 256 colours.", picture=False),
+    ),
+    notes=(
+        "### `format/auto`\n\n"
+        "`format/auto` picks the best format the browser says it accepts: AVIF if the "
+        "request's `Accept` header lists `image/avif`, else WebP if it lists `image/webp`, "
+        "else the source's format. q-values rank the two (`q=0` refuses), AVIF winning a tie; "
+        "a bare `*/*` (curl's default) is not taken as a promise to decode AVIF. The answer "
+        "carries `Vary: Accept`, so a shared cache keeps one copy per format, and the cache "
+        "key uses the chosen format, so odd `Accept` headers cannot multiply cache entries:\n\n"
+        "```console\n"
+        "$ curl -s -o a.avif -H 'Accept: image/avif,image/webp,*/*' "
+        "http://127.0.0.1:8000/image/<hash>/resize/240x/format/auto\n"
+        "$ curl -s -o a.webp -H 'Accept: image/webp,*/*' "
+        "http://127.0.0.1:8000/image/<hash>/resize/240x/format/auto\n"
+        "$ curl -s -o a.jpg http://127.0.0.1:8000/image/<hash>/resize/240x/format/auto\n"
+        "```\n\n"
+        "The query `?format=webp` does the same as a trailing `format/webp` segment."
+    ),
+)
+
+QUALITY = Section(
+    "quality",
+    "Sets the encoder's quality, 1 to 100, for JPEG, WebP and AVIF (defaults 85, 80 and 60): "
+    "lower is smaller and blockier.",
+    (
+        Example("resize/240x/quality/15", "JPEG at quality 15."),
+        Example("resize/240x/quality/95", "JPEG at quality 95."),
+        Example("resize/240x/format/webp/quality/30", "WebP at quality 30."),
+    ),
+)
+
+BLUR = Section(
+    "blur",
+    "A Gaussian blur of the given sigma, 0.1 to 50, in pixels of the image at that point of "
+    "the pipeline (as `convert -blur 0x<sigma>`).",
+    (
+        Example("resize/240x/blur/1.5", "a light blur."),
+        Example("resize/240x/blur/6", "a strong blur."),
+    ),
+)
+
+SHARPEN = Section(
+    "sharpen",
+    "An unsharp mask of the given sigma, 0.1 to 50, amount 1, no threshold (as "
+    "`convert -unsharp 0x<sigma>+1+0`): edges gain contrast.",
+    (
+        Example("resize/240x/sharpen/1", "fine detail sharpened."),
+        Example("resize/240x/sharpen/4", "broad edges sharpened."),
+    ),
+)
+
+FILTER = Section(
+    "filter",
+    "A named colour filter: `grayscale` (Rec. 709 luma, three channels kept), `sepia` (the "
+    "classic matrix of CSS filters) or `invert` (the colours, not the alpha).",
+    (
+        Example("resize/240x/filter/grayscale", "shades of grey."),
+        Example("resize/240x/filter/sepia", "brown tones of an old print."),
+        Example("resize/240x/filter/invert", "a negative."),
+    ),
+)
+
+BACKGROUND = Section(
+    "background",
+    "Sets the colour, `rrggbb` or `rrggbbaa` in hex, that fills the corners of a `rotate`, "
+    "the borders of a `pad`, and replaces transparency when the output is JPEG. Like `format`, "
+    "it applies wherever it stands.",
+    (
+        Example("resize/240x/rotate/20/background/ffcc00", "corners of a turn in yellow."),
+        Example("background/3366cc/format/jpeg",
+                "the dice's transparency flattened on blue for JPEG.", source="dice"),
+        Example("format/jpeg", "the same without `background`: flattened on white.",
+                source="dice"),
+    ),
+)  # fmt: skip
+
+PAD = Section(
+    "pad",
+    "Letterboxes: fits the image inside WxH (never enlarging it), then centres it on a WxH "
+    "canvas of `background` (transparent where the format allows, else white).",
+    (
+        Example("pad/240x240", "a 240x180 photo on a 240x240 white canvas (JPEG)."),
+        Example("pad/240x240/background/1e1e1e", "the same on near-black."),
+        Example("pad/300x300", "the dice on a transparent square (PNG).", source="dice"),
+    ),
+)
+
+PRESET = Section(
+    "preset",
+    "Expands to a named pipeline, configured with `IMAGES_PRESETS`; the defaults are `thumb` "
+    "(`resize/200x200^/crop/200x200`: exactly 200x200), `medium` (`resize/800x800>`) and `full` "
+    "(the original size). `?size=thumb` in the query does the same after the path's ops.",
+    (
+        Example("preset/thumb", "exactly 200x200: fill, then keep the centre."),
+        Example("preset/medium", "fits inside 800x800, never enlarging.", picture=False),
+        Example("resize/240x/preset/full", "no change in size: `full` adds nothing.",
+                picture=False),
+    ),
+)  # fmt: skip
+
+DPR = Section(
+    "dpr",
+    "A device pixel ratio, 1 to 4, multiplying every pixel size after it (resize, crop, pad), "
+    "so a page can ask for the same layout size at 2x: `dpr/2/resize/160x` is "
+    "`resize/320x`.",
+    (
+        Example("resize/160x", "160 wide, for a 1x screen."),
+        Example("dpr/2/resize/160x", "320 wide: the same layout width at 2x."),
+        Example("dpr/2/resize/160x/crop/80x80", "a 160x160 crop: crop sizes double too."),
+    ),
+)
+
+SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN, FILTER, BACKGROUND,
+            PAD, PRESET, DPR)  # fmt: skip
+
+BEFORE = (
+    Example("resize/320x", "the photo"),
+    Example("format/png", "the dice", source="dice"),
+    Example("resize/x240", "the camera file", source="camera"),
+)
+
+
+def intro(before: list[Result], hashes: dict[str, str]) -> list[str]:
+    photo, dice, camera = before
+    return [
+        "# Pipeline operations",
+        "",
+        "<!-- Generated by docs/make_operations.py: edit that script, not this file. -->",
+        "",
+        "Every variant of an uploaded image is a URL: `/image/<hash>` followed by the "
+        "pipeline, `op/argument` pairs applied left to right (at most 10 ops):",
+        "",
+        "    /image/<hash>/resize/320x/crop/n120x90/format/webp",
+        "",
+        "`<hash>` is the SHA-256 of the original's bytes, which `POST /upload` returns. "
+        "Characters that mean something in a URL must be percent-encoded: `!` is `%21`, `^` "
+        "is `%5E`, `%` is `%25`, `>` is `%3E` and `<` is `%3C` (so `resize/240x240!` is sent "
+        "as `resize/240x240%21`). The URLs below are written as they are sent. An unknown op "
+        "or a bad argument is a `400` naming the segment. EXIF orientation is applied before "
+        "any op, and no output carries EXIF metadata.",
+        "",
+        "Each picture below is exactly what its URL returns, rendered by this server "
+        "(libvips engine) by `docs/make_operations.py`. Unless said otherwise the original is "
+        f"`photo-1mp-1200x900.jpg` (1200x900 JPEG, hash `{hashes['photo']}`). **Before**, "
+        f"as `{url(photo.example)}` shows it:",
+        "",
+        picture(photo),
+        "",
+        f"The image with transparency is `dice-alpha-300x225.png` (300x225 PNG with alpha, "
+        f"`{url(dice.example)}` shown here); the camera file `camera-canon-3mp-orient6.jpg` is "
+        f"stored 2048x1536 with EXIF orientation 6, and `{url(camera.example)}` gives "
+        f"{camera.width}x{camera.height}, upright:",
+        "",
+        f"{picture(dice)} {picture(camera)}",
+        "",
+    ]
+
+
+CREDITS = [
+    "## Credits",
+    "",
+    "The photos come from `../shared/bench/images/` (see its README.md):",
+    "",
+    "- `photo-1mp-1200x900.jpg` (an autumn leaf) is derived from `jpg/mobile/jolla.jpg` and "
+    "`camera-canon-3mp-orient6.jpg` is `jpg/hdr/canon_hdr_NO.jpg`, both from "
+    "[ianare/exif-samples](https://github.com/ianare/exif-samples), released under "
+    "[CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/); the pictures on this "
+    "page derived from them are under the same licence.",
+    "- `dice-alpha-300x225.png` is thumbor's `docs/images/dice_transparent_background.png` "
+    "([thumbor/thumbor](https://github.com/thumbor/thumbor)), which appears to be Wikimedia "
+    'Commons\' "PNG transparency demonstration 1.png" (CC BY-SA 3.0).',
+    "",
+]
+
+
+def section(part: Section, results: list[Result]) -> list[str]:
+    lines = [f"## `{part.op}`", "", part.intro, ""]
+    lines += grid(results) if part.grid else table(results)
+    lines.append("")
+    if part.notes:
+        lines += [part.notes, ""]
+    return lines
+
+
+def main() -> int:
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    for old in IMAGES.iterdir():
+        old.unlink()
+    storage, services = make_spine()
+    hashes = {
+        name: hashlib.sha256((BENCH_IMAGES / file).read_bytes()).hexdigest()
+        for name, file in SOURCES.items()
+    }
+    lines = intro([run(storage, services, example) for example in BEFORE], hashes)
+    for part in SECTIONS:
+        lines += section(part, [run(storage, services, example) for example in part.examples])
+    lines += CREDITS
+    OPERATIONS_MD.write_text("\n".join(lines))
+    total = sum(path.stat().st_size for path in IMAGES.iterdir())
+    count = len(list(IMAGES.iterdir()))
+    print(f"{OPERATIONS_MD}: {count} pictures, {total / 1024:.0f} KiB in {IMAGES}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
