@@ -145,3 +145,36 @@ def test_every_input_format(spine: Spine, fmt: str) -> None:
     out = decode(spine(source, "resize/80x/crop/se20x20/format/png"))
     assert (out.width, out.height) == (20, 20)
     assert near(pixel(out, 10, 10), QUADRANTS["se"])
+
+
+ONE_OF_EACH_OP = [
+    "resize/90x",
+    "crop/se60x40",
+    "crop/smart60x40",
+    "rotate/30",
+    "flip/hv",
+    "quality/50",
+    "blur/2",
+    "sharpen/2",
+    "filter/sepia",
+    "background/ff0000/rotate/15",
+    "pad/150x150",
+    "preset/thumb",
+    "dpr/2/resize/40x",
+]
+LOSSY_LIMIT = {"jpeg": 6.0, "webp": 6.0, "avif": 8.0, "gif": 12.0, "png": 0.0}
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif"])
+@pytest.mark.parametrize("path", ONE_OF_EACH_OP)
+def test_every_op_in_every_format(spine: Spine, path: str, fmt: str) -> None:
+    """The same op gives the same size in every format, and the pixels of its PNG output up
+    to the format's own loss. (Alpha across formats is tested above and in tests/golden: a
+    gradient alpha cannot survive GIF's one-bit transparency or JPEG's flattening.)"""
+    source = encode(quadrant_image(120, 90), "png")
+    reference = spine(source, f"{path}/format/png")
+    out = spine(source, f"{path}/format/{fmt}")
+    info = sniff(out)
+    assert info.format == fmt
+    assert (info.width, info.height) == (decode(reference).width, decode(reference).height)
+    assert mae(out, reference) <= LOSSY_LIMIT[fmt]
