@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pydantic_settings
+from limits import parse_many
 from pydantic import ByteSize, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -97,13 +98,70 @@ class Settings(BaseSettings):
         description="JSON object of preset names to pipelines, added to `thumb`, `medium`, `full`",
     )
     jpeg_progressive: bool = Field(False, description="encode JPEG outputs as progressive")
+    max_side: int = Field(
+        16384,
+        ge=1,
+        le=65535,
+        description="longest side of a source, read from the header (else 413)",
+    )
+    max_animation_pixels: int = Field(
+        100_000_000,
+        ge=1,
+        description="width x height x frames of an animated source, from the header (else 413)",
+    )
+    render_timeout: float = Field(
+        20.0, gt=0, le=600, description="seconds one render may take before it is cut off (503)"
+    )
+    secret_key: CommaList = Field(
+        (),
+        description="keys that sign URLs, comma-separated: the first signs, any verifies "
+        "(unset: one is generated once and kept in the data dir)",
+    )
+    require_signature: bool = Field(
+        False, description="every transform URL must carry a valid signature"
+    )
+    api_keys: CommaList = Field(
+        (), description="`user:key,user2:key2`; when set, writes need `Authorization: Bearer <key>`"
+    )
+    rate_limit_uploads: str = Field(
+        "60/minute", description="per-client limit on `POST /upload` (limits syntax; `0` is off)"
+    )
+    rate_limit_external: str = Field(
+        "120/minute", description="per-client limit on `/external` requests (`0` is off)"
+    )
+    rate_limit_renders: str = Field(
+        "600/minute", description="per-client limit on renders that miss the cache (`0` is off)"
+    )
+    rate_limit_storage_url: str = Field(
+        "memory://",
+        description="where rate-limit counters live: `memory://` or `redis://host:port`",
+    )
+    trusted_proxies: int = Field(
+        0, ge=0, le=5, description="proxy hops whose `X-Forwarded-For` is trusted (1 behind NGINX)"
+    )
 
-    @field_validator("external_allow_hosts", mode="before")
+    @field_validator("external_allow_hosts", "secret_key", "api_keys", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_api_keys(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in entries:
+            user, _, key = entry.partition(":")
+            if not user or len(key) < 16:
+                raise ValueError("each entry is user:key, with a key of at least 16 characters")
+        return entries
+
+    @field_validator("rate_limit_uploads", "rate_limit_external", "rate_limit_renders")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        if value.strip() != "0":
+            parse_many(value)  # ValueError names what is wrong
+        return value.strip()
 
     @field_validator("external_allow_hosts")
     @classmethod

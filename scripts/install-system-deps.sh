@@ -7,6 +7,8 @@ packages=(
   imagemagick        # the `convert` CLI: reference results for tests
   libmagickwand-dev  # libMagickWand for the Wand engine
   python3-venv
+  redis-server       # rate-limit counters at scale (tests start their own on loopback)
+  nodejs             # runs the JavaScript signing client's tests
 )
 
 missing=()
