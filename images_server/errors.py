@@ -8,7 +8,10 @@ snake_case `code` that clients may match on; the message is for humans.
     ├── BadRequest (400 bad_request)
     │   ├── InvalidPipeline (400 invalid_pipeline)      names the offending segment
     │   └── OutputTooLarge (400 output_too_large)
+    ├── Unauthorized (401 unauthorized)                missing or wrong API key
     ├── Forbidden (403 forbidden)
+    │   ├── InvalidSignature (403 invalid_signature)    missing, bad or malformed
+    │   ├── ExpiredSignature (403 expired_signature)
     │   ├── UploadDisabled (403 upload_disabled)
     │   ├── ExternalDisabled (403 external_disabled)
     │   └── ForbiddenAddress (403 forbidden_address)    SSRF guard
@@ -20,8 +23,10 @@ snake_case `code` that clients may match on; the message is for humans.
     │   └── TooManyPixels (413 too_many_pixels)
     ├── UnsupportedFormat (415 unsupported_format)
     ├── UndecodableImage (422 undecodable_image)
+    ├── RateLimited (429 rate_limited)                 carries `retry_after` seconds
     ├── UpstreamError (502 upstream_error)
     ├── ServiceUnavailable (503 service_unavailable)
+    │   └── RenderTimeout (503 render_timeout)
     └── UpstreamTimeout (504 upstream_timeout)
 """
 
@@ -56,10 +61,26 @@ class OutputTooLarge(BadRequest):
     default_message = "the requested output is larger than the output limit"
 
 
+class Unauthorized(ImagesError):
+    status = 401
+    code = "unauthorized"
+    default_message = "this request needs an API key (Authorization: Bearer <key>)"
+
+
 class Forbidden(ImagesError):
     status = 403
     code = "forbidden"
     default_message = "forbidden"
+
+
+class InvalidSignature(Forbidden):
+    code = "invalid_signature"
+    default_message = "bad signature"
+
+
+class ExpiredSignature(Forbidden):
+    code = "expired_signature"
+    default_message = "expired signature"
 
 
 class UploadDisabled(Forbidden):
@@ -122,6 +143,16 @@ class UndecodableImage(ImagesError):
     default_message = "the image cannot be decoded completely (truncated or corrupt)"
 
 
+class RateLimited(ImagesError):
+    status = 429
+    code = "rate_limited"
+    default_message = "too many requests"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = retry_after  # whole seconds, for the Retry-After header
+        super().__init__(message)
+
+
 class UpstreamError(ImagesError):
     status = 502
     code = "upstream_error"
@@ -132,6 +163,11 @@ class ServiceUnavailable(ImagesError):
     status = 503
     code = "service_unavailable"
     default_message = "a backing service is unavailable"
+
+
+class RenderTimeout(ServiceUnavailable):
+    code = "render_timeout"
+    default_message = "the render took longer than the render time limit and was stopped"
 
 
 class UpstreamTimeout(ImagesError):
