@@ -16,7 +16,9 @@ from images_server.security.fetch import fetch
 from images_server.services import Services
 
 
-def render_external(services: Services, url: str, plan: Plan, reset: bool) -> Rendered:
+def render_external(
+    services: Services, url: str, plan: Plan, reset: bool, client: str | None = None
+) -> Rendered:
     if not services.settings.external_enabled:
         raise ExternalDisabled()
     ref = external_ref(url)
@@ -25,9 +27,9 @@ def render_external(services: Services, url: str, plan: Plan, reset: bool) -> Re
         services.cache.purge(ref)
     else:
         try:
-            return render(services, ref, plan)
+            return render(services, ref, plan, client)
         except ImageNotFound:
-            pass  # not fetched yet
+            client = None  # not fetched yet; this attempt already counted the render
     fetched = fetch(url, services.fetch_policy)
     admit(services, ref, fetched.body)
-    return render(services, ref, plan)
+    return render(services, ref, plan, client)

@@ -20,7 +20,7 @@ from images_server.services import Services
 from images_server.settings import Settings
 from tests.images import BENCH_IMAGES
 
-pytest_plugins = ["tests.conftest_s3"]
+pytest_plugins = ["tests.conftest_s3", "tests.conftest_redis"]
 
 ENGINES = ("vips", "wand")
 REAL_CONVERT = Path("/usr/bin/convert")  # /usr/local/bin/convert may be a stand-in

@@ -12,7 +12,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from images_server.errors import ImagesError
+from images_server.errors import ImagesError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,10 @@ def error_response(status: int, code: str, message: str) -> Response:
 
 
 def _images_error(exc: ImagesError) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
+    response = error_response(exc.status, exc.code, exc.message)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _http_error(exc: HTTPException) -> Response:

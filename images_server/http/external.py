@@ -7,6 +7,7 @@ from flask import Blueprint, Response, request
 from images_server.errors import BadRequest, ExternalDisabled
 from images_server.external import render_external
 from images_server.http import services
+from images_server.http.clients import client_id
 from images_server.http.plans import plan_request
 from images_server.http.responses import image_response
 
@@ -20,6 +21,8 @@ def external() -> Response:
     svc = services()
     if not svc.settings.external_enabled:
         raise ExternalDisabled()
+    client = client_id(request, svc.settings.trusted_proxies)
+    svc.limiter.check("external", client)
     url = request.args.get("url", "")
     if not url:
         raise BadRequest("the 'url' query parameter is required")
@@ -27,5 +30,5 @@ def external() -> Response:
     planned = plan_request(request, svc.settings, operations)
     reset = request.args.get("reset_cache", "").lower() in _TRUE
     return image_response(
-        render_external(svc, url, planned.plan, reset), vary_accept=planned.negotiated
+        render_external(svc, url, planned.plan, reset, client), vary_accept=planned.negotiated
     )

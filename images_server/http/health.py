@@ -18,7 +18,11 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> Response | tuple[Response, int]:
     svc = services()
-    checks = {"storage": svc.storage.check, "cache": svc.cache.check}
+    checks = {
+        "storage": svc.storage.check,
+        "cache": svc.cache.check,
+        "rate_limit": svc.limiter.check_storage,
+    }
     down = {}
     for name, check in checks.items():
         try:
