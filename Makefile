@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_IMAGE ?= ../shared/bench/images/photo-12mp-4000x3000.jpg
+FUZZ_SECONDS ?= 60
 
-.PHONY: run test lint format bench system-deps clean
+.PHONY: run test lint format bench fuzz system-deps clean
 
 system-deps:
 	@bash scripts/install-system-deps.sh
@@ -40,6 +41,9 @@ format: $(DEV_STAMP)
 
 bench: system-deps $(DEV_STAMP)
 	$(BIN)/python -m bench.engines $(BENCH_IMAGE)
+
+fuzz: $(DEV_STAMP)
+	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,7 @@ from images_server.engines.verify import verify_decodes
 from images_server.errors import PayloadTooLarge, TooManyPixels
 from images_server.hashing import ImageRef
 from images_server.services import Services
+from images_server.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -24,18 +25,28 @@ class Admitted:
     size: int
 
 
-def check_image(services: Services, data: bytes) -> SourceInfo:
-    """The image's header facts, once it is known to be within limits and to decode."""
-    settings = services.settings
-    info = sniff(data)
+def check_header_limits(settings: Settings, info: SourceInfo) -> None:
+    """413 for a source too large by its header: pixels, longest side, frames, animation."""
+    size = f"{info.width}x{info.height}"
     if info.pixels > settings.max_pixels:
-        raise TooManyPixels(
-            f"{info.width}x{info.height} is more than the limit of {settings.max_pixels} pixels"
-        )
+        raise TooManyPixels(f"{size} is more than the limit of {settings.max_pixels} pixels")
+    if max(info.width, info.height) > settings.max_side:
+        raise TooManyPixels(f"{size} has a side longer than the limit of {settings.max_side}")
     if info.frames > settings.max_frames:
         raise PayloadTooLarge(
             f"{info.frames} frames is more than the limit of {settings.max_frames} frames"
         )
+    if info.frames > 1 and info.pixels * info.frames > settings.max_animation_pixels:
+        raise TooManyPixels(
+            f"{info.frames} frames of {size} are more than the limit of "
+            f"{settings.max_animation_pixels} pixels for an animation"
+        )
+
+
+def check_image(services: Services, data: bytes) -> SourceInfo:
+    """The image's header facts, once it is known to be within limits and to decode."""
+    info = sniff(data)
+    check_header_limits(services.settings, info)
     verify_decodes(data, info)
     return info
 

@@ -4,8 +4,9 @@
                             └ miss ─► storage.get ─► sniff ─► resolve sizes ─► engine.render
                                                                          ─► cache.put ─► Rendered
 
-A cache hit never touches storage or the engine. Every caller (`/image`, `/external`, later
-presets and jobs) comes through `render`.
+A cache hit never touches storage or the engine, nor the render rate limit: a miss counts
+against the caller's `client` (when given) before storage is read. Every caller (`/image`,
+`/external`, later presets and jobs) comes through `render`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from images_server.caches.base import CachedResult, CacheKey
-from images_server.engines.base import Output, keeps_animation
+from images_server.engines.base import MAX_SIDE, Output, keeps_animation
+from images_server.engines.deadline import Deadline
 from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
-from images_server.errors import InvalidPipeline
+from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.hashing import ImageRef
-from images_server.pipeline.ops import Crop
+from images_server.pipeline.ops import Crop, OutputFormat
 from images_server.pipeline.plan import Plan
-from images_server.pipeline.steps import resolve
+from images_server.pipeline.steps import Resolved, resolve
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.
@@ -41,15 +43,35 @@ def _etag(key: CacheKey) -> str:
     return f"{key.image.hash[:16]}-{key.variant[:24]}"
 
 
-def _output(services: Services, plan: Plan, info: SourceInfo) -> Output:
+def _refuse_impossible(
+    services: Services, plan: Plan, info: SourceInfo, resolved: Resolved, fmt: OutputFormat
+) -> None:
+    """400 for what no engine may attempt: sizes the format cannot hold, animations larger
+    in all than the output limit, a smart crop that would follow each frame's content."""
+    if max(resolved.width, resolved.height) > MAX_SIDE[fmt]:
+        raise OutputTooLarge(
+            f"{resolved.width}x{resolved.height} is larger than {fmt} can hold "
+            f"({MAX_SIDE[fmt]} pixels a side)"
+        )
+    if not keeps_animation(info, fmt):
+        return
+    total = resolved.width * resolved.height * info.frames
+    if total > services.settings.max_output_pixels:
+        raise OutputTooLarge(
+            f"{info.frames} frames of {resolved.width}x{resolved.height} are more than the "
+            f"output limit of {services.settings.max_output_pixels} pixels"
+        )
+    for op in plan.ops:
+        if isinstance(op, Crop) and op.geometry.gravity == "smart":
+            raise InvalidPipeline(
+                f"'{op.segment()}': a smart crop cannot follow the content of every frame "
+                "of an animation; crop with a gravity, or add format/png for one frame"
+            )
+
+
+def _output(services: Services, plan: Plan, info: SourceInfo, resolved: Resolved) -> Output:
     output_format = plan.output_format(info.format)
-    if keeps_animation(info, output_format):
-        for op in plan.ops:
-            if isinstance(op, Crop) and op.geometry.gravity == "smart":
-                raise InvalidPipeline(
-                    f"'{op.segment()}': a smart crop cannot follow the content of every frame "
-                    "of an animation; crop with a gravity, or add format/png for one frame"
-                )
+    _refuse_impossible(services, plan, info, resolved, output_format)
     quality = plan.output_quality(output_format)
     return Output(
         output_format,
@@ -60,7 +82,17 @@ def _output(services: Services, plan: Plan, info: SourceInfo) -> Output:
     )
 
 
-def render(services: Services, ref: ImageRef, plan: Plan) -> Rendered:
+def _compute(services: Services, data: bytes, plan: Plan) -> CachedResult:
+    settings = services.settings
+    info = sniff(data)
+    resolved = resolve(plan.ops, info.width, info.height, settings.max_output_pixels)
+    output = _output(services, plan, info, resolved)
+    body = services.engine.render(data, info, resolved, output, Deadline(settings.render_timeout))
+    return CachedResult(body, MEDIA_TYPES[output.format])
+
+
+def render(services: Services, ref: ImageRef, plan: Plan, client: str | None = None) -> Rendered:
+    """The rendered variant; a cache miss first counts against `client`'s render limit."""
     key = cache_key(services, ref, plan)
     if plan.is_identity:
         data = services.storage.get(ref)
@@ -68,12 +100,8 @@ def render(services: Services, ref: ImageRef, plan: Plan) -> Rendered:
     hit = services.cache.get(key)
     if hit is not None:
         return Rendered(hit.body, hit.media_type, _etag(key))
-    data = services.storage.get(ref)
-    info = sniff(data)
-    resolved = resolve(plan.ops, info.width, info.height, services.settings.max_output_pixels)
-    output = _output(services, plan, info)
-    result = CachedResult(
-        services.engine.render(data, info, resolved, output), MEDIA_TYPES[output.format]
-    )
+    if client is not None:
+        services.limiter.check("render", client)
+    result = _compute(services, services.storage.get(ref), plan)
     services.cache.put(key, result)
     return Rendered(result.body, result.media_type, _etag(key))

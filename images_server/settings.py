@@ -163,6 +163,13 @@ class Settings(BaseSettings):
             parse_many(value)  # ValueError names what is wrong
         return value.strip()
 
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _check_limit_storage(cls, url: str) -> str:
+        if not url.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+            raise ValueError("use memory:// or redis://host:port")
+        return url
+
     @field_validator("external_allow_hosts")
     @classmethod
     def _check_allow_entries(cls, entries: tuple[str, ...]) -> tuple[str, ...]:

@@ -50,6 +50,9 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         ("IMAGES_STORAGE", "ftp"),
         ("IMAGES_UPLOAD_ENABLED", "perhaps"),
         ("IMAGES_EXTERNAL_ALLOW_HOSTS", "10.0.0.0/99"),
+        ("IMAGES_RATE_LIMIT_STORAGE_URL", "memcached://x"),
+        ("IMAGES_RATE_LIMIT_RENDERS", "lots"),
+        ("IMAGES_API_KEYS", "alice:short"),
     ],
 )
 def test_bad_values_name_the_variable(

@@ -10,12 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from images_server.engines.deadline import NO_DEADLINE, Deadline
 from images_server.engines.sniff import SourceInfo
 from images_server.pipeline.ops import OutputFormat, Rgba
 from images_server.pipeline.steps import ResizeTo, Resolved
 
 ALPHA_FORMATS: frozenset[OutputFormat] = frozenset({"png", "webp", "avif", "gif"})
 ANIMATED_FORMATS: frozenset[OutputFormat] = frozenset({"gif", "webp"})  # frames survive
+# The longest side each format can hold (measured with libvips' encoders: WebP 16383,
+# AVIF 16384 through libheif, libjpeg 65500; GIF and PNG store 16 and 31 bits).
+MAX_SIDE: dict[OutputFormat, int] = {
+    "jpeg": 65500,
+    "webp": 16383,
+    "avif": 16384,
+    "gif": 65535,
+    "png": 2**31 - 1,
+}
 
 
 TRANSPARENT: Rgba = (0, 0, 0, 0)
@@ -51,8 +61,16 @@ class Engine(Protocol):
     name: str
     version: str  # the library's version: part of every cache key
 
-    def render(self, data: bytes, info: SourceInfo, resolved: Resolved, output: Output) -> bytes:
-        """Apply `resolved.steps` to the decoded, upright source and encode as `output`."""
+    def render(
+        self,
+        data: bytes,
+        info: SourceInfo,
+        resolved: Resolved,
+        output: Output,
+        deadline: Deadline = NO_DEADLINE,
+    ) -> bytes:
+        """Apply `resolved.steps` to the decoded, upright source and encode as `output`;
+        `RenderTimeout` once `deadline` expires."""
 
 
 def keeps_animation(info: SourceInfo, output: Output | OutputFormat) -> bool:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from werkzeug.routing import PathConverter
 
 from images_server.errors import BadRequest, ImageNotFound, UploadDisabled, UploadTooLarge
 from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
+from images_server.http.clients import client_id
 from images_server.http.plans import plan_request
 from images_server.http.responses import image_response
 from images_server.ingest import admit
 from images_server.render import render
 
 bp = Blueprint("images", __name__)
+
+
+class PipelineConverter(PathConverter):
+    """Like `path`, but any character matches, so a pipeline with a newline in it reaches
+    the parser (and gets its 400) instead of falling through to 404."""
+
+    regex = "[^/](?s:.*?)"
 
 
 def _read_upload(max_bytes: int) -> bytes:
@@ -38,6 +47,7 @@ def upload() -> tuple[Response, int]:
     svc = services()
     if not svc.settings.upload_enabled:
         raise UploadDisabled()
+    svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))  # body unread
     data = _read_upload(svc.settings.max_upload_bytes)
     admitted = admit(svc, original_ref(data), data)
     body = {
@@ -53,12 +63,13 @@ def upload() -> tuple[Response, int]:
 
 
 @bp.get("/image/<hash_>", strict_slashes=False)
-@bp.get("/image/<hash_>/<path:pipeline>")
+@bp.get("/image/<hash_>/<pipeline:pipeline>")
 def image(hash_: str, pipeline: str = "") -> Response:
     svc = services()
     ref = parse_hash(hash_)
     planned = plan_request(request, svc.settings, pipeline)
-    return image_response(render(svc, ref, planned.plan), vary_accept=planned.negotiated)
+    rendered = render(svc, ref, planned.plan, client_id(request, svc.settings.trusted_proxies))
+    return image_response(rendered, vary_accept=planned.negotiated)
 
 
 @bp.delete("/image/<hash_>")

@@ -34,12 +34,12 @@ from images_server.pipeline.ops import (
 )
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS
 
-_DEGREES = re.compile(r"-?\d{1,6}(\.\d{1,6})?")
-_QUALITY = re.compile(r"\d{1,3}")
-_SIGMA = re.compile(r"\d{1,2}(\.\d{1,3})?")
-_DPR = re.compile(r"\d(\.\d{1,2})?")
-_HEX = re.compile(r"[0-9a-fA-F]{6}([0-9a-fA-F]{2})?")
-_BOX = re.compile(r"(\d{1,5})x(\d{1,5})")
+_DEGREES = re.compile(r"-?\d{1,6}(\.\d{1,6})?", re.ASCII)
+_QUALITY = re.compile(r"\d{1,3}", re.ASCII)
+_SIGMA = re.compile(r"\d{1,2}(\.\d{1,3})?", re.ASCII)
+_DPR = re.compile(r"\d(\.\d{1,2})?", re.ASCII)
+_HEX = re.compile(r"[0-9a-fA-F]{6}([0-9a-fA-F]{2})?", re.ASCII)
+_BOX = re.compile(r"(\d{1,5})x(\d{1,5})", re.ASCII)
 _FORMAT_ALIASES: dict[str, FormatChoice] = {"jpg": "jpeg"}
 _FORMATS: tuple[FormatChoice, ...] = (*OUTPUT_FORMATS, "auto")
 

@@ -448,7 +448,7 @@ CORRUPT = {
     "jpeg-length-1": (b"\xff\xd8\xff\xe0\x00\x01", "impossible length"),
     "jpeg-no-markers": (b"\xff\xd8\xff" + b"\x00" * 100, "ends before"),
     "gif-no-image": (gif_bomb()[:13] + b";", "no image"),
-    "gif-0x0": (b"GIF89a" + b"\x00" * 7 + b"," + b"\x00" * 9 + b"\x02\x00;", "empty image"),
+    "gif-0x0": (b"GIF89a" + b"\x00" * 7 + b"," + b"\x00" * 9 + b"\x02\x00;", "has no pixels"),
     "webp-vp8-inter-frame": (
         webp(webp_chunk(b"VP8 ", b"\x11\x02\x00\x9d\x01\x2a\x10\x00\x10\x00")),
         "key frame",
@@ -524,13 +524,15 @@ def test_png_chunk_claiming_4_gib_ends_the_walk() -> None:
     assert sniff(data) == SourceInfo("png", 10, 20)
 
 
-def test_gif_first_frame_grows_the_canvas() -> None:
+def test_every_gif_frame_grows_the_reported_size() -> None:
+    """Decoders grow the canvas to hold a frame, so the largest extent is what costs memory
+    (a 1x1 first frame followed by a 65535x65535 one must not pass as 1x1)."""
     screen = b"GIF89a" + struct.pack("<HHBBB", 10, 10, 0, 0, 0)
     frame = b"," + struct.pack("<HHHHB", 5, 5, 100, 50, 0) + b"\x02\x00"
 
     info = sniff(screen + frame + frame.replace(b"d\x00", b"\xff\x00") + b";")
 
-    assert (info.width, info.height, info.frames) == (105, 55, 2)
+    assert (info.width, info.height, info.frames) == (260, 55, 2)
 
 
 def test_gif_counts_frames_up_to_a_cut_or_garbage() -> None:

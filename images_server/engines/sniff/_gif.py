@@ -25,9 +25,10 @@ def parse(data: bytes) -> SourceInfo:
     scan.walk(13 + _colour_table_size(flags))
     if scan.frames == 0:
         raise UndecodableImage("GIF has no image")
-    # libnsgif grows the canvas to hold the first frame; never report less than it decodes
-    width = max(uint_le(data, 6, 2, "GIF header"), scan.first_right)
-    height = max(uint_le(data, 8, 2, "GIF header"), scan.first_bottom)
+    # decoders grow the canvas to hold a frame (libnsgif the first, ImageMagick any), so the
+    # size that counts against the limits is the largest extent of any frame
+    width = max(uint_le(data, 6, 2, "GIF header"), scan.right)
+    height = max(uint_le(data, 8, 2, "GIF header"), scan.bottom)
     require_size(width, height, "GIF")
     return SourceInfo("gif", width, height, frames=scan.frames, has_alpha=scan.transparent)
 
@@ -42,8 +43,8 @@ class _Scan:
 
     data: bytes
     frames: int = 0
-    first_right: int = 0
-    first_bottom: int = 0
+    right: int = 0
+    bottom: int = 0
     transparent: bool = False
     steps: int = 0
 
@@ -66,12 +67,12 @@ class _Scan:
     def _image(self, pos: int) -> int:
         if pos + 10 > len(self.data):
             return -1
-        if self.frames == 0:
-            left, top, width, height = (
-                uint_le(self.data, pos + offset, 2, "GIF image descriptor")
-                for offset in (1, 3, 5, 7)
-            )
-            self.first_right, self.first_bottom = left + width, top + height
+        left, top, width, height = (
+            uint_le(self.data, pos + offset, 2, "GIF image descriptor") for offset in (1, 3, 5, 7)
+        )
+        if width == 0 or height == 0:
+            raise UndecodableImage(f"GIF frame {self.frames + 1} has no pixels ({width}x{height})")
+        self.right, self.bottom = max(self.right, left + width), max(self.bottom, top + height)
         self.frames += 1
         # descriptor (10), local colour table, LZW minimum code size (1), then sub-blocks
         return self._sub_blocks(pos + 11 + _colour_table_size(self.data[pos + 9]))

@@ -1,18 +1,27 @@
-"""PNG (and APNG): IHDR, then the chunks before the image data for tRNS, acTL and eXIf."""
+"""PNG (and APNG): IHDR, then the chunks before the image data for tRNS, acTL and eXIf.
+
+Compressed metadata (iCCP, zTXt, iTXt, anywhere in the file) is inflated here with a bound:
+a 300 KB file whose text chunk inflates to 256 MB costs a decoder that much memory and
+seconds of time (measured with ImageMagick), so more than `MAX_METADATA_INFLATED` bytes of
+it is refused (413) before any decoder runs.
+"""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from images_server.engines.sniff._common import SourceInfo, displayed, require_size, uint_be
 from images_server.engines.sniff._exif import exif_orientation
-from images_server.errors import UndecodableImage
+from images_server.errors import PayloadTooLarge, UndecodableImage
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPES = frozenset({0, 2, 3, 4, 6})
 _ALPHA_COLOUR_TYPES = frozenset({4, 6})
 _MAX_DIMENSION = 2**31 - 1
 _MAX_CHUNKS = 10_000
+_MAX_METADATA_WALK = 200_000  # chunks; IDAT may come in many small pieces
+MAX_METADATA_INFLATED = 4 * 1024 * 1024  # bytes; ICC profiles are kilobytes, text less
 
 
 @dataclass
@@ -36,6 +45,7 @@ def parse(data: bytes) -> SourceInfo:
     if width > _MAX_DIMENSION or height > _MAX_DIMENSION or colour_type not in _COLOUR_TYPES:
         raise UndecodableImage("PNG header is corrupt")
     found = _ancillary(data, 33)
+    _check_compressed_metadata(data, 33)
     shown_width, shown_height = displayed(width, height, found.orientation)
     has_alpha = found.transparency or colour_type in _ALPHA_COLOUR_TYPES
     return SourceInfo("png", shown_width, shown_height, found.orientation, found.frames, has_alpha)
@@ -59,3 +69,45 @@ def _ancillary(data: bytes, pos: int) -> _Ancillary:
             found.orientation = exif_orientation(data[pos + 8 : pos + 8 + length])
         pos += 12 + length
     raise UndecodableImage("too many PNG chunks before the image data")
+
+
+def _compressed_payload(kind: bytes, body: bytes) -> bytes:
+    """The zlib stream of an iCCP, zTXt or iTXt chunk (empty when it carries none)."""
+    keyword_end = body.find(b"\0")
+    if keyword_end < 0:
+        return b""
+    if kind in (b"iCCP", b"zTXt"):
+        return body[keyword_end + 2 :]  # keyword, NUL, compression method
+    if body[keyword_end + 1 : keyword_end + 2] != b"\1":  # iTXt: compressed or not
+        return b""
+    language_end = body.find(b"\0", keyword_end + 3)
+    translated_end = body.find(b"\0", language_end + 1) if language_end >= 0 else -1
+    return body[translated_end + 1 :] if translated_end >= 0 else b""
+
+
+def _inflated_size(stream: bytes, budget: int) -> int:
+    """How many bytes `stream` inflates to, counting no further than `budget` + 1."""
+    try:
+        return len(zlib.decompressobj().decompress(stream, budget + 1))
+    except zlib.error:
+        return 0  # a corrupt chunk is the decoder's business, and costs it nothing
+
+
+def _check_compressed_metadata(data: bytes, pos: int) -> None:
+    total = 0
+    for _ in range(_MAX_METADATA_WALK):
+        if pos + 8 > len(data):
+            return
+        length = uint_be(data, pos, 4, "PNG chunk")
+        kind = data[pos + 4 : pos + 8]
+        if kind == b"IEND":
+            return
+        if kind in (b"iCCP", b"zTXt", b"iTXt"):
+            stream = _compressed_payload(kind, data[pos + 8 : pos + 8 + length])
+            total += _inflated_size(stream, MAX_METADATA_INFLATED - total)
+            if total > MAX_METADATA_INFLATED:
+                raise PayloadTooLarge(
+                    f"the PNG's compressed metadata ({kind.decode()}) inflates to more than "
+                    f"{MAX_METADATA_INFLATED} bytes"
+                )
+        pos += 12 + length

@@ -11,14 +11,16 @@ from __future__ import annotations
 import pyvips
 
 from images_server.engines.base import Output
+from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
 
 
-def encode(image: pyvips.Image, output: Output) -> bytes:
+def encode(image: pyvips.Image, output: Output, deadline: Deadline = NO_DEADLINE) -> bytes:
     quality = output.quality
+    if output.format == "jpeg" and image.hasalpha():
+        image = image.flatten(background=list(output.flatten_on[:3])).cast("uchar")
+    image = watch_vips(image, deadline)  # encoding is where the pipeline is computed
     match output.format:
         case "jpeg":
-            if image.hasalpha():
-                image = image.flatten(background=list(output.flatten_on[:3])).cast("uchar")
             buffer = image.jpegsave_buffer(
                 Q=quality,
                 optimize_coding=True,

@@ -6,9 +6,7 @@ of frames (`page-height`); each frame goes through the steps on its own and the 
 joined again with its delays and loop count. Any other output takes the first frame only.
 Frames reach `steps.apply_step` as untagged 8-bit sRGB (`colour.to_srgb`).
 
-libvips is set up for a server at import: its operation cache off (every request is a new
-image), one worker thread per operation (gunicorn runs one process per core), and loaders
-marked untrusted blocked, so only the five sniffed formats are ever parsed.
+libvips itself is set up for untrusted input by `engines.hardening`.
 """
 
 from __future__ import annotations
@@ -16,16 +14,13 @@ from __future__ import annotations
 import pyvips
 
 from images_server.engines.base import Output, first_resize, keeps_animation
+from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
 from images_server.engines.sniff import SourceInfo
 from images_server.engines.vips.colour import is_bare_cmyk, to_srgb, untagged
 from images_server.engines.vips.encode import encode
 from images_server.engines.vips.steps import apply_step
 from images_server.errors import UndecodableImage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
-
-pyvips.cache_set_max(0)
-pyvips.concurrency_set(1)
-pyvips.block_untrusted_set(True)
 
 _PAGE_HEIGHT = "page-height"
 _ANIMATION_FIELDS = ("delay", "loop")
@@ -40,7 +35,7 @@ def _shrink_on_load(info: SourceInfo, resolved: Resolved) -> ResizeTo | None:
 
 
 def _load(
-    data: bytes, info: SourceInfo, resolved: Resolved, animated: bool
+    data: bytes, info: SourceInfo, resolved: Resolved, animated: bool, deadline: Deadline
 ) -> tuple[pyvips.Image, int]:
     """The upright sRGB source (all frames when `animated`), and how many steps decoding did."""
     head = pyvips.Image.new_from_buffer(data, "", **({"n": -1} if animated else {}))
@@ -50,7 +45,9 @@ def _load(
     image = _thumbnail(data, head, resize, animated)
     # decoding streams; later steps may read in any order (smartcrop does), and the shrunk
     # image is small enough to hold
-    return (image.copy_memory() if len(resolved.steps) > 1 else image), 1
+    if len(resolved.steps) > 1:
+        image = watch_vips(image, deadline).copy_memory()
+    return image, 1
 
 
 def _thumbnail(data: bytes, head: pyvips.Image, resize: ResizeTo, animated: bool) -> pyvips.Image:
@@ -87,15 +84,21 @@ def _joined(frames: list[pyvips.Image], source: pyvips.Image) -> pyvips.Image:
 
 
 def _apply(
-    image: pyvips.Image, steps: tuple[Step, ...], output: Output, animated: bool
+    image: pyvips.Image,
+    steps: tuple[Step, ...],
+    output: Output,
+    animated: bool,
+    deadline: Deadline,
 ) -> pyvips.Image:
     if not animated or not steps:
         for step in steps:
             image = apply_step(image, step, output)
+            deadline.check()  # some steps compute at once (smartcrop, held images)
         return image
     frames = _frames(image)
     for step in steps:
         frames = [apply_step(frame, step, output) for frame in frames]
+        deadline.check()
     return _joined(frames, image)
 
 
@@ -103,13 +106,21 @@ class VipsEngine:
     name = "vips"
     version = "vips-{}.{}.{}".format(*(pyvips.version(i) for i in range(3)))
 
-    def render(self, data: bytes, info: SourceInfo, resolved: Resolved, output: Output) -> bytes:
+    def render(
+        self,
+        data: bytes,
+        info: SourceInfo,
+        resolved: Resolved,
+        output: Output,
+        deadline: Deadline = NO_DEADLINE,
+    ) -> bytes:
         animated = keeps_animation(info, output)
         try:
-            image, done = _load(data, info, resolved, animated)
-            image = _apply(image, resolved.steps[done:], output, animated)
-            return encode(image, output)
+            image, done = _load(data, info, resolved, animated, deadline)
+            image = _apply(image, resolved.steps[done:], output, animated, deadline)
+            return encode(image, output, deadline)
         except pyvips.Error as exc:
+            deadline.check()  # killed by the deadline, not broken
             raise UndecodableImage(f"the image could not be processed: {_first_line(exc)}") from exc
 
 

@@ -13,14 +13,25 @@ reaches `steps.apply_step` upright and in untagged 8-bit sRGB (`colour.to_srgb`)
 
 from __future__ import annotations
 
+import ctypes
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from wand.api import library
 from wand.exceptions import WandException
 from wand.image import Image
 from wand.resource import limits
 from wand.version import MAGICK_VERSION_NUMBER
 
 from images_server.engines.base import Output, first_resize, keeps_animation
+from images_server.engines.deadline import (
+    MONITOR_TYPE,
+    NO_DEADLINE,
+    Deadline,
+    imagemagick_monitor,
+)
+from images_server.engines.hardening import check_imagemagick_policy
 from images_server.engines.sniff import SourceInfo
 from images_server.engines.vips import VipsEngine
 from images_server.engines.wand.colour import to_srgb
@@ -30,6 +41,10 @@ from images_server.errors import UndecodableImage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
 
 limits["thread"] = 1  # gunicorn runs one process per core; threads inside only contend
+
+
+library.MagickSetImageProgressMonitor.argtypes = [ctypes.c_void_p, MONITOR_TYPE, ctypes.c_void_p]
+library.MagickSetImageProgressMonitor.restype = ctypes.c_void_p
 
 
 def _jpeg_size_hint(info: SourceInfo, resize: ResizeTo) -> str | None:
@@ -77,14 +92,31 @@ def _upright_srgb(frame: Image) -> None:
     to_srgb(frame)
 
 
-def _each_frame(image: Image, steps: tuple[Step, ...], output: Output) -> Image:
+def _watch(image: Image, watch: _Watch) -> Image:
+    """`image`, set to stop its operations when the render's deadline expires."""
+    library.MagickSetImageProgressMonitor(image.wand, watch.monitor, None)
+    return image
+
+
+@dataclass(frozen=True)
+class _Watch:
+    deadline: Deadline
+    monitor: Callable[..., int]  # kept referenced here for as long as images use it
+
+
+def _apply_all(frame: Image, steps: tuple[Step, ...], output: Output, watch: _Watch) -> None:
+    for step in steps:
+        apply_step(frame, step, output)
+        watch.deadline.check()  # a stopped operation returns early, without an error
+
+
+def _each_frame(image: Image, steps: tuple[Step, ...], output: Output, watch: _Watch) -> Image:
     """A new sequence of every frame of `image` through `steps`; the caller closes it."""
-    frames = [_frame(image, index) for index in range(len(image.sequence))]
+    frames = [_watch(_frame(image, index), watch) for index in range(len(image.sequence))]
     try:
         for frame in frames:
             _upright_srgb(frame)
-            for step in steps:
-                apply_step(frame, step, output)
+            _apply_all(frame, steps, output, watch)
             frame.reset_coords()
         # the first frame holds the sequence: an empty Wand image records an error on append
         for frame in frames[1:]:
@@ -98,14 +130,21 @@ def _each_frame(image: Image, steps: tuple[Step, ...], output: Output) -> Image:
     return frames[0]
 
 
-def _render(image: Image, info: SourceInfo, resolved: Resolved, output: Output) -> bytes:
+def _render(
+    image: Image, info: SourceInfo, resolved: Resolved, output: Output, watch: _Watch
+) -> bytes:
     if keeps_animation(info, output):
-        with _each_frame(image, resolved.steps, output) as frames:
-            return encode(frames, output)
+        with _each_frame(image, resolved.steps, output, watch) as frames:
+            return _checked(encode(frames, output), watch.deadline)
+    _watch(image, watch)
     _upright_srgb(image)
-    for step in resolved.steps:
-        apply_step(image, step, output)
-    return encode(image, output)
+    _apply_all(image, resolved.steps, output, watch)
+    return _checked(encode(image, output), watch.deadline)
+
+
+def _checked(body: bytes, deadline: Deadline) -> bytes:
+    deadline.check()  # an encoder stopped half-way leaves a truncated file
+    return body
 
 
 class WandEngine:
@@ -113,9 +152,27 @@ class WandEngine:
     # animations are encoded by libvips (`encode._animation`), so its version counts too
     version = f"wand-im{MAGICK_VERSION_NUMBER:x}+{VipsEngine.version}"
 
-    def render(self, data: bytes, info: SourceInfo, resolved: Resolved, output: Output) -> bytes:
+    def __init__(self) -> None:
+        check_imagemagick_policy()  # never render with ImageMagick's permissive defaults
+
+    def render(
+        self,
+        data: bytes,
+        info: SourceInfo,
+        resolved: Resolved,
+        output: Output,
+        deadline: Deadline = NO_DEADLINE,
+    ) -> bytes:
+        watch = _Watch(deadline, imagemagick_monitor(deadline))
         try:
             with _read(data, info, resolved, keeps_animation(info, output)) as image:
-                return _render(image, info, resolved, output)
+                deadline.check()
+                return _render(image, info, resolved, output, watch)
         except WandException as exc:
-            raise UndecodableImage(f"the image could not be processed: {exc}") from exc
+            deadline.check()
+            raise UndecodableImage(f"the image could not be processed: {_reason(exc)}") from exc
+
+
+def _reason(exc: WandException) -> str:
+    """ImageMagick's message without its source location (`... @ error/cache.c/...`)."""
+    return str(exc).split(" @ ", 1)[0].strip() or type(exc).__name__

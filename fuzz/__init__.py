@@ -1,0 +1,1 @@
+"""Fuzz targets for images-server; see fuzz/README.md."""
