@@ -4,9 +4,11 @@ libvips decides whether a file decodes completely, whichever engine renders: wit
 `fail_on="error"` it refuses truncated and corrupt JPEG, PNG (a bad CRC too), WebP, GIF and
 AVIF, while ImageMagick 6 decodes a truncated JPEG without a word (measured). An animation
 is decoded frame by frame (`n=-1`); every frame the header walk counted must decode, and an
-animated GIF must reach its trailer. libnsgif pads a GIF frame whose LZW data runs short
-(measured at every `fail_on` level), so GIFs get a second decode by ImageMagick, which
-refuses them; it runs under images-server's ImageMagick policy.
+animated GIF must reach its trailer. Where the two decoders were found to disagree, a
+second decode by ImageMagick (under images-server's policy) decides, so that whatever is
+accepted renders on either engine: GIFs (libnsgif pads a frame whose LZW data runs short, at
+every `fail_on` level) and WebPs in the animation container (libvips' newer libwebp decodes
+fuzzed frames that ImageMagick's calls corrupt).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from images_server.errors import UndecodableImage
 
 _ANIMATED = frozenset({"gif", "webp"})
 _GIF_TRAILER = b";"
+_ANIMATION_FLAG = 0x02  # VP8X flags byte
 
 
 def verify_decodes(data: bytes, info: SourceInfo) -> None:
@@ -36,8 +39,10 @@ def verify_decodes(data: bytes, info: SourceInfo) -> None:
         raise UndecodableImage(
             f"only {_pages(image)} of the {info.frames} frames of the animation decode"
         )
-    if info.format == "gif":
-        _verify_gif(data, animated)
+    if info.format == "gif" and animated and not data.rstrip(b"\0").endswith(_GIF_TRAILER):
+        raise UndecodableImage("the GIF animation is cut short (no trailer)")
+    if info.format == "gif" or _is_animation_container(data, info):
+        _second_opinion(data, info.format)
 
 
 def _pages(image: pyvips.Image) -> int:
@@ -46,9 +51,12 @@ def _pages(image: pyvips.Image) -> int:
     return int(image.height // image.get("page-height"))
 
 
-def _verify_gif(data: bytes, animated: bool) -> None:
-    if animated and not data.rstrip(b"\0").endswith(_GIF_TRAILER):
-        raise UndecodableImage("the GIF animation is cut short (no trailer)")
+def _is_animation_container(data: bytes, info: SourceInfo) -> bool:
+    """A WebP with the VP8X animation flag (even with one frame)."""
+    return info.format == "webp" and data[12:16] == b"VP8X" and bool(data[20] & _ANIMATION_FLAG)
+
+
+def _second_opinion(data: bytes, fmt: str) -> None:
     from images_server.engines.hardening import load_imagemagick
 
     load_imagemagick()
@@ -58,9 +66,9 @@ def _verify_gif(data: bytes, animated: bool) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            with Image(blob=data, format="gif"):
+            with Image(blob=data, format=fmt):
                 pass
         except WandException as exc:
-            raise UndecodableImage("a GIF frame is cut short or corrupt") from exc
+            raise UndecodableImage(f"a {fmt.upper()} frame is cut short or corrupt") from exc
     if any(issubclass(w.category, WandException) for w in caught):
-        raise UndecodableImage("a GIF frame is cut short or corrupt")
+        raise UndecodableImage(f"a {fmt.upper()} frame is cut short or corrupt")

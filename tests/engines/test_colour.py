@@ -145,3 +145,12 @@ def test_palette_sources(spine: Spine, fmt: str) -> None:
     out = decode(spine(data, "flip/v/format/png"))
     assert near(pixel(out, 10, 50), QUADRANTS["nw"])
     assert near(pixel(out, 70, 10), QUADRANTS["se"])
+
+
+def test_a_png_exif_orientation_is_applied(spine: Spine) -> None:
+    """ImageMagick 6 ignores a PNG's eXIf chunk; the Wand engine applies it as libvips does."""
+    image = quadrant_image(40, 30).copy()
+    image.set_type(pyvips.GValue.gint_type, "orientation", 6)
+    out = decode(spine(bytes(image.write_to_buffer(".png")), "format/png"))
+    assert (out.width, out.height) == (30, 40)
+    assert near(pixel(out, 27, 2), QUADRANTS["nw"])  # the top-left corner turned to top-right

@@ -749,3 +749,18 @@ def test_mutated_real_headers(name: str, changes: list[tuple[str, int, int, byte
     for change in changes:
         data = mutate(data, change)
     assert_well_behaved(data)
+
+
+def test_a_png_chunk_with_a_bad_crc_is_undecodable() -> None:
+    """libvips forgives a bad CRC on an ancillary chunk, ImageMagick refuses the file: the
+    sniffer decides, so both engines agree that it is corrupt."""
+    data = bytearray(pyvips.Image.black(4, 4).write_to_buffer(".png"))
+    text = b"tEXt" + b"Comment\x00hello"
+    chunk = struct.pack(">I", len(text) - 4) + text + struct.pack(">I", zlib.crc32(text) ^ 1)
+    broken = bytes(data[:33]) + chunk + bytes(data[33:])
+    with pytest.raises(UndecodableImage, match="tEXt chunk is corrupt"):
+        sniff(broken)
+    fixed = broken.replace(
+        struct.pack(">I", zlib.crc32(text) ^ 1), struct.pack(">I", zlib.crc32(text))
+    )
+    assert sniff(fixed).width == 4

@@ -86,8 +86,16 @@ def _frame(image: Image, index: int) -> Image:
         single.destroy()
 
 
-def _upright_srgb(frame: Image) -> None:
+# EXIF orientations 1..8 by ImageMagick's names
+_ORIENTATIONS = ("top_left", "top_right", "bottom_right", "bottom_left",
+                 "left_top", "right_top", "right_bottom", "left_bottom")  # fmt: skip
+
+
+def _upright_srgb(frame: Image, orientation: int) -> None:
     frame.reset_coords()
+    if frame.orientation == "undefined" and orientation > 1:
+        # ImageMagick 6 ignores a PNG's eXIf chunk; libvips and browsers honour it
+        frame.orientation = _ORIENTATIONS[orientation - 1]
     frame.auto_orient()
     to_srgb(frame)
 
@@ -115,7 +123,7 @@ def _each_frame(image: Image, steps: tuple[Step, ...], output: Output, watch: _W
     frames = [_watch(_frame(image, index), watch) for index in range(len(image.sequence))]
     try:
         for frame in frames:
-            _upright_srgb(frame)
+            _upright_srgb(frame, 1)  # animations: what ImageMagick reads
             _apply_all(frame, steps, output, watch)
             frame.reset_coords()
         # the first frame holds the sequence: an empty Wand image records an error on append
@@ -137,7 +145,7 @@ def _render(
         with _each_frame(image, resolved.steps, output, watch) as frames:
             return _checked(encode(frames, output), watch.deadline)
     _watch(image, watch)
-    _upright_srgb(image)
+    _upright_srgb(image, info.orientation)
     _apply_all(image, resolved.steps, output, watch)
     return _checked(encode(image, output), watch.deadline)
 
