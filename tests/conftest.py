@@ -19,6 +19,7 @@ from images_server.app import create_app
 from images_server.services import Services
 from images_server.settings import Settings
 from tests.images import BENCH_IMAGES
+from tests.spine import Spine, make_spine
 
 pytest_plugins = ["tests.conftest_s3", "tests.conftest_redis"]
 
@@ -44,6 +45,12 @@ def convert() -> str:
 @pytest.fixture(params=ENGINES)
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def spine(engine_name: str) -> Spine:
+    """The real render path on `engine_name` (tests/spine.py)."""
+    return make_spine(engine_name)
 
 
 @pytest.fixture

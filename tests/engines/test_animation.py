@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from images_server.app import create_app
 from images_server.engines.sniff import sniff
 from images_server.settings import Settings
-from tests.engines.conftest import Spine
 from tests.images import animation, animation_timing, decode, decode_frames, near, pixel
+from tests.spine import Spine
 
 W, H = 48, 32
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]

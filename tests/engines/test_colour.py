@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import pyvips
 
-from tests.engines.conftest import Spine
 from tests.images import QUADRANTS, decode, encode, near, pixel, quadrant_image
+from tests.spine import Spine
 
 LOSSLESS, RESAMPLED = 2.0, 3.0
 ENCODE_OPTIONS: dict[str, dict[str, object]] = {"jpeg": {"Q": 95}, "webp": {"lossless": True}}

@@ -16,8 +16,8 @@ import pytest
 import pyvips
 
 from images_server.engines.sniff import sniff
-from tests.engines.conftest import Spine
 from tests.images import QUADRANTS, decode, encode, near, pixel, quadrant_bytes, quadrant_image
+from tests.spine import Spine
 
 MAE_LIMIT = 4.0
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pyvips
 
-from tests.engines.conftest import Spine
 from tests.images import QUADRANTS, decode, encode, near, pixel, quadrant_bytes, quadrant_image
+from tests.spine import Spine
 
 
 def _max_channel_spread(image: pyvips.Image) -> float:

@@ -12,7 +12,7 @@ and `cases.json` lists every case: its source, pipeline, kind (which tolerance
 test compares the decoded output with it. `crop/smart` has no ImageMagick equivalent and is
 tested on its own. Deterministic: fixed lists, no timestamps in the PNGs.
 
-    .venv/bin/python -m tests.golden.make_golden   (or .venv/bin/python tests/golden/make_golden.py)
+    .venv/bin/python -m tests.golden.make_golden   (from the repository root)
 
 The sources are derived from ianare/exif-samples photos (CC BY-SA 4.0) and thumbor's dice
 image; see ../shared/bench/images/README.md for their origin, and keep that attribution.
@@ -27,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.pipeline.make_geometry_table import GRAVITIES
+
 CONVERT = "/usr/bin/convert"
 HERE = Path(__file__).resolve().parent
 SOURCES_DIR = HERE / "sources"
@@ -37,17 +39,6 @@ BENCH_IMAGES = HERE.parents[2] / "shared" / "bench" / "images"
 # Written after the ops of every reference: 8-bit, no profiles, no date chunks (stable bytes).
 PNG_OUTPUT = ("-strip", "-depth", "8", "-define", "png:exclude-chunk=date,time")
 
-GRAVITIES = {
-    "nw": "NorthWest",
-    "n": "North",
-    "ne": "NorthEast",
-    "w": "West",
-    "c": "Center",
-    "e": "East",
-    "sw": "SouthWest",
-    "s": "South",
-    "se": "SouthEast",
-}
 
 # Which tolerance of test_golden.py a case gets, by what its pixels went through: moved only,
 # colour maths, shrunk, enlarged, turned by an angle that is not a right one, blurred or

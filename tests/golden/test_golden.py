@@ -30,7 +30,7 @@ import pyvips
 from images_server.engines.sniff import sniff
 from images_server.pipeline.parse import PARSERS
 from tests.golden import make_golden
-from tests.golden.conftest import Spine
+from tests.spine import Spine
 
 HERE = Path(__file__).resolve().parent
 CASES: list[dict[str, Any]] = json.loads((HERE / "cases.json").read_text())

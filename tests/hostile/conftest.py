@@ -7,9 +7,7 @@ shape of SPEC §2, never a 5xx, and no file left behind in the data dir.
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from images_server.settings import Settings
-from tests.http.conftest import Origin
+from tests.origin import Origin, serving
 
 NO_RATE_LIMITS: dict[str, object] = {
     "rate_limit_uploads": "0",
@@ -40,30 +38,9 @@ def settings(tmp_path: Path, engine_name: str) -> Settings:
 
 @pytest.fixture(scope="module")
 def origin() -> Iterator[Origin]:
-    """`tests/http/conftest.py`'s loopback origin, once per module: it serves `routes`."""
-    state = Origin(port=0)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.hits[self.path] += 1
-            status, mime, body = state.routes.get(self.path, (404, "text/plain", b"missing"))
-            self.send_response(status)
-            self.send_header("Content-Type", mime)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    """A loopback origin (tests/origin.py), once per module: it serves `routes`."""
+    with serving(Origin()) as running:
+        yield running
 
 
 def files_under(root: Path) -> set[str]:

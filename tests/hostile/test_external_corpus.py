@@ -29,7 +29,7 @@ from tests.hostile.conftest import (
     temp_files,
 )
 from tests.hostile.corpus import Hostile, corpus, small
-from tests.http.conftest import Origin
+from tests.origin import Origin
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from images_server.http.access import current_signing_keys
 from images_server.security.signing import sign, signing_keys
 from images_server.services import Services
 from images_server.settings import Settings
-from tests.http.conftest import Origin
 from tests.images import quadrant_bytes
+from tests.origin import Origin
 
 SECRET = "current-signing-key"
 OLD_SECRET = "previous-signing-key"

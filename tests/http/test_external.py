@@ -12,8 +12,8 @@ from werkzeug.test import TestResponse
 
 from images_server.app import create_app
 from images_server.settings import Settings
-from tests.http.conftest import Origin
 from tests.images import QUADRANTS, decode, near, pixel
+from tests.origin import Origin
 
 
 @pytest.fixture

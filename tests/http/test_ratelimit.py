@@ -22,8 +22,8 @@ from images_server.http.clients import client_id
 from images_server.services import Services
 from images_server.settings import Settings
 from tests.conftest_redis import RedisServer
-from tests.http.conftest import Origin
 from tests.images import quadrant_bytes
+from tests.origin import Origin
 
 MakeClient = Callable[..., FlaskClient]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import gc
+import hmac
 import json
 import socket
 import ssl
@@ -313,3 +314,17 @@ def _collect_leaks() -> Iterator[None]:
     Per test would be more precise but costs ~70 ms each."""
     yield
     gc.collect()
+
+
+@pytest.fixture
+def compare_digest_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, bytes]]:
+    """Every `hmac.compare_digest` call made during the test, still answered for real."""
+    calls: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def recording(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", recording)
+    return calls

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 from pathlib import Path
@@ -64,15 +63,10 @@ def test_missing_or_wrong_keys_are_unauthorized(header: str | None, message: str
     assert (caught.value.status, caught.value.code) == (401, "unauthorized")
 
 
-def test_every_key_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[bytes, bytes]] = []
-    real = hmac.compare_digest
-
-    def recording(a: bytes, b: bytes) -> bool:
-        calls.append((a, b))
-        return real(a, b)
-
-    monkeypatch.setattr(hmac, "compare_digest", recording)
+def test_every_key_is_compared_in_constant_time(
+    compare_digest_calls: list[tuple[bytes, bytes]],
+) -> None:
+    calls = compare_digest_calls
     assert KEYS.authenticate(f"Bearer {ALICE}") == "alice"
     assert len(calls) == 2  # bob's key is compared too, after alice's matched
     assert {len(a) for a, _ in calls} == {len(b) for _, b in calls} == {32}  # digests, not keys

@@ -1,10 +1,13 @@
-"""The `spine` fixture shared by the engine tests: the real render path on each engine."""
+"""The real render path on one engine, storage in memory and no result cache.
+
+`make_spine(engine)(data, path)` stores `data` and renders the pipeline `path` through
+`images_server.render.render`, the way `/image/<hash>/<path>` does, and returns the body.
+The `spine` fixture (tests/conftest.py) gives one per `engine_name`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import pytest
 
 from images_server.caches.null import NullCache
 from images_server.engines import build_engine
@@ -20,8 +23,7 @@ from images_server.storages.memory import MemoryStorage
 Spine = Callable[[bytes, str], bytes]
 
 
-@pytest.fixture
-def spine(engine_name: str) -> Spine:
+def make_spine(engine_name: str) -> Spine:
     storage = MemoryStorage()
     services = Services(
         settings=Settings(engine=engine_name),
