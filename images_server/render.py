@@ -22,10 +22,11 @@ from images_server.hashing import ImageRef
 from images_server.pipeline.ops import Crop, OutputFormat
 from images_server.pipeline.plan import Plan
 from images_server.pipeline.steps import Resolved, resolve
+from images_server.privacy import strip_metadata
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.
-RENDER_REVISION = "r2"
+RENDER_REVISION = "r3"
 
 
 @dataclass(frozen=True)
@@ -94,14 +95,20 @@ def _compute(services: Services, data: bytes, plan: Plan) -> CachedResult:
 def render(services: Services, ref: ImageRef, plan: Plan, client: str | None = None) -> Rendered:
     """The rendered variant; a cache miss first counts against `client`'s render limit."""
     key = cache_key(services, ref, plan)
-    if plan.is_identity:
+    data = None
+    if plan.is_identity:  # the original, without its metadata (SPEC §5)
         data = services.storage.get(ref)
-        return Rendered(data, MEDIA_TYPES[sniff(data).format], _etag(key))
+        info = sniff(data)
+        stripped = strip_metadata(data, info)
+        if stripped is not None:
+            return Rendered(stripped, MEDIA_TYPES[info.format], _etag(key))
+        plan = plan.with_format(info.format)  # cannot strip losslessly: re-encode, cached
+        key = cache_key(services, ref, plan)
     hit = services.cache.get(key)
     if hit is not None:
         return Rendered(hit.body, hit.media_type, _etag(key))
     if client is not None:
         services.limiter.check("render", client)
-    result = _compute(services, services.storage.get(ref), plan)
+    result = _compute(services, data if data is not None else services.storage.get(ref), plan)
     services.cache.put(key, result)
     return Rendered(result.body, result.media_type, _etag(key))

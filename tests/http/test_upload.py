@@ -9,9 +9,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from images_server.app import create_app
-from images_server.hashing import hash_bytes
+from images_server.hashing import hash_bytes, parse_hash
+from images_server.services import Services
 from images_server.settings import Settings
-from tests.images import encode, quadrant_bytes, quadrant_image
+from tests.images import decode, encode, quadrant_bytes, quadrant_image
 
 FORMATS = ("jpeg", "png", "webp", "gif", "avif")
 
@@ -56,11 +57,17 @@ def test_same_bytes_give_the_same_hash_and_one_copy(
     assert stored[0].read_bytes() == data  # stored as uploaded
 
 
-def test_original_is_stored_byte_for_byte(client: FlaskClient, bench_images: Path) -> None:
+def test_original_is_stored_as_uploaded_and_served_without_metadata(
+    client: FlaskClient, services: Services, bench_images: Path
+) -> None:
     data = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     # a raw body: werkzeug's test client leaks the temp file of a multipart body over 500 KB
     body = client.post("/upload", data=data, content_type="image/jpeg").get_json()
-    assert client.get(f"/image/{body['hash']}").data == data
+    assert services.storage.get(parse_hash(body["hash"])) == data  # stored as uploaded
+    served = client.get(f"/image/{body['hash']}").data
+    assert any(field.startswith("exif-ifd3-GPS") for field in decode(data).get_fields())
+    assert not [field for field in decode(served).get_fields() if field.startswith("exif")]
+    assert float((decode(served) - decode(data)).abs().max()) == 0  # losslessly stripped
 
 
 @pytest.mark.parametrize(
