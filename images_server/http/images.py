@@ -1,4 +1,5 @@
-"""`POST /upload`, `GET /image/<hash>[/<pipeline>]` and `DELETE /image/<hash>`."""
+"""`POST /upload`, `GET /image/<hash>[/<pipeline>]`, `GET /image/<hash>/metadata` and
+`DELETE /image/<hash>`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
 from images_server.http.clients import client_id
 from images_server.http.plans import plan_request
-from images_server.http.responses import image_response
+from images_server.http.responses import IMMUTABLE, image_response
 from images_server.ingest import admit
+from images_server.metadata import describe
 from images_server.render import render
 
 bp = Blueprint("images", __name__)
@@ -31,6 +33,7 @@ def _read_upload(max_bytes: int) -> bytes:
         if upload is None:
             raise BadRequest("send the image in the multipart form field 'file'")
         data = upload.stream.read(max_bytes + 1)
+        upload.close()  # a large part is spooled to a temporary file
     elif request.mimetype == "application/x-www-form-urlencoded":
         raise BadRequest("send the image as multipart field 'file' or as a raw image/* body")
     else:
@@ -70,6 +73,21 @@ def image(hash_: str, pipeline: str = "") -> Response:
     planned = plan_request(request, svc.settings, pipeline)
     rendered = render(svc, ref, planned.plan, client_id(request, svc.settings.trusted_proxies))
     return image_response(rendered, vary_accept=planned.negotiated)
+
+
+@bp.get("/image/<hash_>/metadata")
+def metadata(hash_: str) -> Response:
+    """SPEC §2: size, format, safe EXIF (§5), placeholder; as immutable as the image."""
+    ref = parse_hash(hash_)
+    storage = services().storage
+    etag = f"{ref.hash[:16]}-meta-v1"
+    if request.if_none_match.contains(etag) and storage.exists(ref):
+        response = Response(status=304)  # nothing to decode for a client that has it
+    else:
+        response = jsonify({"hash": ref.hash, **describe(storage.get(ref))})
+    response.set_etag(etag, weak=False)
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response
 
 
 @bp.delete("/image/<hash_>")
