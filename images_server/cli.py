@@ -1,4 +1,4 @@
-"""`images-server`: the command line (`serve`, `check`, `sign`).
+"""`images-server`: the command line (`serve`, `check`, `sign`, `migrate`).
 
 `serve` runs gunicorn with the app factory, one worker per core by default, and libvips
 and ImageMagick set to one thread each, as measured best on this kind of load.
@@ -12,6 +12,7 @@ import time
 
 import click
 
+from images_server.db import migrate as db_migrate
 from images_server.security import signing
 from images_server.security.auth import open_writes_warning
 from images_server.services import build_services
@@ -83,3 +84,11 @@ def sign(path: str, expires_in: int | None, base_url: str) -> None:
     base, _, query = path.partition("?")
     expires = int(time.time()) + expires_in if expires_in else None
     click.echo(base_url.rstrip("/") + signing.sign(base, query, key, expires))
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+    db_migrate.upgrade(settings.database_url_or_default)
+    click.echo("ok: database schema up to date")

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(
         0, ge=0, le=5, description="proxy hops whose `X-Forwarded-For` is trusted (1 behind NGINX)"
     )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the metadata database (unset: SQLite in the data dir)"
+    )
 
     @field_validator("external_allow_hosts", "secret_key", "api_keys", mode="before")
     @classmethod
@@ -204,6 +207,10 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def database_url_or_default(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir}/images.db"
 
 
 def load_settings(**overrides: object) -> Settings:

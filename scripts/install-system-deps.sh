@@ -8,6 +8,7 @@ packages=(
   libmagickwand-dev  # libMagickWand for the Wand engine
   python3-venv
   redis-server       # rate-limit counters at scale (tests start their own on loopback)
+  postgresql         # metadata database at scale (tests start their own on loopback)
   nodejs             # runs the JavaScript signing client's tests
 )
 

@@ -21,7 +21,7 @@ from images_server.settings import Settings
 from tests.images import BENCH_IMAGES
 from tests.spine import Spine, make_spine
 
-pytest_plugins = ["tests.conftest_s3", "tests.conftest_redis"]
+pytest_plugins = ["tests.conftest_s3", "tests.conftest_redis", "tests.conftest_postgres"]
 
 ENGINES = ("vips", "wand")
 REAL_CONVERT = Path("/usr/bin/convert")  # /usr/local/bin/convert may be a stand-in

@@ -1,0 +1,134 @@
+"""The metadata tables as typed SQLAlchemy 2 models (`Mapped[...]` on a `DeclarativeBase`).
+
+`Image` is one stored original, keyed by its SHA-256 content hash; `Upload` records each time
+it was uploaded (deleted with the image); `Grant` lets a user read a private image until a
+time, one per (image, user); `ApiKey` keeps only the SHA-256 of a key, never the key, and
+when it was revoked. JSON columns are plain JSON on SQLite and JSONB on PostgreSQL. Every
+timestamp is timezone-aware. The Alembic revisions in `migrations/` create this same schema.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CHAR,
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp, stored in UTC; read back aware on SQLite too.
+
+    SQLite has no time zone type and returns naive values: they are UTC, and marked so here.
+    A naive value is refused on the way in, rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Image(Base):
+    __tablename__ = "images"
+
+    hash: Mapped[str] = mapped_column(CHAR(64), primary_key=True)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    has_alpha: Mapped[bool] = mapped_column(Boolean)
+    frames: Mapped[int] = mapped_column(Integer, default=1)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
+    exif: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    placeholder: Mapped[str | None] = mapped_column(String(255))
+    dominant_color: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    uploads: Mapped[list[Upload]] = relationship(
+        back_populates="image", cascade="all, delete-orphan", passive_deletes=True
+    )
+    grants: Mapped[list[Grant]] = relationship(
+        back_populates="image", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_hash: Mapped[str] = mapped_column(
+        CHAR(64), ForeignKey("images.hash", ondelete="CASCADE"), index=True
+    )
+    user: Mapped[str | None] = mapped_column(String(255))
+    original_filename: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    image: Mapped[Image] = relationship(back_populates="uploads")
+
+
+class Grant(Base):
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("image_hash", "user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_hash: Mapped[str] = mapped_column(CHAR(64), ForeignKey("images.hash", ondelete="CASCADE"))
+    user: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    image: Mapped[Image] = relationship(back_populates="grants")
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user: Mapped[str] = mapped_column(String(255), index=True)
+    key_hash: Mapped[str] = mapped_column(CHAR(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,0 +1,85 @@
+"""Small typed queries on the metadata tables: images, grants and API keys.
+
+Each takes an open `Session` and leaves committing to the caller, so several calls can share
+one transaction. API keys are looked up by their SHA-256 (`hash_api_key`); the key itself is
+never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from images_server.db.models import ApiKey, Grant, Image, utcnow
+
+
+def hash_api_key(key: str) -> str:
+    """The hex SHA-256 of an API key: what the `api_keys` table stores instead of the key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_image(session: Session, image: Image) -> Image:
+    """Add an image row (flushed, so a duplicate hash raises here)."""
+    session.add(image)
+    session.flush()
+    return image
+
+
+def get_image(session: Session, image_hash: str) -> Image | None:
+    """The image with this hash, or None."""
+    return session.get(Image, image_hash)
+
+
+def delete_image(session: Session, image_hash: str) -> bool:
+    """Delete an image and (by cascade) its uploads and grants; False if there was none."""
+    result = session.execute(delete(Image).where(Image.hash == image_hash))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def add_grant(session: Session, image_hash: str, user: str, expires_at: datetime) -> Grant:
+    """Let `user` read a private image until `expires_at` (a second one raises IntegrityError)."""
+    grant = Grant(image_hash=image_hash, user=user, expires_at=expires_at)
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def has_grant(session: Session, image_hash: str, user: str, now: datetime | None = None) -> bool:
+    """Whether `user` holds an unexpired grant on the image."""
+    query = select(Grant.id).where(
+        Grant.image_hash == image_hash,
+        Grant.user == user,
+        Grant.expires_at > (now or utcnow()),
+    )
+    return session.execute(query).first() is not None
+
+
+def add_api_key(session: Session, user: str, key: str) -> ApiKey:
+    """Store the hash of `key` for `user`."""
+    row = ApiKey(user=user, key_hash=hash_api_key(key))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def user_for_api_key(session: Session, key: str) -> str | None:
+    """The user whose unrevoked key this is, or None."""
+    query = select(ApiKey.user).where(
+        ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None)
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
+def revoke_api_key(session: Session, key: str, when: datetime | None = None) -> bool:
+    """Mark a key revoked; False if it is unknown or already revoked."""
+    row = session.execute(
+        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None:
+        return False
+    row.revoked_at = when or utcnow()
+    session.flush()
+    return True

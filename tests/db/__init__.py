@@ -1,0 +1,1 @@
+"""Tests of the metadata database (models, migrations) on SQLite and PostgreSQL."""
