@@ -1,7 +1,8 @@
-"""`images-server`: the command line (`serve`, `check`, `sign`, `migrate`).
+"""`images-server`: the command line (`serve`, `check`, `sign`, `migrate`, `keys`).
 
 `serve` runs gunicorn with the app factory, one worker per core by default, and libvips
-and ImageMagick set to one thread each, as measured best on this kind of load.
+and ImageMagick set to one thread each, as measured best on this kind of load. `keys` creates,
+lists and revokes the API keys kept (as SHA-256 only) in the metadata database.
 """
 
 from __future__ import annotations
@@ -9,12 +10,19 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 
 import click
+from sqlalchemy.orm import Session
 
 from images_server.db import migrate as db_migrate
+from images_server.db import queries
+from images_server.db.engine import make_engine
+from images_server.db.models import ApiKey
 from images_server.security import signing
-from images_server.security.auth import open_writes_warning
+from images_server.security.auth import DatabaseKeys, open_writes_warning
 from images_server.services import build_services
 from images_server.settings import Settings, SettingsError, load_settings
 
@@ -35,7 +43,9 @@ def main() -> None:
 def serve() -> None:
     """Start gunicorn on IMAGES_HOST:IMAGES_PORT."""
     settings = _settings()
-    warning = open_writes_warning(settings)
+    database = DatabaseKeys(settings.database_url_or_default)
+    warning = open_writes_warning(settings, database)
+    database.dispose()
     if warning:
         click.secho(f"\n{'!' * 72}\n{warning}\n{'!' * 72}\n", fg="red", bold=True, err=True)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -92,3 +102,95 @@ def migrate() -> None:
     settings = _settings()
     db_migrate.upgrade(settings.database_url_or_default)
     click.echo("ok: database schema up to date")
+
+
+_HASH_SHOWN = 12  # hex digits of a key's SHA-256 that `keys list` shows to tell keys apart
+_USER_MAX = 255  # the length of `api_keys.user`
+
+
+@contextmanager
+def _key_session() -> Iterator[Session]:
+    """A session on the metadata database, its schema brought up to date first; commits."""
+    url = _settings().database_url_or_default
+    db_migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ") if moment else "-"
+
+
+def _key_cells(row: ApiKey) -> tuple[str, str, str, str, str]:
+    created, revoked = _when(row.created_at), _when(row.revoked_at)
+    return str(row.id), row.user, created, revoked, row.key_hash[:_HASH_SHOWN]
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke the API keys stored in the metadata database."""
+
+
+@keys.command("create")
+@click.option("--user", required=True, help="The user the key acts as (g.user, upload owner).")
+def create_key(user: str) -> None:
+    """Print a new key for --user, once.
+
+    Only its SHA-256 is stored; the key goes to stdout and the notice to stderr, so
+    `KEY=$(images-server keys create --user alice)` works.
+    """
+    user = user.strip()
+    if not user or len(user) > _USER_MAX:
+        raise click.BadParameter(f"1 to {_USER_MAX} characters", param_hint="--user")
+    with _key_session() as session:
+        row, key = queries.create_api_key(session, user)
+        key_id = row.id
+    click.echo(key)
+    click.echo(
+        f"Created API key {key_id} for {user}. Store it now: it will not be shown again "
+        "(only its SHA-256 is kept). Send it as `Authorization: Bearer <key>`.",
+        err=True,
+    )
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """List keys: id, user, created, revoked, hash prefix.
+
+    Neither a key nor its full hash is ever shown.
+    """
+    with _key_session() as session:
+        lines = [_key_cells(row) for row in queries.list_api_keys(session)]
+    if not lines:
+        click.echo("no API keys (create one with `images-server keys create --user NAME`)")
+        return
+    header = ("ID", "USER", "CREATED", "REVOKED", "HASH")
+    widths = [max(len(line[i]) for line in (header, *lines)) for i in range(len(header))]
+    for line in (header, *lines):
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def revoke_key(key_id: str) -> None:
+    """Revoke a key by id (or by hash prefix).
+
+    KEY_ID is the id `keys list` shows, or 6+ leading hex digits of its hash.
+    """
+    with _key_session() as session:
+        found = queries.find_api_keys(session, key_id)
+        if not found:
+            raise click.ClickException(f"no API key with id or hash prefix {key_id!r}")
+        if len(found) > 1:
+            ids = ", ".join(str(row.id) for row in found)
+            raise click.ClickException(f"{key_id!r} matches several keys ({ids}): use the id")
+        row = found[0]
+        if queries.revoke_api_key_row(session, row):
+            click.echo(f"revoked API key {row.id} ({row.user})")
+        else:
+            click.echo(f"API key {row.id} ({row.user}) was already revoked")

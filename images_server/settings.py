@@ -121,7 +121,9 @@ class Settings(BaseSettings):
         False, description="every transform URL must carry a valid signature"
     )
     api_keys: CommaList = Field(
-        (), description="`user:key,user2:key2`; when set, writes need `Authorization: Bearer <key>`"
+        (),
+        description="`user:key,user2:key2`; when set (or when `images-server keys create` has "
+        "stored a key), writes need `Authorization: Bearer <key>`",
     )
     rate_limit_uploads: str = Field(
         "60/minute", description="per-client limit on `POST /upload` (limits syntax; `0` is off)"

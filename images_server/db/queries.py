@@ -2,15 +2,16 @@
 
 Each takes an open `Session` and leaves committing to the caller, so several calls can share
 one transaction. API keys are looked up by their SHA-256 (`hash_api_key`); the key itself is
-never stored.
+never stored. `create_api_key` makes a new random key and returns it: the only time it exists.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from images_server.db.models import ApiKey, Grant, Image, utcnow
@@ -79,6 +80,51 @@ def revoke_api_key(session: Session, key: str, when: datetime | None = None) -> 
         select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
     ).scalar_one_or_none()
     if row is None:
+        return False
+    row.revoked_at = when or utcnow()
+    session.flush()
+    return True
+
+
+HASH_PREFIX_MIN = 6
+"""The fewest hex digits of a key's hash that `find_api_keys` accepts as a prefix."""
+_MAX_ID = 2**31 - 1  # `api_keys.id` is a 32-bit INTEGER on PostgreSQL: bigger is no id
+
+
+def create_api_key(session: Session, user: str) -> tuple[ApiKey, str]:
+    """A new random key for `user`: its row (only the hash is stored) and the key itself."""
+    key = secrets.token_urlsafe(32)
+    return add_api_key(session, user, key), key
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    """Every key row, revoked ones included, oldest first."""
+    return list(session.execute(select(ApiKey).order_by(ApiKey.id)).scalars())
+
+
+def has_active_api_keys(session: Session) -> bool:
+    """Whether at least one key is not revoked."""
+    return bool(session.execute(select(exists().where(ApiKey.revoked_at.is_(None)))).scalar())
+
+
+def find_api_keys(session: Session, id_or_prefix: str) -> list[ApiKey]:
+    """The keys whose id is `id_or_prefix`, or whose hash starts with it (6+ hex digits)."""
+    text = id_or_prefix.strip().lower()
+    found: dict[int, ApiKey] = {}
+    if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= _MAX_ID:
+        row = session.get(ApiKey, int(text))
+        if row is not None:
+            found[row.id] = row
+    is_hex = all(char in "0123456789abcdef" for char in text)
+    if not found and is_hex and len(text) >= HASH_PREFIX_MIN:
+        query = select(ApiKey).where(ApiKey.key_hash.startswith(text)).order_by(ApiKey.id)
+        found.update((row.id, row) for row in session.execute(query).scalars())
+    return list(found.values())
+
+
+def revoke_api_key_row(session: Session, row: ApiKey, when: datetime | None = None) -> bool:
+    """Mark this key revoked; False if it already was."""
+    if row.revoked_at is not None:
         return False
     row.revoked_at = when or utcnow()
     session.flush()

@@ -1,27 +1,30 @@
 """Access checks run before every request: API keys for writes, signatures for transforms.
 
 Writes are every request whose method is not GET, HEAD or OPTIONS, so write routes added later
-are covered without a list to maintain; when `IMAGES_API_KEYS` is set they need
-`Authorization: Bearer <key>` (else 401 with `WWW-Authenticate`), and the key's user is kept in
-`g.user` (None when nobody authenticated). A read may also carry a Bearer key, which is then
-checked the same way. Signatures: with `IMAGES_REQUIRE_SIGNATURE`, every transform — an
-`/image/<hash>` URL with path ops or `?size=`/`?format=`, and every `/external` request — needs a
-valid `signature`; the original (`/image/<hash>` alone) is not a transform and stays open. A read
-that carries a `signature` is verified whatever the setting, so a tampered or wrongly signed URL
-is 403, never silently served. Verified URLs set `g.signed`; one with `expires` is not cached
-by shared caches beyond its expiry.
+are covered without a list to maintain; when `IMAGES_API_KEYS` is set, or the metadata database
+(`make_engine(settings.database_url_or_default)`, one engine per app) holds a key that is not
+revoked, they need `Authorization: Bearer <key>` (else 401 with `WWW-Authenticate`), and the
+key's user is kept in `g.user` (None when nobody authenticated). A read may also carry a Bearer
+key, which is then checked the same way. Signatures: with `IMAGES_REQUIRE_SIGNATURE`, every
+transform — an `/image/<hash>` URL with path ops or `?size=`/`?format=`, and every `/external`
+request — needs a valid `signature`; the original (`/image/<hash>` alone) is not a transform
+and stays open. A read that carries a `signature` is verified whatever the setting, so a
+tampered or wrongly signed URL is 403, never silently served. Verified URLs set `g.signed`; one
+with `expires` is not cached by shared caches beyond its expiry.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import weakref
 from typing import cast
 from urllib.parse import quote
 
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy import Engine
 
-from images_server.security.auth import ApiKeys, bearer_token, open_writes_warning
+from images_server.security.auth import ApiKeys, DatabaseKeys, KeyChecker, open_writes_warning
 from images_server.security.signing import SIGNATURE, signing_keys, verify
 from images_server.settings import Settings
 
@@ -53,9 +56,11 @@ def current_signing_keys() -> tuple[bytes, ...]:
 def register_access(app: Flask, settings: Settings) -> None:
     """Install the checks on `app`, and warn when writes are open to the network."""
     keys = SigningKeys(settings)
-    api_keys = ApiKeys.parse(settings.api_keys)
+    database = DatabaseKeys(settings.database_url_or_default, _services_database(app))
+    weakref.finalize(app, database.dispose)  # pooled connections are closed, not dropped
+    api_keys = KeyChecker(ApiKeys.parse(settings.api_keys), database)
     app.extensions[_EXTENSION] = keys
-    warning = open_writes_warning(settings)
+    warning = open_writes_warning(settings, database)
     if warning:
         log.warning(warning)
     if settings.require_signature:
@@ -73,13 +78,15 @@ def register_access(app: Flask, settings: Settings) -> None:
     app.after_request(_finish)
 
 
-def _authenticate(api_keys: ApiKeys) -> str | None:
+def _services_database(app: Flask) -> Engine | None:
+    """The engine of the app's services (`Services.database`), so the app has only one."""
+    engine = getattr(app.extensions.get("images"), "database", None)
+    return engine if isinstance(engine, Engine) else None
+
+
+def _authenticate(api_keys: KeyChecker) -> str | None:
     header = request.headers.get("Authorization")
-    if request.method not in SAFE_METHODS:
-        return api_keys.authenticate(header) if api_keys else None
-    if api_keys and bearer_token(header) is not None:
-        return api_keys.authenticate(header)
-    return None
+    return api_keys.authenticate(header, write=request.method not in SAFE_METHODS)
 
 
 def _needs_signature(required: bool) -> bool:
