@@ -7,6 +7,8 @@ nothing, so it is not bound here; `test_null.py` checks it never returns anythin
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import pytest
 
 from images_server.caches.base import CachedResult, CacheKey, ResultCache
@@ -32,11 +34,12 @@ def jpeg(body: bytes) -> CachedResult:
     return CachedResult(body, "image/jpeg")
 
 
-class CacheContract:
+class CacheContract(ABC):
     MAX_BYTES = MAX_BYTES
 
+    @abstractmethod
     def stored_bytes(self, cache: ResultCache) -> int:
-        raise NotImplementedError
+        """How many bytes `cache` holds now; each binding knows where to look."""
 
     def test_miss_is_none(self, cache: ResultCache) -> None:
         assert cache.get(key("absent")) is None

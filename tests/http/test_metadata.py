@@ -10,23 +10,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.images import quadrant_bytes
+from tests.test_metadata import KEYS as DESCRIBED
 
 MISSING = "0" * 64
-KEYS = [
-    "hash",
-    "width",
-    "height",
-    "format",
-    "mime",
-    "bytes",
-    "has_alpha",
-    "frames",
-    "orientation",
-    "color_space",
-    "exif",
-    "placeholder",
-    "dominant_color",
-]
+KEYS = ["hash", *DESCRIBED]
 
 
 def upload(client: FlaskClient, data: bytes, name: str) -> str:
