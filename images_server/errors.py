@@ -17,7 +17,6 @@ snake_case `code` that clients may match on; the message is for humans.
     │   └── ForbiddenAddress (403 forbidden_address)    SSRF guard
     ├── NotFound (404 not_found)
     │   └── ImageNotFound (404 file_not_found)
-    ├── MethodNotAllowed (405 method_not_allowed)
     ├── PayloadTooLarge (413 payload_too_large)
     │   ├── UploadTooLarge (413 upload_too_large)
     │   └── TooManyPixels (413 too_many_pixels)
@@ -107,12 +106,6 @@ class NotFound(ImagesError):
 class ImageNotFound(NotFound):
     code = "file_not_found"
     default_message = "file not found"
-
-
-class MethodNotAllowed(ImagesError):
-    status = 405
-    code = "method_not_allowed"
-    default_message = "method not allowed"
 
 
 class PayloadTooLarge(ImagesError):

@@ -77,13 +77,9 @@ def user_for_api_key(session: Session, key: str) -> str | None:
 def revoke_api_key(session: Session, key: str, when: datetime | None = None) -> bool:
     """Mark a key revoked; False if it is unknown or already revoked."""
     row = session.execute(
-        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
+        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key))
     ).scalar_one_or_none()
-    if row is None:
-        return False
-    row.revoked_at = when or utcnow()
-    session.flush()
-    return True
+    return row is not None and revoke_api_key_row(session, row, when)
 
 
 HASH_PREFIX_MIN = 6

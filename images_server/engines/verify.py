@@ -17,17 +17,17 @@ import warnings
 
 import pyvips
 
+from images_server.engines.base import ANIMATED_FORMATS
 from images_server.engines.sniff import SourceInfo
 from images_server.errors import UndecodableImage
 
-_ANIMATED = frozenset({"gif", "webp"})
 _GIF_TRAILER = b";"
 _ANIMATION_FLAG = 0x02  # VP8X flags byte
 
 
 def verify_decodes(data: bytes, info: SourceInfo) -> None:
     """Decode every pixel of every frame; `UndecodableImage` (422) if that fails."""
-    animated = info.format in _ANIMATED and info.frames > 1
+    animated = info.format in ANIMATED_FORMATS and info.frames > 1
     try:
         image = pyvips.Image.new_from_buffer(
             data, "", fail_on="error", **({"n": -1} if animated else {})
