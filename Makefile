@@ -25,6 +25,7 @@ $(DEV_STAMP): setup.cfg pyproject.toml | $(VENV)/bin/python
 	touch $@ $(RUN_STAMP)
 
 run: system-deps $(RUN_STAMP)
+	$(BIN)/images-server migrate
 	$(BIN)/images-server serve
 
 lint: $(DEV_STAMP)

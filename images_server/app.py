@@ -1,13 +1,27 @@
-"""`create_app(settings=None)`: the Flask app with its services, blueprints and error handler."""
+"""`create_app(settings=None)`: the Flask app with its services, blueprints and error handler.
+
+Migrations: when `IMAGES_DATABASE_URL` is unset, the metadata database is the embedded SQLite
+file in the data directory, private to this server's processes, so `create_app` brings it up
+to date itself (under a file lock, as gunicorn's workers start together). An explicit database
+may be shared and is migrated only by `images-server migrate` (which `make run` calls before
+`serve`); the app does not change its schema.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import logging
+from pathlib import Path
+
 from flask import Flask, Response
 
-from images_server.http import access, external, health, images
+from images_server.db import migrate
+from images_server.http import access, external, health, images, manage
 from images_server.http.errors import register_error_handlers
 from images_server.services import Services, build_services
 from images_server.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
 
 # Room for the multipart envelope around a file of exactly the upload limit.
 MULTIPART_SLACK = 64 * 1024
@@ -18,14 +32,31 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def migrate_embedded(settings: Settings) -> None:
+    """Upgrade the embedded SQLite database (no `database_url`); one process at a time."""
+    if settings.database_url is not None:
+        return
+    data_dir = Path(settings.data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with open(data_dir / ".migrate.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            migrate.upgrade(settings.database_url_or_default)
+    except OSError as error:  # an unusable data dir: the app starts, /readyz says why
+        log.error("the metadata database in %s was not migrated: %s", data_dir, error)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """The app for `settings` (from the environment when None), on `services` if given."""
     settings = settings or load_settings()
+    if services is None or services.database is not None:
+        migrate_embedded(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_SLACK
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["images"] = services or build_services(settings)
     app.url_map.converters["pipeline"] = images.PipelineConverter
-    for blueprint in (images.bp, external.bp, health.bp):
+    for blueprint in (images.bp, manage.bp, external.bp, health.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     access.register_access(app, settings)

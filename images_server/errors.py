@@ -14,18 +14,22 @@ snake_case `code` that clients may match on; the message is for humans.
     │   ├── ExpiredSignature (403 expired_signature)
     │   ├── UploadDisabled (403 upload_disabled)
     │   ├── ExternalDisabled (403 external_disabled)
-    │   └── ForbiddenAddress (403 forbidden_address)    SSRF guard
+    │   ├── ForbiddenAddress (403 forbidden_address)    SSRF guard
+    │   ├── PrivateImage (403 private_image)            no signature, ownership or grant
+    │   └── NotOwner (403 not_owner)                    a write on someone else's image
     ├── NotFound (404 not_found)
     │   └── ImageNotFound (404 file_not_found)
     ├── PayloadTooLarge (413 payload_too_large)
     │   ├── UploadTooLarge (413 upload_too_large)
-    │   └── TooManyPixels (413 too_many_pixels)
+    │   ├── TooManyPixels (413 too_many_pixels)
+    │   └── QuotaExceeded (413 quota_exceeded)          the user's stored bytes or images
     ├── UnsupportedFormat (415 unsupported_format)
     ├── UndecodableImage (422 undecodable_image)
     ├── RateLimited (429 rate_limited)                 carries `retry_after` seconds
     ├── UpstreamError (502 upstream_error)
     ├── ServiceUnavailable (503 service_unavailable)
-    │   └── RenderTimeout (503 render_timeout)
+    │   ├── RenderTimeout (503 render_timeout)
+    │   └── DatabaseUnavailable (503 database_unavailable)
     └── UpstreamTimeout (504 upstream_timeout)
 """
 
@@ -97,6 +101,16 @@ class ForbiddenAddress(Forbidden):
     default_message = "that address may not be fetched"
 
 
+class PrivateImage(Forbidden):
+    code = "private_image"
+    default_message = "this image is private: it needs a signed URL, the owner's API key or a share"
+
+
+class NotOwner(Forbidden):
+    code = "not_owner"
+    default_message = "only the image's owner (or an admin) may do this"
+
+
 class NotFound(ImagesError):
     status = 404
     code = "not_found"
@@ -122,6 +136,11 @@ class UploadTooLarge(PayloadTooLarge):
 class TooManyPixels(PayloadTooLarge):
     code = "too_many_pixels"
     default_message = "the image has more pixels than the pixel limit"
+
+
+class QuotaExceeded(PayloadTooLarge):
+    code = "quota_exceeded"
+    default_message = "this upload would exceed your storage quota"
 
 
 class UnsupportedFormat(ImagesError):
@@ -167,3 +186,8 @@ class UpstreamTimeout(ImagesError):
     status = 504
     code = "upstream_timeout"
     default_message = "the external source timed out"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    default_message = "the metadata database is unavailable"

@@ -4,16 +4,23 @@ The order is the point: magic bytes (415), then header dimensions and frame coun
 are checked before any decoder runs, so a decompression bomb costs no memory; the full
 decode (422) runs only on images within the limits; only then are the bytes stored, under
 their content hash.
+
+`admit` only stores bytes (external originals, which keep no rows). `admit_upload` is an
+upload: the user's quota is checked before the decode too, the metadata of `describe` is
+computed once, and `catalog.record_upload` stores bytes and rows together, or neither.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from images_server import catalog
+from images_server.catalog import ImageRecord, Uploader
 from images_server.engines.sniff import SourceInfo, sniff
 from images_server.engines.verify import verify_decodes
 from images_server.errors import PayloadTooLarge, TooManyPixels
 from images_server.hashing import ImageRef
+from images_server.metadata import describe
 from images_server.services import Services
 from images_server.settings import Settings
 
@@ -23,6 +30,7 @@ class Admitted:
     ref: ImageRef
     info: SourceInfo
     size: int
+    record: ImageRecord | None = None  # the image's row, for uploads with a database
 
 
 def check_header_limits(settings: Settings, info: SourceInfo) -> None:
@@ -57,3 +65,20 @@ def admit(services: Services, ref: ImageRef, data: bytes) -> Admitted:
     if not services.storage.exists(ref):
         services.storage.put(ref, data)
     return Admitted(ref, info, len(data))
+
+
+def admit_upload(services: Services, ref: ImageRef, data: bytes, uploader: Uploader) -> Admitted:
+    """Check `data`, then store it and record the upload, both or neither.
+
+    Without a database (hand-built services) this is `admit`.
+    """
+    database = services.database
+    if database is None:
+        return admit(services, ref, data)
+    info = sniff(data)
+    check_header_limits(services.settings, info)
+    catalog.check_quota(services, ref, len(data), uploader.user)  # before the costly decode
+    verify_decodes(data, info)
+    facts = describe(data)
+    record = catalog.record_upload(services, ref, data, facts, uploader)
+    return Admitted(ref, info, len(data), record)

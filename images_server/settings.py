@@ -144,8 +144,30 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the metadata database (unset: SQLite in the data dir)"
     )
+    default_public: bool = Field(
+        True, description="visibility of an upload that does not send `public`"
+    )
+    admin_users: CommaList = Field(
+        ("admin",),
+        description="users whose key may delete, sign, share and purge any image",
+    )
+    signed_url_ttl: int = Field(
+        3600, ge=1, description="seconds a URL from `/signed-url` stays valid unless asked"
+    )
+    share_ttl: int = Field(
+        7 * 86400, ge=1, description="seconds a `/share` grant lasts unless asked"
+    )
+    max_link_ttl: int = Field(
+        365 * 86400,
+        ge=1,
+        description="longest `expires_in` a signed URL or a share may ask for (else 400)",
+    )
+    quota_bytes: ByteSize = Field(
+        ByteSize(0), description="stored bytes one user's images may total (`0`: unlimited)"
+    )
+    quota_images: int = Field(0, ge=0, description="images one user may own (`0`: unlimited)")
 
-    @field_validator("external_allow_hosts", "secret_key", "api_keys", mode="before")
+    @field_validator("external_allow_hosts", "secret_key", "api_keys", "admin_users", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

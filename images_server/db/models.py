@@ -4,7 +4,8 @@
 it was uploaded (deleted with the image); `Grant` lets a user read a private image until a
 time, one per (image, user); `ApiKey` keeps only the SHA-256 of a key, never the key, and
 when it was revoked. JSON columns are plain JSON on SQLite and JSONB on PostgreSQL. Every
-timestamp is timezone-aware. The Alembic revisions in `migrations/` create this same schema.
+timestamp is timezone-aware. The Alembic revisions in `migrations/` create this same schema
+(0002 added `orientation` and `color_space`, so `/metadata` is served from the row alone).
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class Image(Base):
     height: Mapped[int] = mapped_column(Integer)
     has_alpha: Mapped[bool] = mapped_column(Boolean)
     frames: Mapped[int] = mapped_column(Integer, default=1)
+    orientation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    color_space: Mapped[str | None] = mapped_column(String(32))
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     owner: Mapped[str | None] = mapped_column(String(255), index=True)
     exif: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)

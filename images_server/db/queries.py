@@ -48,6 +48,17 @@ def add_grant(session: Session, image_hash: str, user: str, expires_at: datetime
     return grant
 
 
+def set_grant(session: Session, image_hash: str, user: str, expires_at: datetime) -> Grant:
+    """Let `user` read a private image until `expires_at`, replacing the grant they had."""
+    query = select(Grant).where(Grant.image_hash == image_hash, Grant.user == user)
+    grant = session.execute(query).scalar_one_or_none()
+    if grant is None:
+        return add_grant(session, image_hash, user, expires_at)
+    grant.expires_at = expires_at
+    session.flush()
+    return grant
+
+
 def has_grant(session: Session, image_hash: str, user: str, now: datetime | None = None) -> bool:
     """Whether `user` holds an unexpired grant on the image."""
     query = select(Grant.id).where(

@@ -2,7 +2,8 @@
 
 `ImagesError`s carry their own status and code; Flask/werkzeug errors (unknown route, wrong
 method, body over the size limit) are mapped to the same shape; anything unexpected is
-logged with its trace and answered with a plain 500, never a trace.
+logged with its trace and answered with a plain 500, never a trace. A metadata database that
+cannot be reached (connection refused, locked, pool exhausted) is a 503.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from images_server.errors import ImagesError, RateLimited
+from images_server.errors import DatabaseUnavailable, ImagesError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,11 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
+def _database_down(exc: Exception) -> Response:
+    log.error("metadata database unavailable: %s", exc)
+    return _images_error(DatabaseUnavailable())
+
+
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "internal error")
@@ -61,4 +69,6 @@ def _unexpected(exc: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ImagesError, _images_error)
     app.register_error_handler(HTTPException, _http_error)
+    for database_error in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(database_error, _database_down)
     app.register_error_handler(Exception, _unexpected)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from images_server.errors import ServiceUnavailable
 from images_server.http import services
+from images_server.services import Services
 
 bp = Blueprint("health", __name__)
 
@@ -15,12 +18,23 @@ def healthz() -> Response:
     return jsonify(status="ok")
 
 
+def _database_check(svc: Services) -> None:
+    if svc.database is None:
+        raise ServiceUnavailable("no metadata database (see the server log)")
+    try:
+        with svc.database.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        raise ServiceUnavailable(f"metadata database: {type(error).__name__}") from error
+
+
 @bp.get("/readyz")
 def readyz() -> Response | tuple[Response, int]:
     svc = services()
     checks = {
         "storage": svc.storage.check,
         "cache": svc.cache.check,
+        "database": lambda: _database_check(svc),
         "rate_limit": svc.limiter.check_storage,
     }
     down = {}

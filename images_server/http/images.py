@@ -1,19 +1,26 @@
-"""`POST /upload`, `GET /image/<hash>[/<pipeline>]`, `GET /image/<hash>/metadata` and
-`DELETE /image/<hash>`."""
+"""`POST /upload`, `GET /image/<hash>[/<pipeline>]` and `GET /image/<hash>/metadata`.
+
+Uploads keep the metadata database and the storage consistent (`images_server.catalog`);
+metadata is served from the image's row, computed at upload. A private image is served only
+to whom `permissions.readable` allows, with `Cache-Control: private, no-cache`, so no shared
+cache keeps it and the browser asks again (a cheap 304) each time.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
 from werkzeug.routing import PathConverter
 
-from images_server.errors import BadRequest, ImageNotFound, UploadDisabled, UploadTooLarge
+from images_server import catalog
+from images_server.catalog import ImageRecord, Uploader
+from images_server.errors import BadRequest, UploadDisabled, UploadTooLarge
 from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
 from images_server.http.clients import client_id
+from images_server.http.permissions import readable
 from images_server.http.plans import plan_request
-from images_server.http.responses import IMMUTABLE, image_response
-from images_server.ingest import admit
-from images_server.metadata import describe
+from images_server.http.responses import IMMUTABLE, PRIVATE, image_response
+from images_server.ingest import admit_upload
 from images_server.render import render
 
 bp = Blueprint("images", __name__)
@@ -26,12 +33,15 @@ class PipelineConverter(PathConverter):
     regex = "[^/](?s:.*?)"
 
 
-def _read_upload(max_bytes: int) -> bytes:
-    """The uploaded bytes: multipart field `file`, or the raw body; never more than the limit."""
+def _read_upload(max_bytes: int) -> tuple[bytes, str | None]:
+    """The uploaded bytes (multipart field `file`, or the raw body; never more than the
+    limit) and the file name multipart gave, if any."""
+    filename: str | None = None
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise BadRequest("send the image in the multipart form field 'file'")
+        filename = upload.filename or None
         data = upload.stream.read(max_bytes + 1)
         upload.close()  # a large part is spooled to a temporary file
     elif request.mimetype == "application/x-www-form-urlencoded":
@@ -42,7 +52,28 @@ def _read_upload(max_bytes: int) -> bytes:
         raise UploadTooLarge(f"the upload is larger than the limit of {max_bytes} bytes")
     if not data:
         raise BadRequest("the upload is empty")
-    return data
+    return data, filename
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _public_field() -> bool | None:
+    """The upload's `public` field (multipart form, or the query for a raw body); None: unset."""
+    value = request.form.get("public") if request.mimetype == "multipart/form-data" else None
+    if value is None:
+        value = request.args.get("public")
+    if value is None or not value.strip():
+        return None
+    text = value.strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise BadRequest("the 'public' field must be true or false")
+
+
+def _is_public(record: ImageRecord | None) -> bool:
+    return record is None or record.public
 
 
 @bp.post("/upload")
@@ -51,8 +82,9 @@ def upload() -> tuple[Response, int]:
     if not svc.settings.upload_enabled:
         raise UploadDisabled()
     svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))  # body unread
-    data = _read_upload(svc.settings.max_upload_bytes)
-    admitted = admit(svc, original_ref(data), data)
+    data, filename = _read_upload(svc.settings.max_upload_bytes)
+    uploader = Uploader(user=g.get("user"), filename=filename, public=_public_field())
+    admitted = admit_upload(svc, original_ref(data), data, uploader)
     body = {
         "status": "success",
         "hash": admitted.ref.hash,
@@ -61,6 +93,7 @@ def upload() -> tuple[Response, int]:
         "format": admitted.info.format,
         "bytes": admitted.size,
         "url": url_for("images.image", hash_=admitted.ref.hash, _external=True),
+        "public": _is_public(admitted.record),
     }
     return jsonify(body), 201
 
@@ -71,30 +104,22 @@ def image(hash_: str, pipeline: str = "") -> Response:
     svc = services()
     ref = parse_hash(hash_)
     planned = plan_request(request, svc.settings, pipeline)
+    record = readable(svc, ref)
     rendered = render(svc, ref, planned.plan, client_id(request, svc.settings.trusted_proxies))
-    return image_response(rendered, vary_accept=planned.negotiated)
+    return image_response(rendered, planned.negotiated, public=_is_public(record))
 
 
 @bp.get("/image/<hash_>/metadata")
 def metadata(hash_: str) -> Response:
     """SPEC §2: size, format, safe EXIF (§5), placeholder; as immutable as the image."""
     ref = parse_hash(hash_)
-    storage = services().storage
-    etag = f"{ref.hash[:16]}-meta-v1"
-    if request.if_none_match.contains(etag) and storage.exists(ref):
-        response = Response(status=304)  # nothing to decode for a client that has it
-    else:
-        response = jsonify({"hash": ref.hash, **describe(storage.get(ref))})
-    response.set_etag(etag, weak=False)
-    response.headers["Cache-Control"] = IMMUTABLE
-    return response
-
-
-@bp.delete("/image/<hash_>")
-def delete(hash_: str) -> Response:
     svc = services()
-    ref = parse_hash(hash_)
-    if not svc.storage.delete(ref):
-        raise ImageNotFound()
-    svc.cache.purge(ref)
-    return jsonify(status="success")
+    record = readable(svc, ref)
+    etag = f"{ref.hash[:16]}-meta-v1"
+    if request.if_none_match.contains(etag) and (record or svc.storage.exists(ref)):
+        response = Response(status=304)  # nothing to read for a client that has it
+    else:
+        response = jsonify({"hash": ref.hash, **catalog.stored_metadata(svc, ref)})
+    response.set_etag(etag, weak=False)
+    response.headers["Cache-Control"] = IMMUTABLE if _is_public(record) else PRIVATE
+    return response

@@ -43,11 +43,17 @@ def origin() -> Iterator[Origin]:
         yield running
 
 
+def _is_database_file(name: str) -> bool:
+    """The embedded metadata database and its lock: rows are checked apart from stored bytes."""
+    return name.startswith("images.db") or name == ".migrate.lock"
+
+
 def files_under(root: Path) -> set[str]:
-    """Every file below `root`, as paths relative to it."""
+    """Every stored file below `root` (not the metadata database), as paths relative to it."""
     if not root.exists():
         return set()
-    return {str(path.relative_to(root)) for path in root.rglob("*") if not path.is_dir()}
+    names = {str(path.relative_to(root)) for path in root.rglob("*") if not path.is_dir()}
+    return {name for name in names if not _is_database_file(name)}
 
 
 def temp_files(root: Path) -> set[str]:

@@ -214,8 +214,9 @@ def test_the_right_key_writes_and_names_its_user(keyed: Flask) -> None:
     assert client.post("/whoami", headers=bearer(BOB)).get_json() == {"user": "bob"}
     digest = uploaded.get_json()["hash"]
     assert client.delete(f"/image/{digest}").status_code == 401
-    assert client.delete(f"/image/{digest}", headers=bearer(BOB)).status_code == 200
-    assert_error(client.delete(f"/image/{digest}", headers=bearer(BOB)), 404, "file_not_found")
+    assert_error(client.delete(f"/image/{digest}", headers=bearer(BOB)), 403, "not_owner")
+    assert client.delete(f"/image/{digest}", headers=bearer(ALICE)).status_code == 200
+    assert_error(client.delete(f"/image/{digest}", headers=bearer(ALICE)), 404, "file_not_found")
 
 
 def test_reads_never_need_a_key(keyed: Flask) -> None:

@@ -18,7 +18,12 @@ def test_ready_with_redis_and_not_ready_without(
     client = create_app(settings).test_client()
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json()["checks"] == {"storage": "ok", "cache": "ok", "rate_limit": "ok"}
+    assert ready.get_json()["checks"] == {
+        "storage": "ok",
+        "cache": "ok",
+        "database": "ok",
+        "rate_limit": "ok",
+    }
     redis.stop()
     down = client.get("/readyz")
     assert down.status_code == 503

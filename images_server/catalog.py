@@ -1,0 +1,260 @@
+"""The image catalogue: what the metadata database knows of stored originals, kept in step
+with the storage.
+
+Uploads: the `Image` row (metadata of `describe`, computed once at upload), an `Upload` row and
+the quota check run in one transaction; the bytes are stored inside it and only then is it
+committed. A failing `put` rolls the rows back; a failing commit removes the bytes this call
+stored. Deletes: the rows are deleted, then the bytes; a failing storage delete rolls the rows
+back, a failing commit puts the bytes back. So neither a row without bytes nor bytes without a
+row is left behind.
+
+Reads: `lookup` gives the visibility and owner of an image (`ImageRecord`); `may_read` says
+whether a user holds access to a private one (a grant that has not expired, or having uploaded
+the same bytes); `stored_metadata` is what `GET /image/<hash>/metadata` serves, from the row.
+Images stored before the database existed have no row: they are public, owned by nobody, and
+their row is filled in the first time their metadata is asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from images_server.db import queries
+from images_server.db.models import Image, Upload
+from images_server.engines.sniff import MEDIA_TYPES
+from images_server.errors import QuotaExceeded
+from images_server.hashing import ImageRef
+from images_server.metadata import describe
+from images_server.services import Services
+
+_MAX_NAME = 255  # the width of the user and file name columns
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    hash: str
+    public: bool
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class Uploader:
+    """Who uploads, under which file name, asking for which visibility (None: the default)."""
+
+    user: str | None = None
+    filename: str | None = None
+    public: bool | None = None
+
+
+def _clip(text: str | None) -> str | None:
+    """`text` as a column can hold it: no NUL (PostgreSQL refuses it), at most 255 chars."""
+    if text is None:
+        return None
+    return text.replace("\x00", "")[:_MAX_NAME] or None
+
+
+def _record(row: Image) -> ImageRecord:
+    return ImageRecord(hash=row.hash, public=row.public, owner=row.owner)
+
+
+def _database(services: Services) -> Engine:
+    if services.database is None:
+        raise RuntimeError("these services have no metadata database")
+    return services.database
+
+
+# --- Reads ---------------------------------------------------------------------------------
+
+
+def lookup(services: Services, ref: ImageRef) -> ImageRecord | None:
+    """The image's visibility and owner; None without a row (or without a database)."""
+    if services.database is None:
+        return None
+    with Session(services.database) as session:
+        row = queries.get_image(session, ref.hash)
+        return _record(row) if row is not None else None
+
+
+def may_read(services: Services, ref: ImageRef, user: str, now: datetime | None = None) -> bool:
+    """Whether `user` holds an unexpired grant on the image, or uploaded these bytes too."""
+    with Session(_database(services)) as session:
+        if queries.has_grant(session, ref.hash, user, now):
+            return True
+        uploaded = select(Upload.id).where(Upload.image_hash == ref.hash, Upload.user == user)
+        return session.execute(uploaded.limit(1)).first() is not None
+
+
+def _row_metadata(row: Image) -> dict[str, object]:
+    """The keys of `describe`, in its order, from the row."""
+    return {
+        "width": row.width,
+        "height": row.height,
+        "format": row.format,
+        "mime": MEDIA_TYPES[row.format],
+        "bytes": row.bytes,
+        "has_alpha": row.has_alpha,
+        "frames": row.frames,
+        "orientation": row.orientation,
+        "color_space": row.color_space,
+        "exif": row.exif,
+        "placeholder": row.placeholder,
+        "dominant_color": row.dominant_color,
+    }
+
+
+def stored_metadata(services: Services, ref: ImageRef) -> dict[str, object]:
+    """The metadata of a stored original: from its row, else computed once and kept.
+
+    Raises `ImageNotFound` (from the storage) when neither a complete row nor bytes exist.
+    """
+    if services.database is None:
+        return describe(services.storage.get(ref))
+    with Session(services.database) as session:
+        row = queries.get_image(session, ref.hash)
+        if row is not None and row.color_space is not None:
+            return _row_metadata(row)
+        facts = describe(services.storage.get(ref))  # stored before rows, or before 0002
+        if row is not None:
+            row.orientation = int(str(facts["orientation"]))
+            row.color_space = str(facts["color_space"])
+        else:
+            session.add(image_row(ref, facts, None, public=True))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # a concurrent request filled it in first
+        return facts
+
+
+# --- Uploads -------------------------------------------------------------------------------
+
+
+def image_row(ref: ImageRef, facts: dict[str, Any], owner: str | None, public: bool) -> Image:
+    """A new `Image` row from the output of `describe`."""
+    return Image(
+        hash=ref.hash,
+        bytes=facts["bytes"],
+        format=facts["format"],
+        width=facts["width"],
+        height=facts["height"],
+        has_alpha=facts["has_alpha"],
+        frames=facts["frames"],
+        orientation=facts["orientation"],
+        color_space=facts["color_space"],
+        public=public,
+        owner=_clip(owner),
+        exif=facts["exif"],
+        placeholder=facts["placeholder"],
+        dominant_color=facts["dominant_color"],
+    )
+
+
+def _usage(session: Session, owner: str | None) -> tuple[int, int]:
+    """(images, bytes) the owner's images count; anonymous uploads share one account."""
+    owned = Image.owner.is_(None) if owner is None else Image.owner == _clip(owner)
+    query = select(func.count(Image.hash), func.coalesce(func.sum(Image.bytes), 0)).where(owned)
+    count, total = session.execute(query).one()
+    return int(count), int(total)
+
+
+def _check_quota(
+    session: Session, services: Services, ref: ImageRef, size: int, owner: str | None
+) -> None:
+    settings = services.settings
+    max_images, max_bytes = settings.quota_images, int(settings.quota_bytes)
+    if not (max_images or max_bytes) or queries.get_image(session, ref.hash) is not None:
+        return  # no quota, or bytes already stored: a second upload costs no storage
+    count, total = _usage(session, owner)
+    who = f"user {owner!r}" if owner else "anonymous uploads"
+    if max_images and count + 1 > max_images:
+        raise QuotaExceeded(f"{who} already own {count} images, the quota is {max_images}")
+    if max_bytes and total + size > max_bytes:
+        raise QuotaExceeded(
+            f"{who} store {total} bytes; {size} more would exceed the quota of {max_bytes} bytes"
+        )
+
+
+def check_quota(services: Services, ref: ImageRef, size: int, owner: str | None) -> None:
+    """`QuotaExceeded` when storing `size` new bytes would take `owner` over a quota."""
+    with Session(_database(services)) as session:
+        _check_quota(session, services, ref, size, owner)
+
+
+def record_upload(
+    services: Services, ref: ImageRef, data: bytes, facts: dict[str, Any], uploader: Uploader
+) -> ImageRecord:
+    """Store the bytes and record the upload, both or neither; the image's record.
+
+    Bytes already stored keep their one `Image` row (first owner and visibility win) and gain
+    an `Upload` row. A concurrent first upload of the same bytes that wins the row is retried
+    once, as a duplicate.
+    """
+    try:
+        return _record_upload(services, ref, data, facts, uploader)
+    except IntegrityError:  # another upload inserted this image's row first
+        return _record_upload(services, ref, data, facts, uploader)
+
+
+def _record_upload(
+    services: Services, ref: ImageRef, data: bytes, facts: dict[str, Any], uploader: Uploader
+) -> ImageRecord:
+    storage = services.storage
+    public = services.settings.default_public if uploader.public is None else uploader.public
+    with Session(_database(services)) as session:  # leaving without a commit rolls back
+        _check_quota(session, services, ref, len(data), uploader.user)
+        row = queries.get_image(session, ref.hash)
+        if row is None:
+            row = queries.add_image(session, image_row(ref, facts, uploader.user, public))
+        session.add(
+            Upload(
+                image_hash=ref.hash,
+                user=_clip(uploader.user),
+                original_filename=_clip(uploader.filename),
+            )
+        )
+        session.flush()
+        record = _record(row)
+        stored_here = not storage.exists(ref)
+        if stored_here:
+            storage.put(ref, data)
+        try:
+            session.commit()
+        except BaseException:
+            if stored_here:  # bytes that were here before this call stay
+                storage.delete(ref)
+            raise
+    return record
+
+
+# --- Deletes and shares --------------------------------------------------------------------
+
+
+def delete(services: Services, ref: ImageRef) -> bool:
+    """Delete the row (with its uploads and grants) and the bytes; whether either existed."""
+    if services.database is None:
+        return services.storage.delete(ref)
+    storage = services.storage
+    with Session(services.database) as session:  # leaving without a commit rolls back
+        had_row = queries.delete_image(session, ref.hash)
+        kept = storage.get(ref) if had_row and storage.exists(ref) else None
+        had_bytes = storage.delete(ref)
+        try:
+            session.commit()
+        except BaseException:
+            if kept is not None:
+                storage.put(ref, kept)
+            raise
+    return had_row or had_bytes
+
+
+def share(services: Services, ref: ImageRef, user: str, expires_at: datetime) -> None:
+    """Let `user` read the image until `expires_at`, replacing any grant they had."""
+    with Session(_database(services)) as session:
+        queries.set_grant(session, ref.hash, _clip(user) or user, expires_at)
+        session.commit()

@@ -1,0 +1,54 @@
+"""Who may read and who may manage an image (SPEC §5), for the request being served.
+
+Reading a public image needs nothing. A private one (its original, every variant and its
+`/metadata`) needs one of: a valid signature on this very URL (checked before the view by
+`access`, which sets `g.signed`), the owner's key, an admin's key, or the key of a user it was
+shared with (or who uploaded the same bytes). Managing (delete, sign, share, purge) is open
+while the server has no API keys, like every write; with keys it needs the owner's key or an
+admin's. Images with no owner (uploaded while writes were open) are then managed by admins.
+"""
+
+from __future__ import annotations
+
+from flask import g
+
+from images_server import catalog
+from images_server.catalog import ImageRecord
+from images_server.errors import ImageNotFound, NotOwner, PrivateImage
+from images_server.hashing import ImageRef
+from images_server.http.access import writes_need_keys
+from images_server.services import Services
+
+
+def _is_admin(svc: Services, user: str | None) -> bool:
+    return user is not None and user in svc.settings.admin_users
+
+
+def readable(svc: Services, ref: ImageRef) -> ImageRecord | None:
+    """The image's record (None: no row, so public) if this request may read it."""
+    record = catalog.lookup(svc, ref)
+    if record is None or record.public or g.get("signed"):
+        return record
+    user: str | None = g.get("user")
+    if user is not None and (
+        user == record.owner or _is_admin(svc, user) or catalog.may_read(svc, ref, user)
+    ):
+        return record
+    raise PrivateImage()
+
+
+def manageable(svc: Services, ref: ImageRef) -> ImageRecord | None:
+    """The image's record if this request may delete, sign, share or purge it.
+
+    404 when the image is neither recorded nor stored; 403 for a user who does not own it.
+    """
+    record = catalog.lookup(svc, ref)
+    if record is None and not svc.storage.exists(ref):
+        raise ImageNotFound()
+    if not writes_need_keys():
+        return record
+    user: str | None = g.get("user")
+    owner = record.owner if record is not None else None
+    if _is_admin(svc, user) or (owner is not None and user == owner):
+        return record
+    raise NotOwner()
