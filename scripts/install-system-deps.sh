@@ -10,6 +10,9 @@ packages=(
   redis-server       # rate-limit counters at scale (tests start their own on loopback)
   postgresql         # metadata database at scale (tests start their own on loopback)
   nodejs             # runs the JavaScript signing client's tests
+  nginx              # the HTTP response cache in front (tests start their own on loopback)
+  libnginx-mod-http-cache-purge  # lets DELETE and /purge evict NGINX's cached entries
+  wrk                # `make bench-nginx`: bounded load runs on loopback
 )
 
 missing=()
