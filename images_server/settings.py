@@ -166,6 +166,22 @@ class Settings(BaseSettings):
         ByteSize(0), description="stored bytes one user's images may total (`0`: unlimited)"
     )
     quota_images: int = Field(0, ge=0, description="images one user may own (`0`: unlimited)")
+    cdn_base_url: str | None = Field(
+        None,
+        description="base of every URL the API returns, e.g. `https://cdn.example.com` "
+        "(unset: the request's own host)",
+    )
+    nginx_purge_url: str | None = Field(
+        None,
+        description="NGINX purge endpoint the app calls on DELETE and `/purge`, "
+        "e.g. `http://nginx:8080/_purge` (unset: NGINX is not purged)",
+    )
+    cloudflare_zone_id: str | None = Field(
+        None, description="Cloudflare zone whose cache DELETE and `/purge` purge by URL"
+    )
+    cloudflare_api_token: str | None = Field(
+        None, description="Cloudflare API token with Cache Purge permission for that zone"
+    )
 
     @field_validator("external_allow_hosts", "secret_key", "api_keys", "admin_users", mode="before")
     @classmethod
