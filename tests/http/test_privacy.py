@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import pyvips
@@ -64,3 +64,45 @@ def test_an_external_original_carries_no_exif(
     response = client.get(f"/external?url={quote(origin.url('/gps.jpg'), safe='')}")
     assert response.status_code == 200
     assert _exif_fields(response.data) == []
+
+
+PRIVATE_KEY = "alice-key-0123456789"
+
+
+def test_every_response_of_a_private_camera_photo_is_clean(
+    tmp_path: Path, gps_photo: bytes
+) -> None:
+    """Original, variants in every format, a signed variant and /metadata: no EXIF block, no
+    GPS, no serials, whatever path the bytes take out, for the owner as for a signed link."""
+    settings = Settings(data_dir=tmp_path, api_keys=(f"alice:{PRIVATE_KEY}",))
+    client = create_app(settings).test_client()
+    owner = {"Authorization": f"Bearer {PRIVATE_KEY}"}
+    # A raw body: werkzeug's test client leaks the temp file of a large multipart part.
+    uploaded = client.post(
+        "/upload?public=false", data=gps_photo, content_type="image/jpeg", headers=owner
+    )
+    assert uploaded.status_code == 201
+    digest = uploaded.get_json()["hash"]
+    link = client.post(
+        f"/image/{digest}/signed-url", json={"operations": "resize/200x/format/webp"}, headers=owner
+    ).get_json()["url"]
+    urls = [f"/image/{digest}"] + [
+        f"/image/{digest}/resize/300x/format/{fmt}"
+        for fmt in ("jpeg", "png", "webp", "avif", "gif")
+    ]
+    bodies = [client.get(url, headers=owner) for url in urls]
+    signed = urlsplit(link)
+    bodies.append(client.get(f"{signed.path}?{signed.query}"))
+    for response in bodies:
+        assert response.status_code == 200, response.request.path
+        assert response.headers["Cache-Control"] == "private, no-cache"
+        assert b"Exif\x00\x00" not in response.data
+        assert b"Apple" not in response.data
+        assert b"iPhone" not in response.data
+        assert _exif_fields(response.data) == []
+    metadata = client.get(f"/image/{digest}/metadata", headers=owner)
+    assert metadata.status_code == 200
+    text = metadata.get_data(as_text=True).lower()
+    assert metadata.get_json()["exif"]["make"] == "Apple"  # the safe subset is there
+    for secret in ("gps", "serial", "owner", "artist", "latitude", "longitude", "thumbnail"):
+        assert secret not in text
