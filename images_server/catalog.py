@@ -11,8 +11,8 @@ row is left behind.
 Reads: `lookup` gives the visibility and owner of an image (`ImageRecord`); `may_read` says
 whether a user holds access to a private one (a grant that has not expired, or having uploaded
 the same bytes); `stored_metadata` is what `GET /image/<hash>/metadata` serves, from the row.
-Images stored before the database existed have no row: they are public, owned by nobody, and
-their row is filled in the first time their metadata is asked for.
+Bytes without a row (a process killed between storing and committing) are not an image: reads
+answer 404 until an upload of the same bytes records them; an admin may delete them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from images_server.db import queries
 from images_server.db.models import Image, Upload
 from images_server.engines.sniff import MEDIA_TYPES
-from images_server.errors import QuotaExceeded
+from images_server.errors import ImageNotFound, QuotaExceeded
 from images_server.hashing import ImageRef
 from images_server.metadata import describe
 from images_server.services import Services
@@ -117,14 +117,13 @@ def stored_metadata(services: Services, ref: ImageRef) -> dict[str, object]:
         return describe(services.storage.get(ref))
     with Session(services.database) as session:
         row = queries.get_image(session, ref.hash)
-        if row is not None and row.color_space is not None:
+        if row is None:
+            raise ImageNotFound()  # bytes without a row are not an image (see permissions)
+        if row.color_space is not None:
             return _row_metadata(row)
-        facts = describe(services.storage.get(ref))  # stored before rows, or before 0002
-        if row is not None:
-            row.orientation = int(str(facts["orientation"]))
-            row.color_space = str(facts["color_space"])
-        else:
-            session.add(image_row(ref, facts, None, public=True))
+        facts = describe(services.storage.get(ref))  # a row from before migration 0002
+        row.orientation = int(str(facts["orientation"]))
+        row.color_space = str(facts["color_space"])
         try:
             session.commit()
         except IntegrityError:

@@ -27,6 +27,8 @@ def _is_admin(svc: Services, user: str | None) -> bool:
 def readable(svc: Services, ref: ImageRef) -> ImageRecord | None:
     """The image's record (None: no row, so public) if this request may read it."""
     record = catalog.lookup(svc, ref)
+    if record is None and svc.database is not None:
+        raise ImageNotFound()  # bytes without a row (a crash mid-upload): not an image yet
     if record is None or record.public or g.get("signed"):
         return record
     user: str | None = g.get("user")

@@ -22,6 +22,7 @@ def test_ready_with_redis_and_not_ready_without(
         "storage": "ok",
         "cache": "ok",
         "database": "ok",
+        "queue": "ok",
         "rate_limit": "ok",
     }
     redis.stop()
