@@ -10,6 +10,8 @@ from __future__ import annotations
 from images_server.errors import ExternalDisabled, ImageNotFound
 from images_server.hashing import external_ref
 from images_server.ingest import admit
+from images_server.observability.metrics import ORIGINALS_STORED
+from images_server.observability.tracing import span
 from images_server.pipeline.plan import Plan
 from images_server.render import Rendered, render
 from images_server.security.fetch import fetch
@@ -30,6 +32,9 @@ def render_external(
             return render(services, ref, plan, client)
         except ImageNotFound:
             client = None  # not fetched yet; this attempt already counted the render
-    fetched = fetch(url, services.fetch_policy)
-    admit(services, ref, fetched.body)
+    with span("fetch"):
+        fetched = fetch(url, services.fetch_policy)
+    with span("store", **{"images.hash": ref.hash}):
+        admit(services, ref, fetched.body)
+    ORIGINALS_STORED.labels("external").inc()  # reached only when not stored before
     return render(services, ref, plan, client)

@@ -19,6 +19,8 @@ from images_server.engines.deadline import Deadline
 from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
 from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.hashing import ImageRef
+from images_server.observability.metrics import count_cache_lookup
+from images_server.observability.tracing import engine_stages, span, stage
 from images_server.pipeline.ops import Crop, OutputFormat
 from images_server.pipeline.plan import Plan
 from images_server.pipeline.steps import Resolved, resolve
@@ -88,27 +90,43 @@ def _compute(services: Services, data: bytes, plan: Plan) -> CachedResult:
     info = sniff(data)
     resolved = resolve(plan.ops, info.width, info.height, settings.max_output_pixels)
     output = _output(services, plan, info, resolved)
-    body = services.engine.render(data, info, resolved, output, Deadline(settings.render_timeout))
+    with engine_stages(services.engine.name):  # decode_ops, and encode inside the engine
+        body = services.engine.render(
+            data, info, resolved, output, Deadline(settings.render_timeout)
+        )
     return CachedResult(body, MEDIA_TYPES[output.format])
 
 
 def render(services: Services, ref: ImageRef, plan: Plan, client: str | None = None) -> Rendered:
     """The rendered variant; a cache miss first counts against `client`'s render limit."""
+    with span("render", **{"images.hash": ref.hash, "images.engine": services.engine.name}):
+        return _render(services, ref, plan, client)
+
+
+def _load(services: Services, ref: ImageRef) -> bytes:
+    with stage("load", services.engine.name):
+        return services.storage.get(ref)
+
+
+def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -> Rendered:
     key = cache_key(services, ref, plan)
     data = None
     if plan.is_identity:  # the original, without its metadata (SPEC §5)
-        data = services.storage.get(ref)
+        data = _load(services, ref)
         info = sniff(data)
         stripped = strip_metadata(data, info)
         if stripped is not None:
             return Rendered(stripped, MEDIA_TYPES[info.format], _etag(key))
         plan = plan.with_format(info.format)  # cannot strip losslessly: re-encode, cached
         key = cache_key(services, ref, plan)
-    hit = services.cache.get(key)
+    with span("cache.get"):
+        hit = services.cache.get(key)
+    count_cache_lookup(hit is not None)
     if hit is not None:
         return Rendered(hit.body, hit.media_type, _etag(key))
     if client is not None:
         services.limiter.check("render", client)
-    result = _compute(services, data if data is not None else services.storage.get(ref), plan)
-    services.cache.put(key, result)
+    result = _compute(services, data if data is not None else _load(services, ref), plan)
+    with span("cache.put"):
+        services.cache.put(key, result)
     return Rendered(result.body, result.media_type, _etag(key))

@@ -36,20 +36,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [CLI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        output = process.communicate()[0].decode(errors="replace")
-        pytest.fail(f"images-server serve did not start:\n{output}")
-    yield base
-    process.terminate()
-    process.communicate(timeout=30)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:  # gunicorn accepts connections before its workers have booted
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        else:
+            process.kill()
+            output = process.communicate()[0].decode(errors="replace")
+            pytest.fail(f"images-server serve did not start:\n{output}")
+        yield base
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=30)
 
 
 def test_walkthrough_over_http(server: str, bench_images: Path) -> None:

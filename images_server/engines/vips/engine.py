@@ -20,6 +20,7 @@ from images_server.engines.vips.colour import is_bare_cmyk, to_srgb, untagged
 from images_server.engines.vips.encode import encode
 from images_server.engines.vips.steps import apply_step
 from images_server.errors import UndecodableImage
+from images_server.observability.tracing import encode_stage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
 
 _PAGE_HEIGHT = "page-height"
@@ -118,7 +119,8 @@ class VipsEngine:
         try:
             image, done = _load(data, info, resolved, animated, deadline)
             image = _apply(image, resolved.steps[done:], output, animated, deadline)
-            return encode(image, output, deadline)
+            with encode_stage(self.name):
+                return encode(image, output, deadline)
         except pyvips.Error as exc:
             deadline.check()  # killed by the deadline, not broken
             raise UndecodableImage(f"the image could not be processed: {_first_line(exc)}") from exc

@@ -38,6 +38,7 @@ from images_server.engines.wand.colour import to_srgb
 from images_server.engines.wand.encode import encode
 from images_server.engines.wand.steps import apply_step
 from images_server.errors import UndecodableImage
+from images_server.observability.tracing import encode_stage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
 
 limits["thread"] = 1  # gunicorn runs one process per core; threads inside only contend
@@ -142,12 +143,13 @@ def _render(
     image: Image, info: SourceInfo, resolved: Resolved, output: Output, watch: _Watch
 ) -> bytes:
     if keeps_animation(info, output):
-        with _each_frame(image, resolved.steps, output, watch) as frames:
+        with _each_frame(image, resolved.steps, output, watch) as frames, encode_stage("wand"):
             return _checked(encode(frames, output), watch.deadline)
     _watch(image, watch)
     _upright_srgb(image, info.orientation)
     _apply_all(image, resolved.steps, output, watch)
-    return _checked(encode(image, output), watch.deadline)
+    with encode_stage("wand"):
+        return _checked(encode(image, output), watch.deadline)
 
 
 def _checked(body: bytes, deadline: Deadline) -> bytes:

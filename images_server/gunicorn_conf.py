@@ -1,0 +1,91 @@
+"""gunicorn's settings for images-server: `gunicorn -c python:images_server.gunicorn_conf`.
+
+`images-server serve` runs gunicorn with this file; it can also be used directly, and any
+setting here can still be overridden with `GUNICORN_CMD_ARGS`. Values come from the `IMAGES_*`
+settings: the bind address, `IMAGES_WORKERS` workers of `IMAGES_THREADS` threads each, and a
+worker timeout above the longest a request may legitimately take (an `/external` fetch, then
+a render), so gunicorn only kills workers the in-process deadline failed to stop. Workers are
+recycled after about `max_requests` requests, jittered so they do not all restart together.
+
+Metrics: every start gets a fresh, empty `PROMETHEUS_MULTIPROC_DIR` (the operator's, emptied,
+or a new temporary directory, removed at exit), set here before any worker imports
+prometheus-client, so `/metrics` sums all workers; a dead worker's live gauges are dropped.
+
+`MALLOC_ARENA_MAX=2` (which keeps glibc from giving each thread its own arena and so bounds
+resident memory) is read when a process starts, so it cannot be set here: `images-server
+serve` exports it before starting gunicorn; export it yourself when running gunicorn directly.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from images_server.settings import load_settings
+
+_settings = load_settings()
+
+
+def _metrics_dir() -> tuple[str, bool]:
+    """A fresh multiprocess directory and whether this process made it (then removed at exit)."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):  # a previous run's counts are not this run's
+            stale.unlink()
+        return given, False
+    return tempfile.mkdtemp(prefix="images-server-metrics-"), True
+
+
+# Before anything imports prometheus-client: it picks its value store once, at import, and
+# the workers inherit what this process imported.
+_multiproc_dir, _made_multiproc_dir = _metrics_dir()
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _multiproc_dir
+
+from images_server.observability.logs import logging_config  # noqa: E402 - after the above
+
+# libvips and ImageMagick read these in each worker, after the fork: one thread each.
+os.environ.setdefault("VIPS_CONCURRENCY", "1")
+os.environ.setdefault("MAGICK_THREAD_LIMIT", "1")
+
+_host = f"[{_settings.host}]" if ":" in _settings.host else _settings.host
+bind = [f"{_host}:{_settings.port}"]
+workers = _settings.workers
+threads = _settings.threads
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = math.ceil(_settings.render_timeout + _settings.external_timeout) + 5
+graceful_timeout = timeout  # a stopping worker finishes the renders it has started
+keepalive = 5
+max_requests = 1000
+max_requests_jitter = 100
+_SHM = "/dev/shm"  # noqa: S108 - gunicorn's own advice for its heartbeat files
+if Path(_SHM).is_dir():  # the heartbeat file: never on a slow or full disk
+    worker_tmp_dir = _SHM
+# gunicorn's control socket sits at one path per user: two servers (or test runs) on a host
+# would take it from each other. Nothing here uses `gunicornc`.
+control_socket_disable = True
+loglevel = "info"
+logconfig_dict = logging_config(loglevel)
+wsgi_app = "images_server.app:create_app()"
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    from images_server.observability import tracing
+
+    tracing.shutdown()  # spans still batched go out before the worker is gone
+
+
+def on_exit(server: Any) -> None:
+    if _made_multiproc_dir:
+        shutil.rmtree(_multiproc_dir, ignore_errors=True)

@@ -1,0 +1,98 @@
+"""JSON log lines tied to their request: the request id, the trace id, the access log.
+
+`JsonFormatter` writes one JSON object a line with time, level, logger and message, the
+request id of the request being served (`g.request_id`), the current trace and span ids when
+tracing is on, any `extra=` fields, and the exception's trace. The request id is the incoming
+`X-Request-ID` when it is 1 to 128 characters of `[A-Za-z0-9._-]` (so a proxy's id carries
+through), else a fresh uuid4 hex. `log_access` writes the access line for one response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from flask import g, has_request_context
+from opentelemetry import trace
+
+ACCESS_LOGGER = "images_server.access"
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# Attributes every LogRecord has: anything else on a record came from `extra=`.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+access_log = logging.getLogger(ACCESS_LOGGER)
+
+
+def request_id_from(header: str | None) -> str:
+    """The incoming id when it is safe to log and echo, else a new one."""
+    if header is not None and _VALID_REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line; see the module docstring for its fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if has_request_context() and "request_id" not in record.__dict__:
+            request_id = g.get("request_id")
+            if request_id is not None:
+                entry["request_id"] = request_id
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            entry["trace_id"] = format(context.trace_id, "032x")
+            entry["span_id"] = format(context.span_id, "016x")
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str)
+
+
+def log_access(**fields: object) -> None:
+    """The access line for one response (method, route, path, status, ...), at INFO."""
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "%s %s %s", fields["method"], fields["path"], fields["status"], extra=fields
+        )
+
+
+def logging_config(level: str = "info") -> dict[str, Any]:
+    """A `logging.config.dictConfig` for JSON lines: errors (the app's and gunicorn's) on
+    stderr, the app's access log on stdout; gunicorn's own access log is off."""
+
+    def stream(name: str) -> dict[str, str]:
+        return {"class": "logging.StreamHandler", "formatter": "json", "stream": f"ext://{name}"}
+
+    level = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "handlers": {"errors": stream("sys.stderr"), "access": stream("sys.stdout")},
+        "root": {"level": level, "handlers": ["errors"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": ["errors"], "propagate": False},
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+            ACCESS_LOGGER: {"level": "INFO", "handlers": ["access"], "propagate": False},
+        },
+    }

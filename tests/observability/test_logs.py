@@ -1,0 +1,89 @@
+"""JSON log lines: the request id (taken from `X-Request-ID` when safe, else made) is sent
+back and is in the access line and in error lines logged while serving the request."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from images_server.observability.logs import ACCESS_LOGGER, JsonFormatter
+
+
+@pytest.fixture
+def lines() -> Iterator[io.StringIO]:
+    """What the access and error loggers write, through the JSON formatter, at INFO."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    loggers = [logging.getLogger(ACCESS_LOGGER), logging.getLogger("images_server.http.errors")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    yield stream
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _records(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_an_incoming_request_id_is_echoed_and_logged(
+    obs_client: FlaskClient, lines: io.StringIO
+) -> None:
+    response = obs_client.get("/healthz?x=1", headers={"X-Request-ID": "edge-42.a_b"})
+    assert response.headers["X-Request-ID"] == "edge-42.a_b"
+    (access,) = _records(lines)
+    assert access["logger"] == ACCESS_LOGGER
+    assert access["level"] == "info"
+    expected = {"method": "GET", "route": "/healthz", "path": "/healthz", "status": 200}
+    assert {key: access[key] for key in expected} == expected
+    assert access["request_id"] == "edge-42.a_b"
+    assert access["bytes"] == len(response.data)
+    assert access["client"] == "127.0.0.1"
+    assert isinstance(access["duration_ms"], float)
+    assert access["duration_ms"] >= 0
+
+
+@pytest.mark.parametrize("header", ["x" * 129, "has space", "semi;colon", "ünïcode", ""], ids=repr)
+def test_an_unsafe_request_id_is_replaced(
+    obs_client: FlaskClient, lines: io.StringIO, header: str
+) -> None:
+    response = obs_client.get("/healthz", headers={"X-Request-ID": header})
+    made = response.headers["X-Request-ID"]
+    assert made != header
+    assert len(made) == 32
+    int(made, 16)  # a uuid4 hex
+    assert _records(lines)[0]["request_id"] == made
+
+
+def test_every_response_carries_a_request_id(obs_client: FlaskClient) -> None:
+    ids = {
+        obs_client.get("/healthz").headers["X-Request-ID"],
+        obs_client.get("/no/such/route").headers["X-Request-ID"],
+        obs_client.post("/upload", data=b"", content_type="image/png").headers["X-Request-ID"],
+    }
+    assert len(ids) == 3  # one each, and different
+
+
+def test_an_error_line_carries_the_request_id(obs_app: Flask, lines: io.StringIO) -> None:
+    def boom() -> str:
+        raise RuntimeError("kaboom")
+
+    obs_app.add_url_rule("/boom", "boom", boom)
+    with obs_app.test_client() as client:
+        response = client.get("/boom", headers={"X-Request-ID": "req-7"})
+    assert response.status_code == 500
+    error, access = _records(lines)
+    assert error["level"] == "error"
+    assert error["request_id"] == "req-7"
+    assert "RuntimeError: kaboom" in str(error["exception"])
+    assert (access["request_id"], access["status"], access["route"]) == ("req-7", 500, "/boom")
