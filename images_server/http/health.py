@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from images_server.errors import ServiceUnavailable
 from images_server.http import services
+from images_server.jobs.queue import check_queue
 from images_server.services import Services
 
 bp = Blueprint("health", __name__)
@@ -28,6 +29,12 @@ def _database_check(svc: Services) -> None:
         raise ServiceUnavailable(f"metadata database: {type(error).__name__}") from error
 
 
+def _queue_check(svc: Services) -> None:
+    if svc.jobs is None:
+        raise ServiceUnavailable("no job queue (see the server log)")
+    check_queue(svc.jobs.huey)
+
+
 @bp.get("/readyz")
 def readyz() -> Response | tuple[Response, int]:
     svc = services()
@@ -35,6 +42,7 @@ def readyz() -> Response | tuple[Response, int]:
         "storage": svc.storage.check,
         "cache": svc.cache.check,
         "database": lambda: _database_check(svc),
+        "queue": lambda: _queue_check(svc),
         "rate_limit": svc.limiter.check_storage,
     }
     down = {}

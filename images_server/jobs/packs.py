@@ -1,0 +1,89 @@
+"""Running pack jobs: claim, analyse, recommend + overrides, render, publish; and the periodic
+housekeeping of packs (stalled jobs run again, expired packs deleted).
+
+Publishing is two steps in a fixed order: the ZIP is stored (an atomic put), then the row is
+marked done with its manifest. A job killed anywhere before the second step leaves a pack that
+is not done, which the stall check hands to another worker; the half-built files of the dead
+job were only ever in its memory.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine
+
+from images_server.errors import ImagesError, ServiceUnavailable
+from images_server.hashing import Namespace, pack_ref
+from images_server.packs import store
+from images_server.packs.analysis import analyse
+from images_server.packs.build import build_pack
+from images_server.packs.recommend import apply_overrides, recommend, safe_name
+from images_server.services import Services
+
+log = logging.getLogger(__name__)
+
+ANALYSED = 0.05  # progress once the source is analysed; rendering fills the rest
+
+
+def _database(services: Services) -> Engine:
+    if services.database is None:
+        raise ServiceUnavailable("no metadata database")
+    return services.database
+
+
+def run_pack(services: Services, pack_id: str) -> bool:
+    """Build the pack if this call may claim it; whether it did. Transient failures raise
+    `ServiceUnavailable` (after handing the pack back to the queue); others fail the pack."""
+    database = _database(services)
+    job = store.claim(database, pack_id, services.settings.pack_stall_timeout)
+    if job is None:
+        return False
+    try:
+        data = services.storage.get(job.source)
+        analysis = analyse(data)
+        recommended = recommend(analysis, safe_name(job.source_name))
+        settings = apply_overrides(recommended, job.options, analysis.width)
+        store.report(
+            database,
+            pack_id,
+            ANALYSED,
+            analysis=analysis.to_json(),
+            settings={"recommended": recommended.to_json(), "effective": settings.to_json()},
+        )
+
+        def progress(fraction: float) -> None:
+            store.report(database, pack_id, ANALYSED + (1 - ANALYSED) * fraction * 0.999)
+
+        built = build_pack(
+            services, job.source, job.source_name, job.source_hash, analysis, settings, progress
+        )
+        services.storage.put(pack_ref(pack_id, "zip"), built.zip)
+        store.finish(database, pack_id, built.manifest)
+    except ServiceUnavailable:
+        store.requeue(database, pack_id)
+        raise
+    except ImagesError as error:
+        store.fail(database, pack_id, error.message)
+    except Exception:
+        log.exception("pack %s failed", pack_id)
+        store.fail(database, pack_id, "internal error while building the pack")
+    return True
+
+
+def stalled_packs(services: Services) -> list[str]:
+    """Packs whose worker stopped reporting: to be queued again."""
+    return store.stalled(_database(services), services.settings.pack_stall_timeout)
+
+
+def delete_expired(services: Services) -> int:
+    """Delete the files of every pack past its retention; how many packs expired."""
+    jobs = store.expire_due(_database(services))
+    for job in jobs:
+        services.storage.delete(pack_ref(job.id, "zip"))
+        if job.source.namespace is Namespace.PACKS:
+            services.storage.delete(job.source)
+            services.cache.purge(job.source)
+    if jobs:
+        log.info("deleted %d expired packs", len(jobs))
+    return len(jobs)

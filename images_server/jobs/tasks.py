@@ -1,0 +1,106 @@
+"""The tasks, registered on one huey instance, and how the app enqueues them.
+
+`Jobs` registers each task on the queue with a stable name, so the web process (which only
+enqueues) and `images-server worker` (which runs them) agree, whatever imports them. Tasks find
+their `Services` through `bind`: the worker binds the services it built; the app binds its own,
+which matters only when the queue runs tasks immediately (tests).
+
+Failures: a backing service that is down (`ServiceUnavailable`: storage, database, a render
+deadline) is transient, retried `RETRIES` times with exponential backoff from `RETRY_DELAY`
+seconds; anything else about the image (gone, undecodable, over a limit) is permanent and
+cancels the task at once. Enqueueing never fails an upload: a queue that is down is logged and
+the variants are rendered by their first visitor instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from huey import Huey, crontab
+from huey.exceptions import CancelExecution
+
+from images_server.errors import ImagesError, ServiceUnavailable
+from images_server.hashing import ImageRef, parse_hash
+from images_server.jobs.packs import delete_expired, run_pack, stalled_packs
+from images_server.jobs.variants import warm_variants
+from images_server.services import Services
+
+log = logging.getLogger(__name__)
+
+RETRIES = 5
+RETRY_DELAY = 2.0  # seconds before the first retry; doubled before each next one
+RETRY_BACKOFF = 2.0
+
+
+class Jobs:
+    """The queue and its tasks."""
+
+    def __init__(self, huey: Huey, retry_delay: float = RETRY_DELAY) -> None:
+        self.huey = huey
+        self._services: Services | None = None
+        self._warm = huey.task(
+            retries=RETRIES,
+            retry_delay=retry_delay,
+            retry_backoff=RETRY_BACKOFF,
+            name="warm_variants",
+        )(self._run_warm_variants)
+        self._pack = huey.task(
+            retries=RETRIES,
+            retry_delay=retry_delay,
+            retry_backoff=RETRY_BACKOFF,
+            name="build_pack",
+        )(self._run_pack)
+        huey.periodic_task(crontab(minute="*"), name="requeue_stalled_packs")(self.requeue_stalled)
+        huey.periodic_task(crontab(minute="*/10"), name="delete_expired_packs")(self._cleanup)
+        huey.on_startup(name="requeue_stalled_at_start")(self.requeue_stalled)
+
+    def bind(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("Jobs.bind(services) was not called")
+        return self._services
+
+    def enqueue_variants(self, ref: ImageRef) -> bool:
+        """Queue the eager variants of a new original; False (logged) if the queue is down."""
+        if not self.services.settings.eager_presets or not self.services.settings.eager_formats:
+            return False
+        try:
+            self._warm(ref.hash)
+        except Exception as error:  # any storage's connection error: never fail the upload
+            log.warning("eager variants of %s not queued: %s", ref.hash, error)
+            return False
+        return True
+
+    def enqueue_pack(self, pack_id: str) -> None:
+        """Queue a pack job (raises when the queue is down: the pack cannot start)."""
+        self._pack(pack_id)
+
+    def requeue_stalled(self) -> int:
+        """Queue again every pack whose job stopped reporting; how many."""
+        stalled = stalled_packs(self.services)
+        for pack_id in stalled:
+            self._pack(pack_id)
+        return len(stalled)
+
+    def _cleanup(self) -> int:
+        return delete_expired(self.services)
+
+    def _run_pack(self, pack_id: str) -> bool:
+        return run_pack(self.services, pack_id)
+
+    def _run_warm_variants(self, image_hash: str) -> int:
+        return _permanent_or_retry(lambda: warm_variants(self.services, parse_hash(image_hash)))
+
+
+def _permanent_or_retry(job: Callable[[], int]) -> int:
+    try:
+        return job()
+    except ServiceUnavailable:
+        raise  # huey retries it, with backoff
+    except ImagesError as error:
+        log.warning("job cancelled, it cannot succeed: %s (%s)", error.message, error.code)
+        raise CancelExecution(retry=False) from error
