@@ -18,7 +18,10 @@ snake_case `code` that clients may match on; the message is for humans.
     │   ├── PrivateImage (403 private_image)            no signature, ownership or grant
     │   └── NotOwner (403 not_owner)                    a write on someone else's image
     ├── NotFound (404 not_found)
-    │   └── ImageNotFound (404 file_not_found)
+    │   ├── ImageNotFound (404 file_not_found)
+    │   └── PackNotFound (404 pack_not_found)           also someone else's pack
+    ├── PackNotReady (409 pack_not_ready)
+    ├── PackExpired (410 pack_expired)
     ├── PayloadTooLarge (413 payload_too_large)
     │   ├── UploadTooLarge (413 upload_too_large)
     │   ├── TooManyPixels (413 too_many_pixels)
@@ -120,6 +123,23 @@ class NotFound(ImagesError):
 class ImageNotFound(NotFound):
     code = "file_not_found"
     default_message = "file not found"
+
+
+class PackNotFound(NotFound):
+    code = "pack_not_found"
+    default_message = "pack not found"
+
+
+class PackNotReady(ImagesError):
+    status = 409
+    code = "pack_not_ready"
+    default_message = "the pack is not done yet"
+
+
+class PackExpired(ImagesError):
+    status = 410
+    code = "pack_expired"
+    default_message = "the pack has expired and its files were deleted"
 
 
 class PayloadTooLarge(ImagesError):

@@ -18,10 +18,12 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class Namespace(StrEnum):
-    """Originals uploaded by users, and remote originals fetched by `/external` (keyed by URL)."""
+    """Originals uploaded by users, remote originals fetched by `/external` (keyed by URL), and
+    the private files of responsive image packs (keyed by pack id; never served by `/image`)."""
 
     ORIGINALS = "originals"
     EXTERNAL = "external"
+    PACKS = "packs"
 
 
 @dataclass(frozen=True)
@@ -51,3 +53,8 @@ def original_ref(data: bytes) -> ImageRef:
 
 def external_ref(url: str) -> ImageRef:
     return ImageRef(Namespace.EXTERNAL, hash_bytes(url.encode()))
+
+
+def pack_ref(pack_id: str, part: str) -> ImageRef:
+    """The storage key of one part (`source`, `zip`) of a pack."""
+    return ImageRef(Namespace.PACKS, hash_bytes(f"{part}:{pack_id}".encode()))

@@ -19,10 +19,12 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -135,3 +137,32 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(CHAR(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Pack(Base):
+    """A responsive image pack job: its options, state, and (when done) its manifest.
+
+    `id` is 128 random bits in hex, the pack's only handle. The creator is an API user
+    (`owner`) or a browser session (`session_hash`, the SHA-256 of its cookie). `source_namespace`
+    says whether the source is the pack's own private copy (`packs`) or an uploaded original.
+    """
+
+    __tablename__ = "packs"
+
+    id: Mapped[str] = mapped_column(CHAR(32), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
+    session_hash: Mapped[str | None] = mapped_column(CHAR(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    source_namespace: Mapped[str] = mapped_column(String(16))
+    source_hash: Mapped[str] = mapped_column(CHAR(64))
+    source_name: Mapped[str] = mapped_column(String(255))
+    options: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    manifest: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -1,0 +1,277 @@
+"""`POST /packs/analyze`, `POST /packs`, `GET /packs/<id>`, `GET /packs/<id>/download` and
+`GET /packs/<id>/files/<name>` (SPEC §2, §7).
+
+A pack belongs to whoever created it: the API key's user, or else the browser session (a
+random cookie, `images_session`, kept as its SHA-256). Anyone else gets 404, as for a pack that
+never existed; ids are 128 random bits. A source sent with the pack is checked like an upload
+(415/413/422 at once), then stored privately under the pack, never reachable through `/image`.
+`POST /packs/analyze` answers the analysis and recommended settings at once and stores nothing,
+so a page can show them before the user commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import zipfile
+from datetime import timedelta
+from io import BytesIO
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import Engine
+
+from images_server.db.models import Pack, utcnow
+from images_server.errors import (
+    BadRequest,
+    PackExpired,
+    PackNotFound,
+    PackNotReady,
+    ServiceUnavailable,
+)
+from images_server.hashing import Namespace, hash_bytes, pack_ref, parse_hash
+from images_server.http import services
+from images_server.http.clients import client_id
+from images_server.http.permissions import readable
+from images_server.http.uploads import read_upload
+from images_server.http.urls import public_url
+from images_server.ingest import check_image
+from images_server.packs import store
+from images_server.packs.analysis import analyse, header_analysis
+from images_server.packs.recommend import apply_overrides, recommend, safe_name
+from images_server.services import Services
+
+bp = Blueprint("packs", __name__)
+
+SESSION_COOKIE = "images_session"
+_ID = 32  # hex digits: 128 bits
+_OPTION_FIELDS = (
+    "name",
+    "formats",
+    "widths",
+    "quality",
+    "role",
+    "loading",
+    "fetchpriority",
+    "sizes",
+    "alt",
+)
+
+
+def _session_hash(create: bool) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token is None or len(token) != 43:
+        if not create:
+            return None
+        token = secrets.token_urlsafe(32)
+        g.new_session = token
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _set_session_cookie(response: Response) -> Response:
+    token = g.get("new_session")
+    if token:
+        response.set_cookie(
+            SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=request.is_secure, path="/"
+        )
+    return response
+
+
+def _form_options() -> dict[str, Any]:
+    """Options from the multipart form, or from the query when the body is the raw image."""
+    fields = request.form if request.mimetype == "multipart/form-data" else request.args
+    options: dict[str, Any] = {}
+    for name in _OPTION_FIELDS:
+        value = fields.get(name)
+        if value is None or not value.strip():
+            continue
+        if name == "quality":
+            try:
+                options[name] = json.loads(value)
+            except ValueError:
+                raise BadRequest("'quality': a JSON object such as {\"avif\": 50}") from None
+        else:
+            options[name] = value.strip() if name not in ("alt", "sizes") else value
+    return options
+
+
+def _json_request() -> tuple[str, dict[str, Any]]:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("send a multipart form with 'file', or a JSON object with 'hash'")
+    digest = body.get("hash")
+    if not isinstance(digest, str):
+        raise BadRequest("'hash': the hash of an uploaded image")
+    options = {key: value for key, value in body.items() if key != "hash"}
+    return digest, options
+
+
+def _check_options(data: bytes, options: dict[str, Any], name: str) -> None:
+    preview = header_analysis(data)
+    apply_overrides(recommend(preview, name), options, preview.width)  # 400 names the field
+
+
+@bp.post("/packs/analyze")
+def analyze() -> Response:
+    svc = services()
+    svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))
+    data, filename = read_upload(svc.settings.max_upload_bytes)
+    check_image(svc, data)
+    analysis = analyse(data)
+    recommended = recommend(analysis, safe_name(filename))
+    return jsonify(analysis=analysis.to_json(), recommended=recommended.to_json())
+
+
+@bp.post("/packs")
+def create() -> tuple[Response, int]:
+    svc = services()
+    database = _database(svc)
+    svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))
+    pack_id = secrets.token_hex(_ID // 2)
+    if request.mimetype == "multipart/form-data" or request.mimetype.startswith("image/"):
+        data, filename = read_upload(svc.settings.max_upload_bytes)
+        options = _form_options()
+        name = safe_name(filename)
+        check_image(svc, data)
+        _check_options(data, options, name)
+        svc.storage.put(pack_ref(pack_id, "source"), data)
+        namespace, source_hash = Namespace.PACKS, hash_bytes(data)
+    else:
+        digest, options = _json_request()
+        ref = parse_hash(digest)
+        readable(svc, ref)  # a private image needs its owner's key, a grant or a signature
+        data = svc.storage.get(ref)
+        filename, name = f"{ref.hash[:12]}", "image"
+        _check_options(data, options, name)
+        namespace, source_hash = Namespace.ORIGINALS, ref.hash
+    owner = g.get("user")
+    row = Pack(
+        id=pack_id,
+        owner=owner,
+        session_hash=None if owner else _session_hash(create=True),
+        status="queued",
+        progress=0.0,
+        source_namespace=namespace.value,
+        source_hash=source_hash,
+        source_name=filename or "image",
+        options=options,
+        attempts=0,
+        expires_at=utcnow() + timedelta(seconds=svc.settings.pack_retention),
+    )
+    store.create(database, row)
+    _enqueue(svc, pack_id)
+    status_url = public_url(f"/packs/{pack_id}")
+    response = jsonify(id=pack_id, status_url=status_url)
+    response.headers["Location"] = status_url
+    return _set_session_cookie(response), 202
+
+
+def _database(svc: Services) -> Engine:
+    if svc.database is None:
+        raise ServiceUnavailable("no metadata database")
+    return svc.database
+
+
+def _enqueue(svc: Services, pack_id: str) -> None:
+    if svc.jobs is None:
+        raise ServiceUnavailable("no job queue")
+    try:
+        svc.jobs.enqueue_pack(pack_id)
+    except Exception as error:  # the pack stays queued; the stall check will run it
+        raise ServiceUnavailable(f"job queue: {type(error).__name__}") from error
+
+
+def _visible(svc: Services, pack_id: str) -> Pack:
+    """The pack if this request created it; 404 otherwise, 410 once expired."""
+    if len(pack_id) != _ID or any(c not in "0123456789abcdef" for c in pack_id):
+        raise PackNotFound()
+    row = store.get(_database(svc), pack_id)
+    if row is None:
+        raise PackNotFound()
+    user = g.get("user")
+    mine = (row.owner is not None and row.owner == user) or (
+        row.session_hash is not None and row.session_hash == _session_hash(create=False)
+    )
+    if not mine:
+        raise PackNotFound()
+    if row.status == "expired" or row.expires_at <= utcnow():
+        raise PackExpired()
+    return row
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/packs/<pack_id>")
+def state(pack_id: str) -> Response:
+    svc = services()
+    row = _visible(svc, pack_id)
+    settings = row.settings or {}
+    body: dict[str, Any] = {
+        "id": row.id,
+        "status": row.status,
+        "progress": round(row.progress, 4),
+        "error": row.error,
+        "source": {"name": row.source_name},
+        "analysis": row.analysis,
+        "recommended": settings.get("recommended"),
+        "settings": settings.get("effective"),
+        "options": row.options,
+        "manifest": row.manifest,
+        "created_at": row.created_at.isoformat(timespec="seconds"),
+        "expires_at": row.expires_at.isoformat(timespec="seconds"),
+        "download_url": public_url(f"/packs/{row.id}/download") if row.status == "done" else None,
+    }
+    return _private(jsonify(body))
+
+
+def _zip(svc: Services, row: Pack) -> bytes:
+    if row.status != "done":
+        raise PackNotReady(f"the pack is {row.status}")
+    return svc.storage.get(pack_ref(row.id, "zip"))
+
+
+@bp.get("/packs/<pack_id>/download")
+def download(pack_id: str) -> Response:
+    svc = services()
+    row = _visible(svc, pack_id)
+    name = (row.manifest or {}).get("name", "pack")
+    response = Response(_zip(svc, row), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-pack.zip"'
+    return _private(response)
+
+
+_PREVIEW_TYPES = {
+    "avif": "image/avif",
+    "webp": "image/webp",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+}
+
+
+@bp.get("/packs/<pack_id>/files/<name>")
+def file(pack_id: str, name: str) -> Response:
+    """One image of a done pack, for previews in the web UI."""
+    svc = services()
+    row = _visible(svc, pack_id)
+    files = {entry["file"] for entry in (row.manifest or {}).get("files", [])}
+    if name not in files:
+        raise PackNotFound("no such file in this pack")
+    with zipfile.ZipFile(BytesIO(_zip(svc, row))) as archive:
+        data = archive.read(name)
+    response = Response(data, mimetype=_PREVIEW_TYPES[name.rsplit(".", 1)[-1]])
+    return _private(response)
+
+
+@bp.get("/packs/<pack_id>/snippets")
+def snippets(pack_id: str) -> Response:
+    """The snippet texts of a done pack, `{file name: text}`, for the web UI's copy buttons."""
+    svc = services()
+    row = _visible(svc, pack_id)
+    names = [str(path) for path in (row.manifest or {}).get("snippets", [])]
+    with zipfile.ZipFile(BytesIO(_zip(svc, row))) as archive:
+        texts = {name.rsplit("/", 1)[-1]: archive.read(name).decode() for name in names}
+    return _private(jsonify(texts))

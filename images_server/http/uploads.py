@@ -1,0 +1,29 @@
+"""Reading an uploaded image from a request: multipart field `file` or a raw body, capped."""
+
+from __future__ import annotations
+
+from flask import request
+
+from images_server.errors import BadRequest, UploadTooLarge
+
+
+def read_upload(max_bytes: int) -> tuple[bytes, str | None]:
+    """The uploaded bytes (multipart field `file`, or the raw body; never more than the
+    limit) and the file name multipart gave, if any."""
+    filename: str | None = None
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise BadRequest("send the image in the multipart form field 'file'")
+        filename = upload.filename or None
+        data = upload.stream.read(max_bytes + 1)
+        upload.close()  # a large part is spooled to a temporary file
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        raise BadRequest("send the image as multipart field 'file' or as a raw image/* body")
+    else:
+        data = request.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UploadTooLarge(f"the upload is larger than the limit of {max_bytes} bytes")
+    if not data:
+        raise BadRequest("the upload is empty")
+    return data, filename

@@ -1,0 +1,127 @@
+"""What a pack's source is: size, format, alpha, aspect ratio, and photo or graphic.
+
+Photo or graphic is decided on a 128-pixel thumbnail (flattened on white): a graphic (logo,
+chart, screenshot, flat illustration) has few distinct colours or a low-entropy luminance
+histogram; a photo has thousands of colours and a histogram near 7-8 bits. On the project's
+test photos the 5-bit colour count is 567-1,692 and the entropy 6.8-7.6; a rendered scene on a
+plain background, text and flat shapes fall below both thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import pyvips
+
+from images_server.engines.sniff import sniff
+from images_server.metadata import BLURHASH_COMPONENTS, blurhash, dominant_color
+
+Kind = Literal["photo", "graphic"]
+
+SAMPLE_SIZE = 128
+GRAPHIC_MAX_COLOURS = 300  # distinct colours at 5 bits a channel
+GRAPHIC_MAX_ENTROPY = 5.0  # bits, of the luminance histogram
+_COMMON_RATIOS = {
+    "1:1": 1.0,
+    "4:3": 4 / 3,
+    "3:2": 1.5,
+    "16:9": 16 / 9,
+    "1.91:1": 1.91,
+    "2:1": 2.0,
+    "21:9": 21 / 9,
+    "3:4": 3 / 4,
+    "2:3": 2 / 3,
+    "9:16": 9 / 16,
+    "4:5": 0.8,
+}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    width: int
+    height: int
+    format: str
+    has_alpha: bool
+    frames: int
+    bytes: int
+    aspect_ratio: float
+    aspect_label: str
+    kind: Kind
+    colours: int
+    entropy: float
+    placeholder: str
+    dominant_color: str
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def aspect_label(width: int, height: int) -> str:
+    """The common ratio within 2 % of width:height (e.g. `16:9`), else the reduced ratio."""
+    ratio = width / height
+    for label, value in _COMMON_RATIOS.items():
+        if abs(ratio - value) / value <= 0.02:
+            return label
+    divisor = math.gcd(width, height)
+    return f"{width // divisor}:{height // divisor}"
+
+
+def _sample(data: bytes) -> pyvips.Image:
+    image = pyvips.Image.thumbnail_buffer(data, SAMPLE_SIZE)
+    if image.hasalpha():
+        image = image.flatten(background=[255, 255, 255])
+    if image.interpretation != "srgb":
+        image = image.colourspace("srgb")
+    if image.bands == 1:
+        image = image.bandjoin([image, image])
+    return image.extract_band(0, n=3).cast("uchar").copy_memory()
+
+
+def analyse(data: bytes) -> Analysis:
+    """The analysis of an image already admitted (checked and within limits)."""
+    info = sniff(data)
+    sample = _sample(data)
+    pixels = bytes(sample.write_to_memory())
+    colours = len(
+        {(pixels[i] >> 3, pixels[i + 1] >> 3, pixels[i + 2] >> 3) for i in range(0, len(pixels), 3)}
+    )
+    entropy = float(sample.colourspace("b-w").hist_find().hist_entropy())
+    graphic = colours < GRAPHIC_MAX_COLOURS or entropy < GRAPHIC_MAX_ENTROPY
+    placeholder_source = sample.thumbnail_image(32)
+    return Analysis(
+        width=info.width,
+        height=info.height,
+        format=info.format,
+        has_alpha=info.has_alpha,
+        frames=info.frames,
+        bytes=len(data),
+        aspect_ratio=round(info.width / info.height, 4),
+        aspect_label=aspect_label(info.width, info.height),
+        kind="graphic" if graphic else "photo",
+        colours=colours,
+        entropy=round(entropy, 2),
+        placeholder=blurhash(placeholder_source, *BLURHASH_COMPONENTS),
+        dominant_color=dominant_color(placeholder_source),
+    )
+
+
+def header_analysis(data: bytes) -> Analysis:
+    """What the header alone says (no decode): enough to check a user's options at once."""
+    info = sniff(data)
+    return Analysis(
+        width=info.width,
+        height=info.height,
+        format=info.format,
+        has_alpha=info.has_alpha,
+        frames=info.frames,
+        bytes=len(data),
+        aspect_ratio=round(info.width / info.height, 4),
+        aspect_label=aspect_label(info.width, info.height),
+        kind="photo",
+        colours=0,
+        entropy=0.0,
+        placeholder="",
+        dominant_color="",
+    )

@@ -1,0 +1,159 @@
+"""Pack rows: created by `POST /packs`, claimed and advanced by a worker, expired by cleanup.
+
+A pack is run by whoever *claims* it: one UPDATE that succeeds only for a pack that is queued,
+or processing but silent for longer than the stall timeout (its worker died). While it runs,
+each progress report refreshes `updated_at`, so a live job is never claimed twice. Progress
+only rises (`max` of old and new), also when a killed job starts over. A pack is `done` only
+in the same transaction that records its manifest, after its ZIP is stored: a reader never
+sees a done pack without its files. After `MAX_ATTEMPTS` claims it is failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from images_server.db.models import Pack, utcnow
+from images_server.hashing import ImageRef, Namespace, pack_ref
+
+MAX_ATTEMPTS = 3
+TOMBSTONE_DAYS = 7  # an expired pack answers 410 this long, then 404
+
+
+@dataclass(frozen=True)
+class PackJob:
+    """What a worker needs to run one pack."""
+
+    id: str
+    source: ImageRef
+    source_name: str
+    source_hash: str
+    options: dict[str, Any]
+
+
+def _job(row: Pack) -> PackJob:
+    namespace = Namespace(row.source_namespace)
+    own_copy = namespace is Namespace.PACKS
+    source = pack_ref(row.id, "source") if own_copy else ImageRef(namespace, row.source_hash)
+    return PackJob(row.id, source, row.source_name, row.source_hash, dict(row.options))
+
+
+def create(database: Engine, row: Pack) -> None:
+    with Session(database) as session:
+        session.add(row)
+        session.commit()
+
+
+def get(database: Engine, pack_id: str) -> Pack | None:
+    with Session(database) as session:
+        return session.get(Pack, pack_id)
+
+
+def claim(database: Engine, pack_id: str, stall_seconds: int) -> PackJob | None:
+    """Take the pack to run it; None when it is done, failed, expired or running elsewhere."""
+    now = utcnow()
+    stale = now - timedelta(seconds=stall_seconds)
+    with Session(database) as session:
+        result = session.execute(
+            update(Pack)
+            .where(
+                Pack.id == pack_id,
+                Pack.expires_at > now,
+                or_(
+                    Pack.status == "queued",
+                    (Pack.status == "processing") & (Pack.updated_at < stale),
+                ),
+            )
+            .values(status="processing", attempts=Pack.attempts + 1, updated_at=now, error=None)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return None
+        row = session.get(Pack, pack_id)
+        assert row is not None
+        if row.attempts > MAX_ATTEMPTS:
+            row.status = "failed"
+            row.error = f"the job stopped {MAX_ATTEMPTS} times without finishing"
+            session.commit()
+            return None
+        job = _job(row)
+        session.commit()
+        return job
+
+
+def report(database: Engine, pack_id: str, progress: float, **fields: Any) -> None:
+    """Raise the progress (never lowers it), refresh the heartbeat, set other columns."""
+    with Session(database) as session:
+        session.execute(
+            update(Pack).where(Pack.id == pack_id).values(updated_at=utcnow(), **fields)
+        )
+        session.execute(
+            update(Pack)
+            .where(Pack.id == pack_id, Pack.progress < progress)
+            .values(progress=progress)
+        )
+        session.commit()
+
+
+def finish(database: Engine, pack_id: str, manifest: dict[str, Any]) -> None:
+    with Session(database) as session:
+        session.execute(
+            update(Pack)
+            .where(Pack.id == pack_id)
+            .values(status="done", progress=1.0, manifest=manifest, updated_at=utcnow())
+        )
+        session.commit()
+
+
+def requeue(database: Engine, pack_id: str) -> None:
+    """Hand the pack back to the queue (a transient failure: huey retries it)."""
+    with Session(database) as session:
+        session.execute(
+            update(Pack)
+            .where(Pack.id == pack_id, Pack.status == "processing")
+            .values(status="queued", updated_at=utcnow())
+        )
+        session.commit()
+
+
+def fail(database: Engine, pack_id: str, message: str) -> None:
+    with Session(database) as session:
+        session.execute(
+            update(Pack)
+            .where(Pack.id == pack_id)
+            .values(status="failed", error=message, updated_at=utcnow())
+        )
+        session.commit()
+
+
+def stalled(database: Engine, stall_seconds: int) -> list[str]:
+    """Packs queued or processing with no news for longer than the stall timeout."""
+    now = utcnow()
+    stale = now - timedelta(seconds=stall_seconds)
+    query = select(Pack.id).where(
+        Pack.status.in_(("queued", "processing")), Pack.updated_at < stale, Pack.expires_at > now
+    )
+    with Session(database) as session:
+        return list(session.execute(query).scalars())
+
+
+def expire_due(database: Engine, now: datetime | None = None) -> list[PackJob]:
+    """Mark every pack past its retention expired (its heavy columns emptied); their jobs, so
+    the caller can delete their files. Tombstones older than `TOMBSTONE_DAYS` are deleted."""
+    now = now or utcnow()
+    with Session(database) as session:
+        rows = list(
+            session.execute(
+                select(Pack).where(Pack.expires_at <= now, Pack.status != "expired")
+            ).scalars()
+        )
+        jobs = [_job(row) for row in rows]
+        for row in rows:
+            row.status = "expired"
+            row.options, row.analysis, row.settings, row.manifest = {}, None, None, None
+        session.execute(delete(Pack).where(Pack.expires_at <= now - timedelta(days=TOMBSTONE_DAYS)))
+        session.commit()
+    return jobs

@@ -1,0 +1,221 @@
+"""`/packs` over HTTP, with the job run in-process by the same function the worker runs:
+creation, state, download, previews, who may see a pack, bad input, and retention."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+from typing import cast
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from images_server.app import create_app
+from images_server.db.models import Pack, utcnow
+from images_server.hashing import pack_ref
+from images_server.jobs.packs import delete_expired, run_pack
+from images_server.packs import store
+from images_server.services import Services
+from images_server.settings import Settings
+from tests.images import quadrant_bytes
+
+ALICE = "alice-key-0123456789"
+BOB = "bob-key-0123456789ab"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    return create_app(Settings(data_dir=tmp_path / "data", eager_presets=()))
+
+
+def _services(app: Flask) -> Services:
+    return cast(Services, app.extensions["images"])
+
+
+@pytest.fixture
+def photo(bench_images: Path) -> bytes:
+    return (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+
+
+def _create(client: FlaskClient, data: bytes, **fields: str) -> str:
+    form: dict[str, object] = {"file": (io.BytesIO(data), "Holiday Photo.jpg"), **fields}
+    response = client.post("/packs", data=form)
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    assert body["status_url"].endswith(f"/packs/{body['id']}")
+    return str(body["id"])
+
+
+def test_a_pack_from_upload_to_zip(app: Flask, photo: bytes) -> None:
+    client = app.test_client()
+    pack_id = _create(client, photo, widths="320,640", formats="avif,webp,jpeg", alt="A beach")
+    assert len(pack_id) == 32
+    queued = client.get(f"/packs/{pack_id}").get_json()
+    assert (queued["status"], queued["progress"], queued["download_url"]) == ("queued", 0, None)
+    assert client.get(f"/packs/{pack_id}/download").status_code == 409
+
+    assert run_pack(_services(app), pack_id)
+    done = client.get(f"/packs/{pack_id}")
+    assert done.headers["Cache-Control"] == "private, no-store"
+    state = done.get_json()
+    assert (state["status"], state["progress"]) == ("done", 1)
+    assert state["analysis"]["kind"] == "photo"
+    assert state["recommended"]["widths"] == [160, 320, 640, 960, 1200]
+    assert state["settings"]["widths"] == [320, 640]
+    manifest = state["manifest"]
+    names = [entry["file"] for entry in manifest["files"]]
+    assert names == [f"holiday-photo-{w}.{e}" for w in (320, 640) for e in ("avif", "webp", "jpg")]
+
+    download = client.get(f"/packs/{pack_id}/download")
+    assert download.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    assert set(names) <= set(archive.namelist())
+    assert json.loads(archive.read("manifest.json")) == manifest
+    for entry in manifest["files"]:
+        assert len(archive.read(entry["file"])) == entry["bytes"]
+    picture = archive.read("snippets/picture.html").decode()
+    assert 'alt="A beach"' in picture
+    assert 'loading="lazy"' in picture
+
+    preview = client.get(f"/packs/{pack_id}/files/holiday-photo-320.webp")
+    assert (preview.status_code, preview.mimetype) == (200, "image/webp")
+    assert client.get(f"/packs/{pack_id}/files/manifest.json").status_code == 404
+
+
+def test_a_pack_is_visible_only_to_its_creator(app: Flask, photo: bytes) -> None:
+    owner = app.test_client()
+    pack_id = _create(owner, photo, widths="320", formats="webp")
+    stranger = app.test_client()  # another browser: no session cookie
+    for path in ("", "/download", "/files/holiday-photo-320.webp"):
+        response = stranger.get(f"/packs/{pack_id}{path}")
+        assert response.status_code == 404
+        assert response.get_json()["code"] == "pack_not_found"
+    assert owner.get(f"/packs/{pack_id}").status_code == 200
+    assert stranger.get(f"/packs/{'0' * 32}").status_code == 404
+    assert stranger.get("/packs/not-an-id").status_code == 404
+
+
+def test_with_api_keys_a_pack_belongs_to_the_key(tmp_path: Path, photo: bytes) -> None:
+    app = create_app(Settings(data_dir=tmp_path, api_keys=(f"alice:{ALICE}", f"bob:{BOB}")))
+    client = app.test_client()
+    form = {"file": (io.BytesIO(photo), "p.jpg"), "widths": "320", "formats": "webp"}
+    assert client.post("/packs", data=form).status_code == 401
+    form = {"file": (io.BytesIO(photo), "p.jpg"), "widths": "320", "formats": "webp"}
+    created = client.post("/packs", data=form, headers={"Authorization": f"Bearer {ALICE}"})
+    pack_id = created.get_json()["id"]
+    assert "images_session" not in created.headers.get("Set-Cookie", "")
+    alice = {"Authorization": f"Bearer {ALICE}"}
+    bob = {"Authorization": f"Bearer {BOB}"}
+    assert client.get(f"/packs/{pack_id}", headers=alice).status_code == 200
+    assert client.get(f"/packs/{pack_id}", headers=bob).status_code == 404
+    assert client.get(f"/packs/{pack_id}").status_code == 404
+
+
+def test_a_pack_of_an_uploaded_image_needs_read_access(tmp_path: Path, photo: bytes) -> None:
+    app = create_app(Settings(data_dir=tmp_path, api_keys=(f"alice:{ALICE}", f"bob:{BOB}")))
+    client = app.test_client()
+    alice = {"Authorization": f"Bearer {ALICE}"}
+    uploaded = client.post(
+        "/upload?public=false", data=photo, content_type="image/jpeg", headers=alice
+    ).get_json()
+    body = {"hash": uploaded["hash"], "widths": [320], "formats": ["webp"]}
+    refused = client.post("/packs", json=body, headers={"Authorization": f"Bearer {BOB}"})
+    assert refused.get_json()["code"] == "private_image"
+    created = client.post("/packs", json=body, headers=alice)
+    assert created.status_code == 202
+    pack_id = created.get_json()["id"]
+    assert run_pack(_services(app), pack_id)
+    state = client.get(f"/packs/{pack_id}", headers=alice).get_json()
+    assert state["status"] == "done"
+    assert state["manifest"]["source"]["sha256"] == uploaded["hash"]
+    missing = client.post("/packs", json={"hash": "f" * 64}, headers=alice)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [({"formats": "bmp"}, "formats"), ({"widths": "x"}, "widths"), ({"quality": "{"}, "quality")],
+)
+def test_bad_options_are_400_naming_the_field_and_store_nothing(
+    app: Flask, photo: bytes, fields: dict[str, str], field: str
+) -> None:
+    response = app.test_client().post(
+        "/packs", data={"file": (io.BytesIO(photo), "p.jpg"), **fields}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith(f"'{field}'")
+    services = _services(app)
+    assert services.database is not None
+    with Session(services.database) as session:
+        assert session.execute(select(Pack)).first() is None
+    assert not (services.settings.data_dir / "originals" / "packs").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [(b"hello, not an image", 415), (quadrant_bytes(64, 48, "png")[:-30], 422)],
+)
+def test_bad_sources_are_refused_at_once(app: Flask, data: bytes, status: int) -> None:
+    response = app.test_client().post("/packs", data={"file": (io.BytesIO(data), "x.png")})
+    assert response.status_code == status
+
+
+def test_analyze_answers_at_once_and_stores_nothing(app: Flask, photo: bytes) -> None:
+    response = app.test_client().post(
+        "/packs/analyze", data={"file": (io.BytesIO(photo), "Beach.jpg")}
+    )
+    body = response.get_json()
+    assert body["analysis"]["width"] == 1200
+    assert body["recommended"]["name"] == "beach"
+    assert body["recommended"]["formats"] == ["avif", "webp", "jpeg"]
+    assert not (_services(app).settings.data_dir / "originals").exists()
+
+
+def test_progress_only_rises_and_a_finished_pack_is_not_run_again(
+    app: Flask, photo: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = _services(app)
+    database = services.database
+    assert database is not None
+    pack_id = _create(app.test_client(), photo, widths="320,640", formats="webp,jpeg")
+    seen: list[float] = []
+    real_report = store.report
+
+    def recording(engine: Engine, pid: str, progress: float, **fields: object) -> None:
+        real_report(engine, pid, progress, **fields)
+        row = store.get(database, pid)
+        assert row is not None
+        seen.append(row.progress)
+
+    monkeypatch.setattr(store, "report", recording)
+    assert run_pack(services, pack_id)
+    assert seen == sorted(seen)
+    assert len(seen) == 5  # analysed, then one report per file
+    assert not run_pack(services, pack_id)  # done: nobody may claim it again
+
+
+def test_expired_packs_answer_410_and_their_files_are_deleted(app: Flask, photo: bytes) -> None:
+    services = _services(app)
+    assert services.database is not None
+    client = app.test_client()
+    pack_id = _create(client, photo, widths="320", formats="webp")
+    assert run_pack(services, pack_id)
+    assert services.storage.exists(pack_ref(pack_id, "zip"))
+    assert services.storage.exists(pack_ref(pack_id, "source"))
+    with Session(services.database) as session:
+        past = utcnow() - timedelta(seconds=1)
+        session.execute(update(Pack).where(Pack.id == pack_id).values(expires_at=past))
+        session.commit()
+    assert client.get(f"/packs/{pack_id}").status_code == 410  # even before the cleanup ran
+    assert delete_expired(services) == 1
+    assert not services.storage.exists(pack_ref(pack_id, "zip"))
+    assert not services.storage.exists(pack_ref(pack_id, "source"))
+    gone = client.get(f"/packs/{pack_id}/download")
+    assert (gone.status_code, gone.get_json()["code"]) == (410, "pack_expired")
+    assert delete_expired(services) == 0

@@ -1,0 +1,72 @@
+"""The snippets: valid markup with every format and width, attributes from the settings,
+values escaped for where they land."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from images_server.packs.recommend import PackSettings
+from images_server.packs.snippets import PackFile, all_snippets, file_name, picture_html
+
+SETTINGS = PackSettings(
+    name="hero-shot",
+    formats=("avif", "webp", "jpeg"),
+    widths=(320, 640),
+    quality={"avif": 50, "webp": 75, "jpeg": 80},
+    role="hero",
+    loading="eager",
+    fetchpriority="high",
+    sizes="100vw",
+    alt='A "quoted" <b>alt</b> & more',
+)
+FILES = [
+    PackFile(file_name("hero-shot", w, f), w, w * 3 // 4, f, 1000 + w, "0" * 64)
+    for w in (320, 640)
+    for f in ("avif", "webp", "jpeg")
+]
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_picture_has_a_source_per_modern_format_and_an_img_fallback() -> None:
+    parser = _Tags()
+    parser.feed(picture_html(SETTINGS, FILES))
+    tags = parser.tags
+    assert [tag for tag, _ in tags] == ["picture", "source", "source", "img"]
+    assert tags[1][1]["type"] == "image/avif"
+    assert tags[1][1]["srcset"] == "hero-shot-320.avif 320w, hero-shot-640.avif 640w"
+    assert tags[2][1]["type"] == "image/webp"
+    img = tags[3][1]
+    assert img["src"] == "hero-shot-640.jpg"
+    assert img["srcset"] == "hero-shot-320.jpg 320w, hero-shot-640.jpg 640w"
+    assert (img["width"], img["height"]) == ("640", "480")
+    assert img["alt"] == SETTINGS.alt  # escaped in the markup, intact once parsed
+    assert (img["loading"], img["fetchpriority"], img["sizes"]) == ("eager", "high", "100vw")
+
+
+def test_every_snippet_names_only_files_of_the_pack() -> None:
+    snippets = all_snippets(SETTINGS, FILES, "data:image/png;base64,AAAA")
+    assert set(snippets) == {
+        "picture.html",
+        "image-set.css",
+        "next-image.jsx",
+        "HeroShotPicture.jsx",
+    }
+    css = snippets["image-set.css"]
+    assert 'url("hero-shot-640.avif") type("image/avif")' in css
+    assert "image-set(" in css
+    nextjs = snippets["next-image.jsx"]
+    assert 'src="/hero-shot-640.jpg"' in nextjs
+    assert "priority" in nextjs
+    assert 'blurDataURL="data:image/png;base64,AAAA"' in nextjs
+    react = snippets["HeroShotPicture.jsx"]
+    assert react.startswith("export function HeroShotPicture(")
+    assert '"A \\"quoted\\" <b>alt</b> & more"' in react  # a JS string, not raw markup
+    assert 'srcSet="hero-shot-320.webp 320w, hero-shot-640.webp 640w"' in react
