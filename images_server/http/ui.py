@@ -1,0 +1,65 @@
+"""`GET /`: the web UI for responsive image packs (SPEC §2, §7), and its assets under `/assets/`.
+
+The page is one Jinja template (`images_server/templates/index.html`) and two plain files,
+`app.js` and `app.css`, served from the package: no CDN, no build step, no framework. The
+server renders the choices it accepts (formats, roles, the upload limit), so the form cannot
+offer what the API refuses; the script only talks to the packs API (`/packs/analyze`, `/packs`,
+`/packs/<id>`, its files, snippets and ZIP). The page's Content-Security-Policy allows only
+same-origin scripts, styles and requests, and images from the server, `data:` (placeholders)
+and `blob:` (the local preview, and previews fetched with an API key).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+
+from images_server.http import services
+from images_server.packs.recommend import FORMATS, ROLES, PackSettings, apply_overrides
+
+bp = Blueprint(
+    "ui",
+    __name__,
+    template_folder="../templates",
+    static_folder="../static",
+    static_url_path="/assets",
+)
+
+FORMAT_NAMES = {"avif": "AVIF", "webp": "WebP", "jpeg": "JPEG", "png": "PNG"}
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def role_defaults() -> dict[str, PackSettings]:
+    """Each role's loading, fetch priority and `sizes`, as the server applies them, so the
+    page can show what choosing a role implies."""
+    base = PackSettings("image", ("jpeg",), (1,), {}, "content", "lazy", "auto", "", "")
+    return {role: apply_overrides(base, {"role": role}, 1) for role in ROLES}
+
+
+def human_bytes(count: int) -> str:
+    """`count` bytes in words, as the page shows sizes (decimal units, like the script)."""
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"
+
+
+@bp.get("/")
+def index() -> Response:
+    settings = services().settings
+    html = render_template(
+        "index.html",
+        formats=FORMATS,
+        format_names=FORMAT_NAMES,
+        roles=role_defaults(),
+        max_upload_bytes=int(settings.max_upload_bytes),
+        max_upload_text=human_bytes(int(settings.max_upload_bytes)),
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,265 @@
+/* The packs page: choose or drop an image, see its analysis and the recommended settings,
+   build the pack (a job on the server, polled for progress), then show every file, the
+   snippets with copy buttons and the ZIP. Plain JavaScript; every request goes to this
+   server's packs API with URLs relative to the page, so the app may live under a prefix. */
+
+import { $, KEY_STORAGE, bytes, clearError, fact, request, show, showError, swatch } from "./common.js";
+import { download, forgetResults, showResults } from "./results.js";
+
+var POLL_MS = 400;
+var POLL_RETRIES = 5;
+var main = $("main");
+var maxUpload = Number(main.dataset.maxUpload);
+var form = $("settings");
+var state = { file: null, sourceUrl: null, packId: null };
+
+/* 1. Choose */
+
+function choose(file) {
+  clearError();
+  if (!file) { return; }
+  if (file.type && file.type.indexOf("image/") !== 0) {
+    showError("“" + file.name + "” is not an image (" + file.type + "). Choose a JPEG, PNG, WebP, AVIF or GIF file.");
+    return;
+  }
+  if (file.size > maxUpload) {
+    showError("“" + file.name + "” is " + bytes(file.size) + "; this server takes images up to " + bytes(maxUpload) + ".");
+    return;
+  }
+  state.file = file;
+  state.packId = null;
+  $("file-status").textContent = "Analysing “" + file.name + "”…";
+  $("upload").setAttribute("aria-busy", "true");
+  var body = new FormData();
+  body.append("file", file);
+  request("packs/analyze", { method: "POST", body: body })
+    .then(function (response) { return response.json(); })
+    .then(function (data) {
+      $("file-status").textContent = "Chosen: “" + file.name + "” (" + bytes(file.size) + ").";
+      enableForm();
+      showAnalysis(file, data.analysis);
+      fillForm(data.recommended, data.analysis);
+      show(["configure"]);
+    })
+    .catch(function (error) {
+      $("file-status").textContent = "";
+      showError(error.message);
+    })
+    .then(function () { $("upload").removeAttribute("aria-busy"); });
+}
+
+function showAnalysis(file, analysis) {
+  if (state.sourceUrl) { URL.revokeObjectURL(state.sourceUrl); }
+  state.sourceUrl = URL.createObjectURL(file);
+  var preview = $("source-preview");
+  preview.src = state.sourceUrl;
+  preview.alt = "The chosen image, " + file.name;
+  preview.hidden = false;
+  var list = $("analysis");
+  list.textContent = "";
+  fact(list, "Size", analysis.width + " × " + analysis.height + " px, " + bytes(analysis.bytes));
+  fact(list, "Format", analysis.format.toUpperCase() + (analysis.has_alpha ? ", with transparency" : ", opaque"));
+  fact(list, "Aspect ratio", analysis.aspect_label);
+  fact(list, "Looks like", analysis.kind === "photo" ? "a photo" : "a graphic (flat colours, sharp edges)");
+  fact(list, "Colours (sampled)", String(analysis.colours));
+  fact(list, "Dominant colour", swatch(analysis.dominant_color));
+  fact(list, "BlurHash placeholder", analysis.placeholder).className = "code";
+}
+
+function fillForm(settings, analysis) {
+  form.elements.name.value = settings.name;
+  form.querySelectorAll("input[name=formats]").forEach(function (box) {
+    box.checked = settings.formats.indexOf(box.value) !== -1;
+    var quality = $("quality-" + box.value);
+    quality.value = settings.quality[box.value] || (box.value === "png" ? 100 : 80);
+  });
+  syncQuality();
+  form.elements.widths.value = settings.widths.join(", ");
+  $("widths-help").textContent = "Recommended for a " + analysis.width +
+    " px source. Never wider than the source: a larger width is clamped to it.";
+  form.elements.role.value = settings.role;
+  form.elements.loading.value = settings.loading;
+  form.elements.fetchpriority.value = settings.fetchpriority;
+  form.elements.sizes.value = settings.sizes;
+  form.elements.alt.value = settings.alt;
+}
+
+function syncQuality() {
+  form.querySelectorAll("input[name=formats]").forEach(function (box) {
+    $("quality-" + box.value).disabled = !box.checked;
+  });
+}
+
+/* 2. Configure and build */
+
+function collect() {
+  var formats = [];
+  var quality = {};
+  form.querySelectorAll("input[name=formats]:checked").forEach(function (box) {
+    formats.push(box.value);
+    var field = $("quality-" + box.value);
+    var value = Number(field.value);
+    if (!Number.isInteger(value) || value < 1 || value > 100) {
+      throw fieldError(field, box.value.toUpperCase() + " quality must be a whole number from 1 to 100.");
+    }
+    quality[box.value] = value;
+  });
+  if (!formats.length) {
+    throw fieldError($("format-" + form.querySelector("input[name=formats]").value), "Choose at least one format.");
+  }
+  var widths = form.elements.widths.value.split(/[\s,]+/).filter(Boolean);
+  if (!widths.length) { throw fieldError(form.elements.widths, "Give at least one width in pixels."); }
+  var body = new FormData();
+  body.append("file", state.file);
+  body.append("formats", formats.join(","));
+  body.append("widths", widths.join(","));
+  body.append("quality", JSON.stringify(quality));
+  ["name", "role", "loading", "fetchpriority", "sizes", "alt"].forEach(function (name) {
+    body.append(name, form.elements[name].value);
+  });
+  return body;
+}
+
+function fieldError(field, message) {
+  field.setAttribute("aria-invalid", "true");
+  field.focus();
+  return new Error(message);
+}
+
+/* A 400 names its field first (`'widths': ...`): mark that field and move focus to it. */
+function markField(message) {
+  var match = /^'(\w+)':/.exec(message);
+  if (!match) { return; }
+  var field = match[1] === "formats" || match[1] === "quality"
+    ? form.querySelector("input[name=formats]:checked")
+    : form.elements.namedItem(match[1]);
+  if (field && field.focus) { fieldError(field, message); }
+}
+
+function build(event) {
+  event.preventDefault();
+  clearError();
+  form.querySelectorAll("[aria-invalid]").forEach(function (field) { field.removeAttribute("aria-invalid"); });
+  var body;
+  try { body = collect(); } catch (error) { showError(error.message, "form-error"); return; }
+  $("build").disabled = true;
+  setProgress(0, "Sending the image…");
+  request("packs", { method: "POST", body: body })
+    .then(function (response) { return response.json(); })
+    .then(function (data) {
+      state.packId = data.id;
+      show(["configure", "progress-section"]);
+      form.querySelectorAll("input, select, button").forEach(function (field) { field.disabled = true; });
+      $("file").disabled = true; // one pack at a time: a new image waits until this one ends
+      poll(0);
+    })
+    .catch(function (error) {
+      $("build").disabled = false;
+      showError(error.message, "form-error");
+      markField(error.message);
+    });
+}
+
+/* 3. Progress */
+
+var STATUS_TEXT = {
+  queued: "Queued: waiting for a worker…",
+  processing: "Rendering the images…",
+  done: "Done.",
+  failed: "Failed."
+};
+
+function setProgress(percent, status) {
+  $("progress").value = percent;
+  $("progress").textContent = percent + " %";
+  $("progress-percent").textContent = percent + " %";
+  if ($("progress-status").textContent !== status) { $("progress-status").textContent = status; }
+}
+
+function poll(failures) {
+  request("packs/" + state.packId)
+    .then(function (response) { return response.json(); })
+    .then(function (pack) {
+      var percent = pack.status === "done" ? 100 : Math.floor(pack.progress * 100);
+      setProgress(percent, STATUS_TEXT[pack.status] || pack.status);
+      if (pack.status === "done") {
+      $("file").disabled = false;
+      return showResults(state.packId, pack);
+    }
+      if (pack.status === "failed") {
+        showError("The pack could not be built: " + (pack.error || "unknown error") + ".");
+        enableForm();
+        return;
+      }
+      window.setTimeout(function () { poll(0); }, POLL_MS);
+    })
+    .catch(function (error) {
+      if (failures + 1 >= POLL_RETRIES) {
+        showError(error.message + " (gave up asking for the pack's progress)");
+        enableForm();
+        return;
+      }
+      window.setTimeout(function () { poll(failures + 1); }, POLL_MS * 4);
+    });
+}
+
+function enableForm() {
+  form.querySelectorAll("input, select, button").forEach(function (field) { field.disabled = false; });
+  $("file").disabled = false;
+  syncQuality();
+}
+
+function restart() {
+  clearError();
+  forgetResults();
+  state.packId = null;
+  enableForm();
+  $("build").disabled = false;
+  $("file").value = "";
+  $("file-status").textContent = "";
+  ["configure", "progress-section", "results"].forEach(function (id) { $(id).hidden = true; });
+  $("upload-title").setAttribute("tabindex", "-1");
+  $("upload-title").focus();
+}
+
+/* Wiring */
+
+$("file").addEventListener("change", function () { choose(this.files[0]); });
+var zone = $("dropzone");
+document.addEventListener("dragover", function (event) {
+  event.preventDefault(); // anywhere on the page: a stray drop must not navigate away
+  zone.classList.add("dragging");
+});
+document.addEventListener("dragleave", function (event) {
+  if (!event.relatedTarget) { zone.classList.remove("dragging"); }
+});
+document.addEventListener("drop", function (event) {
+  event.preventDefault();
+  zone.classList.remove("dragging");
+  if ($("file").disabled) { return; } // a pack is being built: one at a time
+  var files = event.dataTransfer && event.dataTransfer.files;
+  if (files && files.length) { choose(files[0]); }
+});
+form.addEventListener("submit", build);
+form.elements.role.addEventListener("change", function () {
+  var implied = form.elements.role.selectedOptions[0].dataset; // rendered by the server
+  form.elements.loading.value = implied.loading;
+  form.elements.fetchpriority.value = implied.fetchpriority;
+  form.elements.sizes.value = implied.sizes;
+});
+form.querySelectorAll("input[name=formats]").forEach(function (box) {
+  box.addEventListener("change", syncQuality);
+});
+$("choose-again").addEventListener("click", restart);
+$("restart").addEventListener("click", restart);
+$("download").addEventListener("click", download);
+var keyField = $("api-key");
+keyField.value = sessionStorage.getItem(KEY_STORAGE) || "";
+if (keyField.value) { $("auth").open = true; }
+keyField.addEventListener("input", function () {
+  if (keyField.value.trim()) {
+    sessionStorage.setItem(KEY_STORAGE, keyField.value.trim());
+  } else {
+    sessionStorage.removeItem(KEY_STORAGE);
+  }
+});

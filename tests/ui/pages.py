@@ -1,0 +1,43 @@
+"""What the browser tests share: the test photo, and driving the page as a user would
+(dropping a file on it, reading a pack with the page's own cookies)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+PHOTO = "photo-1mp-1200x900.jpg"
+NAME = "photo-1mp-1200x900"  # the pack's file-name stem the server derives from PHOTO
+WORK_TIMEOUT_MS = 60_000  # a generous bound on a small pack on a busy machine, not a measure
+
+_DROP = """([data, name, type]) => {
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type }));
+  return transfer;
+}"""
+
+
+def drop(tab: Page, path: Path, mime: str = "image/jpeg") -> None:
+    """Drag `path` onto the page's drop zone, with the events a real drop fires."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    transfer = tab.evaluate_handle(_DROP, [data, path.name, mime])
+    tab.dispatch_event("#dropzone", "dragover", {"dataTransfer": transfer})
+    tab.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+
+
+def pack_state(tab: Page, pack_id: str) -> dict[str, Any]:
+    """`GET /packs/<id>` with the page's own session cookie."""
+    response = tab.context.request.get(f"/packs/{pack_id}")
+    assert response.ok
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def refused(errors: list[str]) -> list[str]:
+    """The errors, less the browser's own "Failed to load resource" echo of each refusal."""
+    return [error for error in errors if not error.startswith("Failed to load resource")]
