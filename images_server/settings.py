@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         le=64,
         description="gunicorn worker processes (default: one per core)",
     )
+    threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="threads per gunicorn worker (more than 1: the gthread worker, for slow "
+        "storage or `/external` I/O)",
+    )
     data_dir: Path = Field(
         Path("./data"), description="root of everything the embedded defaults write"
     )
@@ -166,6 +173,34 @@ class Settings(BaseSettings):
         ByteSize(0), description="stored bytes one user's images may total (`0`: unlimited)"
     )
     quota_images: int = Field(0, ge=0, description="images one user may own (`0`: unlimited)")
+    queue_url: str | None = Field(
+        None,
+        description="job queue: `sqlite:///path/queue.db` or `redis://host:port/db` "
+        "(unset: SQLite in the data dir)",
+    )
+    queue_workers: int = Field(
+        2, ge=1, le=64, description="jobs one `images-server worker` runs at once (threads)"
+    )
+    eager_presets: CommaList = Field(
+        ("thumb", "medium"),
+        description="presets rendered in the background after each upload (empty: none)",
+    )
+    eager_formats: CommaList = Field(
+        ("avif", "webp"),
+        description="formats of those eager variants: `avif`, `webp`, `jpeg`, `png`, `gif` "
+        "or `source`",
+    )
+    pack_retention: int = Field(
+        86400,
+        ge=60,
+        description="seconds a pack's source and outputs are kept (`24h`, `90m` work too)",
+    )
+    pack_stall_timeout: int = Field(
+        300,
+        ge=1,
+        description="seconds without progress after which a pack job is taken to have died "
+        "and is run again",
+    )
     cdn_base_url: str | None = Field(
         None,
         description="base of every URL the API returns, e.g. `https://cdn.example.com` "
@@ -183,7 +218,15 @@ class Settings(BaseSettings):
         None, description="Cloudflare API token with Cache Purge permission for that zone"
     )
 
-    @field_validator("external_allow_hosts", "secret_key", "api_keys", "admin_users", mode="before")
+    @field_validator(
+        "external_allow_hosts",
+        "secret_key",
+        "api_keys",
+        "admin_users",
+        "eager_presets",
+        "eager_formats",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -234,6 +277,38 @@ class Settings(BaseSettings):
                 raise ValueError(f"preset {name!r}: {exc.message}") from exc
         return merged
 
+    @field_validator("pack_retention", "pack_stall_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", value)
+            if match:
+                return int(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _check_queue_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("sqlite:///", "redis://", "rediss://")):
+            raise ValueError("use sqlite:///path/queue.db or redis://host:port/db")
+        return url
+
+    @field_validator("eager_formats")
+    @classmethod
+    def _check_eager_formats(cls, formats: tuple[str, ...]) -> tuple[str, ...]:
+        known = {"avif", "webp", "jpeg", "png", "gif", "source"}
+        for name in formats:
+            if name not in known:
+                raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")
+        return formats
+
+    @model_validator(mode="after")
+    def _eager_presets_exist(self) -> Settings:
+        for name in self.eager_presets:
+            if name not in self.presets:
+                raise ValueError(f"IMAGES_EAGER_PRESETS: no preset named {name!r}")
+        return self
+
     @model_validator(mode="after")
     def _s3_needs_bucket(self) -> Settings:
         if self.storage == "s3" and not self.s3_bucket:
@@ -251,6 +326,10 @@ class Settings(BaseSettings):
     @property
     def database_url_or_default(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir}/images.db"
+
+    @property
+    def queue_url_or_default(self) -> str:
+        return self.queue_url or f"sqlite:///{self.data_dir}/queue.db"
 
 
 def load_settings(**overrides: object) -> Settings:

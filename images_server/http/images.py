@@ -8,19 +8,22 @@ cache keeps it and the browser asks again (a cheap 304) each time.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.routing import PathConverter
 
 from images_server import catalog
 from images_server.catalog import ImageRecord, Uploader
-from images_server.errors import BadRequest, UploadDisabled, UploadTooLarge
+from images_server.errors import BadRequest, UploadDisabled
 from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
 from images_server.http.clients import client_id
 from images_server.http.permissions import readable
 from images_server.http.plans import plan_request
 from images_server.http.responses import IMMUTABLE, PRIVATE, image_response
+from images_server.http.uploads import read_upload
+from images_server.http.urls import public_url
 from images_server.ingest import admit_upload
+from images_server.observability.hooks import store_original
 from images_server.render import render
 
 bp = Blueprint("images", __name__)
@@ -31,28 +34,6 @@ class PipelineConverter(PathConverter):
     the parser (and gets its 400) instead of falling through to 404."""
 
     regex = "[^/](?s:.*?)"
-
-
-def _read_upload(max_bytes: int) -> tuple[bytes, str | None]:
-    """The uploaded bytes (multipart field `file`, or the raw body; never more than the
-    limit) and the file name multipart gave, if any."""
-    filename: str | None = None
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise BadRequest("send the image in the multipart form field 'file'")
-        filename = upload.filename or None
-        data = upload.stream.read(max_bytes + 1)
-        upload.close()  # a large part is spooled to a temporary file
-    elif request.mimetype == "application/x-www-form-urlencoded":
-        raise BadRequest("send the image as multipart field 'file' or as a raw image/* body")
-    else:
-        data = request.stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise UploadTooLarge(f"the upload is larger than the limit of {max_bytes} bytes")
-    if not data:
-        raise BadRequest("the upload is empty")
-    return data, filename
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
@@ -82,9 +63,11 @@ def upload() -> tuple[Response, int]:
     if not svc.settings.upload_enabled:
         raise UploadDisabled()
     svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))  # body unread
-    data, filename = _read_upload(svc.settings.max_upload_bytes)
+    data, filename = read_upload(svc.settings.max_upload_bytes)
     uploader = Uploader(user=g.get("user"), filename=filename, public=_public_field())
-    admitted = admit_upload(svc, original_ref(data), data, uploader)
+    admitted = store_original(svc, admit_upload, original_ref(data), data, uploader)
+    if svc.jobs is not None:
+        svc.jobs.enqueue_variants(admitted.ref)  # eager variants, rendered by a worker
     body = {
         "status": "success",
         "hash": admitted.ref.hash,
@@ -92,7 +75,7 @@ def upload() -> tuple[Response, int]:
         "height": admitted.info.height,
         "format": admitted.info.format,
         "bytes": admitted.size,
-        "url": url_for("images.image", hash_=admitted.ref.hash, _external=True),
+        "url": public_url(f"/image/{admitted.ref.hash}"),
         "public": _is_public(admitted.record),
     }
     return jsonify(body), 201

@@ -23,6 +23,7 @@ from images_server.hashing import parse_hash
 from images_server.http import services
 from images_server.http.access import current_signing_keys
 from images_server.http.permissions import manageable
+from images_server.http.urls import public_url
 from images_server.pipeline.parse import parse_pipeline
 from images_server.security.signing import sign
 
@@ -84,9 +85,7 @@ def signed_url(hash_: str) -> Response:
     )
     path = f"/image/{ref.hash}/{operations}" if operations else f"/image/{ref.hash}"
     signed = sign(path, "", current_signing_keys()[0], expires=expires_at)
-    return jsonify(
-        status="success", url=request.host_url.rstrip("/") + signed, expires_at=expires_at
-    )
+    return jsonify(status="success", url=public_url(signed), expires_at=expires_at)
 
 
 @bp.post("/image/<hash_>/share")

@@ -136,7 +136,7 @@ def test_each_service_is_health_checked_or_a_one_shot_others_wait_for(
         for name, condition in svc.get("depends_on", {}).items()
     }
     image_checked = {n for n, s in services.items() if s.get("build") == "."}
-    assert image_checked == {"app", "migrate"}
+    assert image_checked == {"app", "migrate", "worker"}
     assert parse(ROOT / "Dockerfile")[-1].all("HEALTHCHECK")  # app's check comes with its image
     for name, svc in services.items():
         if name in ONE_SHOTS:
@@ -145,7 +145,7 @@ def test_each_service_is_health_checked_or_a_one_shot_others_wait_for(
         else:
             assert "healthcheck" in svc or name in image_checked, name
             assert svc["restart"] == "unless-stopped"
-    assert set(services) == ONE_SHOTS | {"nginx", "app", "postgres", "redis", "minio"}
+    assert set(services) == ONE_SHOTS | {"nginx", "app", "worker", "postgres", "redis", "minio"}
     assert {n for n, c in waited.items() if c == "service_healthy"} >= {"app", "postgres", "redis"}
 
 
@@ -163,7 +163,7 @@ def test_every_images_server_command_exists(services: dict[str, dict[str, Any]])
     dockerfile_cmd = parse(ROOT / "Dockerfile")[-1].all("CMD")[-1].words
     commands = [svc.get("command", dockerfile_cmd) for svc in services.values() if "build" in svc]
     used = {command[1] for command in commands if command[0] == "images-server"}
-    assert used == {"serve", "migrate"}
+    assert used == {"serve", "migrate", "worker"}
     assert used <= set(cli.commands)
 
 

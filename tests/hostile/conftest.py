@@ -44,8 +44,8 @@ def origin() -> Iterator[Origin]:
 
 
 def _is_database_file(name: str) -> bool:
-    """The embedded metadata database and its lock: rows are checked apart from stored bytes."""
-    return name.startswith("images.db") or name == ".migrate.lock"
+    """The embedded metadata database, its lock and the job queue: not stored bytes."""
+    return name.startswith(("images.db", "queue.db")) or name == ".migrate.lock"
 
 
 def files_under(root: Path) -> set[str]:
