@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from images_server.db import migrate
 from images_server.http import access, docs, external, health, images, manage, packs, ui
@@ -54,7 +55,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         migrate_embedded(settings)
     app = Flask(__name__, static_folder=None)  # the UI serves its own assets under /assets
     observability.init_app(app)  # first: its hooks time and count every request
+    if settings.trusted_proxies:  # URLs the API returns say https behind a TLS-ending proxy
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_SLACK
+
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["images"] = services or build_services(settings)
     app.url_map.converters["pipeline"] = images.PipelineConverter

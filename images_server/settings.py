@@ -310,6 +310,22 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _link_ttls_fit_the_longest(self) -> Settings:
+        for name in ("signed_url_ttl", "share_ttl"):
+            if getattr(self, name) > self.max_link_ttl:
+                raise ValueError(f"IMAGES_{name.upper()} is longer than IMAGES_MAX_LINK_TTL")
+        return self
+
+    @model_validator(mode="after")
+    def _cloudflare_is_complete(self) -> Settings:
+        parts = (self.cloudflare_zone_id, self.cloudflare_api_token)
+        if any(parts) and not all(parts):
+            raise ValueError("set both IMAGES_CLOUDFLARE_ZONE_ID and IMAGES_CLOUDFLARE_API_TOKEN")
+        if all(parts) and not self.cdn_base_url:
+            raise ValueError("purging Cloudflare by prefix needs IMAGES_CDN_BASE_URL")
+        return self
+
+    @model_validator(mode="after")
     def _s3_needs_bucket(self) -> Settings:
         if self.storage == "s3" and not self.s3_bucket:
             raise ValueError("IMAGES_STORAGE=s3 needs IMAGES_S3_BUCKET")

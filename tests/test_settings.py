@@ -106,3 +106,11 @@ def test_bad_presets_stop_the_start(
     monkeypatch.setenv("IMAGES_PRESETS", value)
     with pytest.raises(SettingsError, match=re.escape(reason)):
         load_settings()
+
+
+def test_default_link_lifetimes_must_fit_the_longest_allowed(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(data_dir=tmp_path, share_ttl=7200, max_link_ttl=3600)
+    assert "IMAGES_SHARE_TTL is longer than IMAGES_MAX_LINK_TTL" in str(raised.value)
+    fits = load_settings(data_dir=tmp_path, signed_url_ttl=60, share_ttl=60, max_link_ttl=60)
+    assert fits.max_link_ttl == 60

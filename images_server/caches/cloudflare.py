@@ -15,7 +15,6 @@ unreachable API is `ServiceUnavailable` (the token never appears in a message).
 from __future__ import annotations
 
 import json
-import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from images_server.caches.purge import Purger
 from images_server.errors import ServiceUnavailable
 from images_server.hashing import ImageRef, Namespace
 from images_server.settings import Settings
-
-log = logging.getLogger(__name__)
 
 API_BASE = "https://api.cloudflare.com/client/v4"
 
@@ -93,11 +90,6 @@ def http_purgers(settings: Settings) -> tuple[Purger, ...]:
     if settings.nginx_purge_url:
         purgers.append(NginxPurger(settings.nginx_purge_url))
     zone, token = settings.cloudflare_zone_id, settings.cloudflare_api_token
-    if zone and token and settings.cdn_base_url:
+    if zone and token and settings.cdn_base_url:  # Settings refuses any part without the rest
         purgers.append(CloudflarePurger(zone, token, settings.cdn_base_url))
-    elif zone or token:
-        log.error(
-            "Cloudflare is not purged: it needs IMAGES_CLOUDFLARE_ZONE_ID, "
-            "IMAGES_CLOUDFLARE_API_TOKEN and IMAGES_CDN_BASE_URL together"
-        )
     return tuple(purgers)

@@ -118,10 +118,10 @@ def react_component(settings: PackSettings, files: list[PackFile]) -> str:
     fallback_format = _fallback(settings)
     fallback = _by_format(files, fallback_format)
     img = _default_file(fallback)
-    sources = "\n".join(
+    sources = "".join(
         f"      <source type={json.dumps(MEDIA_TYPES[fmt])} "
         f"srcSet={json.dumps(_srcset(_by_format(files, fmt)))} "
-        f"sizes={json.dumps(settings.sizes)} />"
+        f"sizes={json.dumps(settings.sizes)} />\n"
         for fmt in settings.formats
         if fmt != fallback_format
     )
@@ -133,7 +133,7 @@ def react_component(settings: PackSettings, files: list[PackFile]) -> str:
     name = _component_name(settings.name)
     return (
         f"export function {name}Picture({{ alt = {json.dumps(settings.alt)}, className }}) {{\n"
-        f"  return (\n    <picture className={{className}}>\n{sources}\n"
+        f"  return (\n    <picture className={{className}}>\n{sources}"
         f"      <img src={json.dumps(img.file)} srcSet={json.dumps(_srcset(fallback))}"
         f" sizes={json.dumps(settings.sizes)} width={{{img.width}}} height={{{img.height}}}"
         f' alt={{alt}} loading={json.dumps(settings.loading)}{priority} decoding="async" />\n'

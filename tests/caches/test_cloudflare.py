@@ -8,7 +8,6 @@ what a refusal becomes. The app tests run the real app with the purger pointed a
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -25,7 +24,7 @@ from images_server.caches.nginx import NginxPurger
 from images_server.errors import ServiceUnavailable
 from images_server.hashing import ImageRef, Namespace
 from images_server.services import build_services
-from images_server.settings import Settings
+from images_server.settings import Settings, SettingsError, load_settings
 from tests.images import quadrant_bytes
 
 HASH = "ab" * 32
@@ -136,13 +135,20 @@ def test_settings_build_nginx_then_cloudflare(tmp_path: Path) -> None:
     assert http_purgers(Settings(data_dir=tmp_path)) == ()
 
 
-def test_cloudflare_without_a_cdn_base_url_is_logged_not_guessed(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"cloudflare_zone_id": "z", "cloudflare_api_token": TOKEN}, "IMAGES_CDN_BASE_URL"),
+        ({"cloudflare_zone_id": "z", "cdn_base_url": "https://cdn.example.com"}, "TOKEN"),
+        ({"cloudflare_api_token": TOKEN}, "ZONE_ID"),
+    ],
+)
+def test_an_incomplete_cloudflare_setup_stops_the_start(
+    tmp_path: Path, values: dict[str, str], named: str
 ) -> None:
-    settings = Settings(data_dir=tmp_path, cloudflare_zone_id="z", cloudflare_api_token=TOKEN)
-    with caplog.at_level(logging.ERROR):
-        assert http_purgers(settings) == ()
-    assert "IMAGES_CDN_BASE_URL" in caplog.text
+    with pytest.raises(SettingsError) as raised:
+        load_settings(data_dir=tmp_path, **values)
+    assert named in str(raised.value)
 
 
 @pytest.fixture

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from flask.testing import FlaskClient
 
+from images_server.app import create_app
+from images_server.settings import Settings
 from tests.images import quadrant_bytes
 
 
@@ -32,3 +35,14 @@ def test_every_kind_of_response_says_nosniff(client: FlaskClient) -> None:
     for name, response in responses.items():
         assert response.status_code == int(name.split()[0]), name
         assert response.headers.get("X-Content-Type-Options") == "nosniff", name
+
+
+def test_behind_a_trusted_tls_proxy_returned_urls_say_https(tmp_path: Path) -> None:
+    trusting = create_app(Settings(data_dir=tmp_path / "a", trusted_proxies=1)).test_client()
+    body = quadrant_bytes(12, 10, "png")
+    proxied = {"X-Forwarded-Proto": "https"}
+    url = trusting.post("/upload", data=body, content_type="image/png", headers=proxied)
+    assert url.get_json()["url"].startswith("https://localhost/image/")
+    direct = create_app(Settings(data_dir=tmp_path / "b")).test_client()
+    url = direct.post("/upload", data=body, content_type="image/png", headers=proxied)
+    assert url.get_json()["url"].startswith("http://localhost/image/")  # not trusted: ignored

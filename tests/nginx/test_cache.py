@@ -109,6 +109,14 @@ def test_purge_is_not_reachable_on_the_public_port(stack: Stack) -> None:
     assert get(url).headers["X-Cache-Status"] == "HIT"
 
 
+def test_metrics_are_served_by_the_app_but_not_through_the_public_port(stack: Stack) -> None:
+    assert get(f"{stack.app_url}/metrics").status_code == 200
+    public = get(f"{stack.url}/metrics")
+    assert public.status_code == 404
+    assert public.json()["code"] == "not_found"
+    assert "images_http_requests_total" not in public.text
+
+
 AVIF = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"  # Chrome
 WEBP = "image/webp,*/*"
 NEITHER = "image/png,image/*;q=0.8,*/*;q=0.5"

@@ -70,3 +70,12 @@ def test_every_snippet_names_only_files_of_the_pack() -> None:
     assert react.startswith("export function HeroShotPicture(")
     assert '"A \\"quoted\\" <b>alt</b> & more"' in react  # a JS string, not raw markup
     assert 'srcSet="hero-shot-320.webp 320w, hero-shot-640.webp 640w"' in react
+
+
+def test_a_one_format_pack_has_no_empty_lines_in_its_component() -> None:
+    single = PackSettings(**{**SETTINGS.to_json(), "formats": ("jpeg",)})  # type: ignore[arg-type]
+    jpeg_files = [f for f in FILES if f.format == "jpeg"]
+    react = all_snippets(single, jpeg_files, "data:,")["HeroShotPicture.jsx"]
+    assert "\n\n" not in react
+    assert "<source" not in react
+    assert 'srcSet="hero-shot-320.jpg 320w, hero-shot-640.jpg 640w"' in react
