@@ -31,6 +31,7 @@ from images_server.engines.sniff import MEDIA_TYPES
 from images_server.errors import ImageNotFound, QuotaExceeded
 from images_server.hashing import ImageRef
 from images_server.metadata import describe
+from images_server.observability.tracing import span
 from images_server.services import Services
 
 _MAX_NAME = 255  # the width of the user and file name columns
@@ -221,7 +222,8 @@ def _record_upload(
         record = _record(row)
         stored_here = not storage.exists(ref)
         if stored_here:
-            storage.put(ref, data)
+            with span("store", **{"images.hash": ref.hash}):
+                storage.put(ref, data)
         try:
             session.commit()
         except BaseException:

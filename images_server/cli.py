@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import os
 import sys
 import time
@@ -28,6 +29,7 @@ from images_server.db import queries
 from images_server.db.engine import make_engine
 from images_server.db.models import ApiKey
 from images_server.errors import ImagesError
+from images_server.observability.logs import logging_config
 from images_server.security import signing
 from images_server.security.auth import DatabaseKeys, open_writes_warning
 from images_server.services import build_services
@@ -71,9 +73,7 @@ def worker() -> None:
     """Run background jobs (eager variants, packs, cleanup) from IMAGES_QUEUE_URL until stopped."""
     from images_server.jobs.worker import run_worker
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.config.dictConfig(logging_config())  # JSON lines on stderr, as the web process
     run_worker(_settings())
 
 

@@ -2,6 +2,7 @@
 and a React component. Every snippet refers to the pack's files by name (`hero-640.avif`),
 relative to wherever the user puts them; sizes and attributes come from the pack settings.
 Values are escaped for the language they land in (HTML attributes, CSS strings, JS strings).
+Without an `alt` option the snippets carry a placeholder alt text, to be replaced.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ class PackFile:
     format: str
     bytes: int
     sha256: str
+
+
+ALT_PLACEHOLDER = "Describe this image"
+
+
+def _alt(settings: PackSettings) -> str:
+    """The alt text, or a placeholder that asks for one (an empty alt means "decorative",
+    which a snippet should not decide for its user)."""
+    return settings.alt or ALT_PLACEHOLDER
 
 
 def file_name(name: str, width: int, fmt: str) -> str:
@@ -69,7 +79,7 @@ def picture_html(settings: PackSettings, files: list[PackFile]) -> str:
     lines.append(
         f'  <img src="{attr(img.file)}" srcset="{attr(_srcset(fallback))}"'
         f' sizes="{attr(settings.sizes)}" width="{img.width}" height="{img.height}"'
-        f' alt="{attr(settings.alt)}" loading="{settings.loading}"{priority} decoding="async">'
+        f' alt="{attr(_alt(settings))}" loading="{settings.loading}"{priority} decoding="async">'
     )
     lines.append("</picture>")
     return "\n".join(lines) + "\n"
@@ -101,7 +111,7 @@ def nextjs_image(settings: PackSettings, files: list[PackFile], data_url: str) -
     return (
         'import Image from "next/image";\n\n'
         f"<Image\n  src={json.dumps('/' + largest.file)}\n  width={{{largest.width}}}\n"
-        f"  height={{{largest.height}}}\n  alt={json.dumps(settings.alt)}\n"
+        f"  height={{{largest.height}}}\n  alt={json.dumps(_alt(settings))}\n"
         f"  sizes={json.dumps(settings.sizes)}{priority}\n"
         f'  placeholder="blur"\n  blurDataURL={json.dumps(data_url)}\n/>\n'
     )
@@ -132,7 +142,7 @@ def react_component(settings: PackSettings, files: list[PackFile]) -> str:
     )
     name = _component_name(settings.name)
     return (
-        f"export function {name}Picture({{ alt = {json.dumps(settings.alt)}, className }}) {{\n"
+        f"export function {name}Picture({{ alt = {json.dumps(_alt(settings))}, className }}) {{\n"
         f"  return (\n    <picture className={{className}}>\n{sources}"
         f"      <img src={json.dumps(img.file)} srcSet={json.dumps(_srcset(fallback))}"
         f" sizes={json.dumps(settings.sizes)} width={{{img.width}}} height={{{img.height}}}"

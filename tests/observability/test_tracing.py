@@ -161,3 +161,15 @@ def test_an_external_render_fetches_stores_and_counts(
         assert _parent(span) == _id(server)
     stored = "images_originals_stored_total"
     assert value(after, stored, source="external") - value(before, stored, source="external") == 1
+
+
+def test_an_upload_stores_in_a_span_of_its_request(
+    obs_client: FlaskClient, exporter: InMemorySpanExporter
+) -> None:
+    hash_ = upload(obs_client, png(73))
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    store = spans["store"]
+    server = spans["POST /upload"]
+    assert _parent(store) == _id(server)
+    assert store.attributes is not None
+    assert store.attributes["images.hash"] == hash_

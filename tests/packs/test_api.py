@@ -219,3 +219,24 @@ def test_expired_packs_answer_410_and_their_files_are_deleted(app: Flask, photo:
     gone = client.get(f"/packs/{pack_id}/download")
     assert (gone.status_code, gone.get_json()["code"]) == (410, "pack_expired")
     assert delete_expired(services) == 0
+
+
+def test_no_file_of_a_pack_carries_the_cameras_metadata(app: Flask, bench_images: Path) -> None:
+    """SPEC §5 for packs: the iPhone photo has GPS and camera strings; no output keeps them."""
+    photo = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+    assert b"Exif\x00\x00" in photo
+    client = app.test_client()
+    created = client.post(
+        "/packs?widths=320,640&formats=avif,webp,jpeg", data=photo, content_type="image/jpeg"
+    )
+    pack_id = created.get_json()["id"]
+    assert run_pack(_services(app), pack_id)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/packs/{pack_id}/download").data))
+    for name in archive.namelist():
+        data = archive.read(name)
+        assert b"Exif\x00\x00" not in data, name
+        assert b"iPhone" not in data, name
+        assert b"Apple" not in data, name
+    manifest = archive.read("manifest.json").decode().lower()
+    for secret in ("gps", "latitude", "serial", "exif"):
+        assert secret not in manifest

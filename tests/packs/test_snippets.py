@@ -79,3 +79,11 @@ def test_a_one_format_pack_has_no_empty_lines_in_its_component() -> None:
     assert "\n\n" not in react
     assert "<source" not in react
     assert 'srcSet="hero-shot-320.jpg 320w, hero-shot-640.jpg 640w"' in react
+
+
+def test_without_alt_text_the_snippets_ask_for_it() -> None:
+    unnamed = PackSettings(**{**SETTINGS.to_json(), "alt": ""})  # type: ignore[arg-type]
+    snippets = all_snippets(unnamed, FILES, "data:,")
+    assert 'alt="Describe this image"' in snippets["picture.html"]
+    assert 'alt="Describe this image"' in snippets["next-image.jsx"]
+    assert '{ alt = "Describe this image", className }' in snippets["HeroShotPicture.jsx"]
