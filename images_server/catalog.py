@@ -188,8 +188,9 @@ def check_quota(services: Services, ref: ImageRef, size: int, owner: str | None)
 
 def record_upload(
     services: Services, ref: ImageRef, data: bytes, facts: dict[str, Any], uploader: Uploader
-) -> ImageRecord:
-    """Store the bytes and record the upload, both or neither; the image's record.
+) -> tuple[ImageRecord, bool]:
+    """Store the bytes and record the upload, both or neither; the image's record, and whether
+    this call stored the bytes (False: they were stored already).
 
     Bytes already stored keep their one `Image` row (first owner and visibility win) and gain
     an `Upload` row. A concurrent first upload of the same bytes that wins the row is retried
@@ -203,7 +204,7 @@ def record_upload(
 
 def _record_upload(
     services: Services, ref: ImageRef, data: bytes, facts: dict[str, Any], uploader: Uploader
-) -> ImageRecord:
+) -> tuple[ImageRecord, bool]:
     storage = services.storage
     public = services.settings.default_public if uploader.public is None else uploader.public
     with Session(_database(services)) as session:  # leaving without a commit rolls back
@@ -230,7 +231,7 @@ def _record_upload(
             if stored_here:  # bytes that were here before this call stay
                 storage.delete(ref)
             raise
-    return record
+    return record, stored_here
 
 
 # --- Deletes and shares --------------------------------------------------------------------

@@ -31,6 +31,7 @@ class Admitted:
     info: SourceInfo
     size: int
     record: ImageRecord | None = None  # the image's row, for uploads with a database
+    new: bool = False  # the bytes were stored by this call (not already there)
 
 
 def check_header_limits(settings: Settings, info: SourceInfo) -> None:
@@ -62,9 +63,10 @@ def check_image(services: Services, data: bytes) -> SourceInfo:
 def admit(services: Services, ref: ImageRef, data: bytes) -> Admitted:
     """Check `data` and store it under `ref` (a no-op when those bytes are already stored)."""
     info = check_image(services, data)
-    if not services.storage.exists(ref):
+    new = not services.storage.exists(ref)
+    if new:
         services.storage.put(ref, data)
-    return Admitted(ref, info, len(data))
+    return Admitted(ref, info, len(data), new=new)
 
 
 def admit_upload(services: Services, ref: ImageRef, data: bytes, uploader: Uploader) -> Admitted:
@@ -80,5 +82,5 @@ def admit_upload(services: Services, ref: ImageRef, data: bytes, uploader: Uploa
     catalog.check_quota(services, ref, len(data), uploader.user)  # before the costly decode
     verify_decodes(data, info)
     facts = describe(data)
-    record = catalog.record_upload(services, ref, data, facts, uploader)
-    return Admitted(ref, info, len(data), record)
+    record, new = catalog.record_upload(services, ref, data, facts, uploader)
+    return Admitted(ref, info, len(data), record, new)

@@ -311,9 +311,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _link_ttls_fit_the_longest(self) -> Settings:
+        """A default lifetime set longer than the longest allowed is an error; one left at its
+        default is shortened to fit (so `IMAGES_MAX_LINK_TTL` alone can lower them all)."""
         for name in ("signed_url_ttl", "share_ttl"):
-            if getattr(self, name) > self.max_link_ttl:
+            if getattr(self, name) <= self.max_link_ttl:
+                continue
+            if name in self.model_fields_set:
                 raise ValueError(f"IMAGES_{name.upper()} is longer than IMAGES_MAX_LINK_TTL")
+            self.__dict__[name] = self.max_link_ttl  # frozen model: set while validating
         return self
 
     @model_validator(mode="after")

@@ -112,5 +112,5 @@ def test_default_link_lifetimes_must_fit_the_longest_allowed(tmp_path: Path) -> 
     with pytest.raises(SettingsError) as raised:
         load_settings(data_dir=tmp_path, share_ttl=7200, max_link_ttl=3600)
     assert "IMAGES_SHARE_TTL is longer than IMAGES_MAX_LINK_TTL" in str(raised.value)
-    fits = load_settings(data_dir=tmp_path, signed_url_ttl=60, share_ttl=60, max_link_ttl=60)
-    assert fits.max_link_ttl == 60
+    shortened = load_settings(data_dir=tmp_path, max_link_ttl=60)  # defaults shrink to fit
+    assert (shortened.signed_url_ttl, shortened.share_ttl) == (60, 60)

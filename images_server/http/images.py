@@ -23,7 +23,8 @@ from images_server.http.responses import IMMUTABLE, PRIVATE, image_response
 from images_server.http.uploads import read_upload
 from images_server.http.urls import public_url
 from images_server.ingest import admit_upload
-from images_server.observability.hooks import store_original
+from images_server.observability.hooks import count_upload
+from images_server.observability.tracing import span
 from images_server.render import render
 
 bp = Blueprint("images", __name__)
@@ -65,7 +66,9 @@ def upload() -> tuple[Response, int]:
     svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))  # body unread
     data, filename = read_upload(svc.settings.max_upload_bytes)
     uploader = Uploader(user=g.get("user"), filename=filename, public=_public_field())
-    admitted = store_original(svc, admit_upload, original_ref(data), data, uploader)
+    with span("ingest"):
+        admitted = admit_upload(svc, original_ref(data), data, uploader)
+    count_upload(admitted.size, admitted.new)
     if svc.jobs is not None:
         svc.jobs.enqueue_variants(admitted.ref)  # eager variants, rendered by a worker
     body = {

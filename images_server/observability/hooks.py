@@ -5,34 +5,28 @@ all, so even a refused request is counted) it takes or makes the request id and 
 request's server span; after it, it sends `X-Request-ID` back, counts the request, its
 latency and bytes by route and status, and writes the access line; on teardown it ends the
 span. Route labels are Flask URL rules and methods outside the usual set are `OTHER`, so
-no client can grow the metrics' label sets. `store_original` wraps an upload's admission.
+no client can grow the metrics' label sets. `count_upload` counts an upload once it is admitted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from time import perf_counter
-from typing import TypeVar
 
 from flask import Flask, Response, g, request
 from opentelemetry import context, trace
 from opentelemetry.trace import Span, StatusCode
 from prometheus_client.metrics import Counter, Histogram
 
-from images_server.hashing import ImageRef
 from images_server.http import services as current_services
 from images_server.http.clients import client_id
 from images_server.http.metrics import bp
 from images_server.observability import metrics, tracing
 from images_server.observability.logs import REQUEST_ID_HEADER, log_access, request_id_from
-from images_server.observability.tracing import span
-from images_server.services import Services
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UNMATCHED = "unmatched"
 _Children = tuple[Counter, Histogram, Counter]
 _children: dict[tuple[str, str, int], _Children] = {}  # bounded: routes x methods x statuses
-_Admitted = TypeVar("_Admitted")
 
 
 def init_app(app: Flask) -> None:
@@ -118,19 +112,9 @@ def _teardown(_: BaseException | None) -> None:
         context.detach(g.pop("span_token"))
 
 
-def store_original(
-    svc: Services,
-    admit: Callable[..., _Admitted],
-    ref: ImageRef,
-    data: bytes,
-    *args: object,
-) -> _Admitted:
-    """`admit(svc, ref, data, *args)` in a `store` span, counting the uploaded bytes and,
-    when they were not stored before, a new original."""
-    new = not svc.storage.exists(ref)
-    with span("store", **{"images.hash": ref.hash}):
-        admitted = admit(svc, ref, data, *args)
-    metrics.UPLOADED_BYTES.inc(len(data))
+def count_upload(size: int, new: bool) -> None:
+    """Count an accepted upload's bytes and, when its bytes were not stored before, a new
+    original."""
+    metrics.UPLOADED_BYTES.inc(size)
     if new:
         metrics.ORIGINALS_STORED.labels("upload").inc()
-    return admitted

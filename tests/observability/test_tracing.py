@@ -163,13 +163,13 @@ def test_an_external_render_fetches_stores_and_counts(
     assert value(after, stored, source="external") - value(before, stored, source="external") == 1
 
 
-def test_an_upload_stores_in_a_span_of_its_request(
+def test_an_upload_is_ingested_and_stored_in_spans_of_its_request(
     obs_client: FlaskClient, exporter: InMemorySpanExporter
 ) -> None:
     hash_ = upload(obs_client, png(73))
-    spans = {span.name: span for span in exporter.get_finished_spans()}
-    store = spans["store"]
-    server = spans["POST /upload"]
-    assert _parent(store) == _id(server)
+    spans = _by_name(exporter.get_finished_spans())
+    store, ingest, server = spans["store"], spans["ingest"], spans["POST /upload"]
+    assert _parent(ingest) == _id(server)  # checks, decode, metadata, then the store
+    assert _parent(store) == _id(ingest)
     assert store.attributes is not None
     assert store.attributes["images.hash"] == hash_
