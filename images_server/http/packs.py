@@ -1,9 +1,10 @@
 """`POST /packs/analyze`, `POST /packs`, `GET /packs/<id>`, `GET /packs/<id>/download` and
 `GET /packs/<id>/files/<name>` (SPEC §2, §7).
 
-A pack belongs to whoever created it: the API key's user, or else the browser session (a
-random cookie, `images_session`, kept as its SHA-256). Anyone else gets 404, as for a pack that
-never existed; ids are 128 random bits. A source sent with the pack is checked like an upload
+A pack belongs to whoever created it: the API key's user; else the web UI's browser session
+(`http.sessions`); else, for an API client on a server without keys, whoever holds its id (128
+random bits: a capability, like a signed URL). Anyone else gets 404, as for a pack that never
+existed. A source sent with the pack is checked like an upload
 (415/413/422 at once), then stored privately under the pack, never reachable through `/image`.
 `POST /packs/analyze` answers the analysis and recommended settings at once and stores nothing,
 so a page can show them before the user commits.
@@ -11,7 +12,6 @@ so a page can show them before the user commits.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import zipfile
@@ -34,6 +34,7 @@ from images_server.hashing import Namespace, hash_bytes, pack_ref, parse_hash
 from images_server.http import services
 from images_server.http.clients import client_id
 from images_server.http.permissions import readable
+from images_server.http.sessions import session_hash
 from images_server.http.uploads import read_upload
 from images_server.http.urls import public_url
 from images_server.ingest import check_image
@@ -44,7 +45,6 @@ from images_server.services import Services
 
 bp = Blueprint("packs", __name__)
 
-SESSION_COOKIE = "images_session"
 _ID = 32  # hex digits: 128 bits
 _OPTION_FIELDS = (
     "name",
@@ -57,25 +57,6 @@ _OPTION_FIELDS = (
     "sizes",
     "alt",
 )
-
-
-def _session_hash(create: bool) -> str | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if token is None or len(token) != 43:
-        if not create:
-            return None
-        token = secrets.token_urlsafe(32)
-        g.new_session = token
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _set_session_cookie(response: Response) -> Response:
-    token = g.get("new_session")
-    if token:
-        response.set_cookie(
-            SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=request.is_secure, path="/"
-        )
-    return response
 
 
 def _form_options() -> dict[str, Any]:
@@ -149,7 +130,7 @@ def create() -> tuple[Response, int]:
     row = Pack(
         id=pack_id,
         owner=owner,
-        session_hash=None if owner else _session_hash(create=True),
+        session_hash=None if owner else session_hash(),  # None: the id is the capability
         status="queued",
         progress=0.0,
         source_namespace=namespace.value,
@@ -164,7 +145,7 @@ def create() -> tuple[Response, int]:
     status_url = public_url(f"/packs/{pack_id}")
     response = jsonify(id=pack_id, status_url=status_url)
     response.headers["Location"] = status_url
-    return _set_session_cookie(response), 202
+    return response, 202
 
 
 def _database(svc: Services) -> Engine:
@@ -190,8 +171,11 @@ def _visible(svc: Services, pack_id: str) -> Pack:
     if row is None:
         raise PackNotFound()
     user = g.get("user")
-    mine = (row.owner is not None and row.owner == user) or (
-        row.session_hash is not None and row.session_hash == _session_hash(create=False)
+    unbound = row.owner is None and row.session_hash is None  # made without key or session
+    mine = (
+        unbound
+        or (row.owner is not None and row.owner == user)
+        or (row.session_hash is not None and row.session_hash == session_hash())
     )
     if not mine:
         raise PackNotFound()

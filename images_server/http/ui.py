@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 
 from images_server.http import services
+from images_server.http.sessions import ensure_session
 from images_server.packs.recommend import FORMATS, ROLES, PackSettings, apply_overrides
 
 bp = Blueprint(
@@ -62,4 +63,4 @@ def index() -> Response:
     response.headers["Content-Security-Policy"] = PAGE_CSP
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    return ensure_session(response)  # packs made from this page are bound to it

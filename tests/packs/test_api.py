@@ -88,8 +88,14 @@ def test_a_pack_from_upload_to_zip(app: Flask, photo: bytes) -> None:
     assert client.get(f"/packs/{pack_id}/files/manifest.json").status_code == 404
 
 
-def test_a_pack_is_visible_only_to_its_creator(app: Flask, photo: bytes) -> None:
+def test_a_pack_made_from_the_web_page_is_visible_only_to_that_browser(
+    app: Flask, photo: bytes
+) -> None:
     owner = app.test_client()
+    page = owner.get("/")
+    assert "HttpOnly" in page.headers["Set-Cookie"]
+    assert "images_session=" in page.headers["Set-Cookie"]
+    assert "Set-Cookie" not in owner.get("/").headers  # one session per browser
     pack_id = _create(owner, photo, widths="320", formats="webp")
     stranger = app.test_client()  # another browser: no session cookie
     for path in ("", "/download", "/files/holiday-photo-320.webp"):
@@ -99,6 +105,20 @@ def test_a_pack_is_visible_only_to_its_creator(app: Flask, photo: bytes) -> None
     assert owner.get(f"/packs/{pack_id}").status_code == 200
     assert stranger.get(f"/packs/{'0' * 32}").status_code == 404
     assert stranger.get("/packs/not-an-id").status_code == 404
+
+
+def test_without_keys_or_a_session_the_unguessable_id_is_the_capability(
+    app: Flask, photo: bytes
+) -> None:
+    script = app.test_client()  # an API client: never opened the page, sends no cookie
+    created = script.post("/packs", data={"file": (io.BytesIO(photo), "p.jpg"), "widths": "320"})
+    assert "Set-Cookie" not in created.headers
+    pack_id = created.get_json()["id"]
+    assert len(pack_id) == 32
+    other = app.test_client()
+    assert other.get(f"/packs/{pack_id}").status_code == 200  # whoever holds the id
+    neighbour = pack_id[:-1] + ("1" if pack_id.endswith("0") else "0")
+    assert other.get(f"/packs/{neighbour}").status_code == 404
 
 
 def test_with_api_keys_a_pack_belongs_to_the_key(tmp_path: Path, photo: bytes) -> None:

@@ -137,6 +137,7 @@ def test_snippets_route_returns_the_zips_snippets(
     client: FlaskClient, services: Services, bench_images: Path
 ) -> None:
     photo = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+    assert "images_session=" in client.get("/").headers["Set-Cookie"]  # the page's session
     created = client.post(
         "/packs",
         data={"file": (BytesIO(photo), "photo.jpg"), "formats": "webp", "widths": "160"},
