@@ -26,7 +26,8 @@ $(DEV_STAMP): setup.cfg pyproject.toml | $(VENV)/bin/python
 	touch $@ $(RUN_STAMP)
 
 run: system-deps $(RUN_STAMP)
-	VENV=$(VENV) bash scripts/run.sh
+	$(BIN)/images-server migrate
+	$(BIN)/images-server serve  # gunicorn, and a job worker beside it on the embedded queue
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -49,9 +49,16 @@ def main() -> None:
 
 
 @main.command()
-def serve() -> None:
-    """Start gunicorn on IMAGES_HOST:IMAGES_PORT."""
+@click.option(
+    "--worker/--no-worker",
+    default=None,
+    help="Start a job worker beside the web workers (default: only on the embedded queue).",
+)
+def serve(worker: bool | None) -> None:
+    """Start gunicorn on IMAGES_HOST:IMAGES_PORT (and a job worker on embedded defaults)."""
     settings = _settings()
+    if worker is not None:
+        os.environ["IMAGES_SERVE_WORKER"] = "1" if worker else "0"
     database = DatabaseKeys(settings.database_url_or_default)
     warning = open_writes_warning(settings, database)
     database.dispose()
@@ -262,3 +269,7 @@ def revoke_key(key_id: str) -> None:
             click.echo(f"revoked API key {row.id} ({row.user})")
         else:
             click.echo(f"API key {row.id} ({row.user}) was already revoked")
+
+
+if __name__ == "__main__":  # `python -m images_server.cli`, as gunicorn_conf starts the worker
+    main()

@@ -11,6 +11,11 @@ Metrics: every start gets a fresh, empty `PROMETHEUS_MULTIPROC_DIR` (the operato
 or a new temporary directory, removed at exit), set here before any worker imports
 prometheus-client, so `/metrics` sums all workers; a dead worker's live gauges are dropped.
 
+The job worker: on the embedded defaults (no `IMAGES_QUEUE_URL`) the master starts one
+`images-server worker` beside the web workers and stops it when it exits (SPEC §8: a worker
+started beside the web process); with a shared queue, workers are run on their own.
+`images-server serve --worker/--no-worker` decides instead (`IMAGES_SERVE_WORKER`).
+
 `MALLOC_ARENA_MAX=2` (which keeps glibc from giving each thread its own arena and so bounds
 resident memory) is read when a process starts, so it cannot be set here: `images-server
 serve` exports it before starting gunicorn; export it yourself when running gunicorn directly.
@@ -18,9 +23,13 @@ serve` exports it before starting gunicorn; export it yourself when running guni
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -86,6 +95,33 @@ def worker_exit(server: Any, worker: Any) -> None:
     tracing.shutdown()  # spans still batched go out before the worker is gone
 
 
+_job_worker: list[subprocess.Popen[bytes]] = []
+_PR_SET_PDEATHSIG = 1
+
+
+def _wants_job_worker() -> bool:
+    choice = os.environ.get("IMAGES_SERVE_WORKER", "auto")
+    return _settings.queue_url is None if choice == "auto" else choice == "1"
+
+
+def _die_with_parent() -> None:
+    """In the job worker, before exec: SIGTERM when the master dies, even by SIGKILL."""
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def on_starting(server: Any) -> None:
+    if _wants_job_worker():
+        command = [sys.executable, "-m", "images_server.cli", "worker"]
+        _job_worker.append(subprocess.Popen(command, preexec_fn=_die_with_parent))
+
+
 def on_exit(server: Any) -> None:
+    for process in _job_worker:
+        process.terminate()
+        try:
+            process.wait(timeout=graceful_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     if _made_multiproc_dir:
         shutil.rmtree(_multiproc_dir, ignore_errors=True)

@@ -76,6 +76,7 @@ def test_walkthrough_over_http(server: str, bench_images: Path) -> None:
     assert cached.status_code == 304
 
     assert requests.get(f"{server}/readyz", timeout=5).json()["status"] == "ok"
+    _a_pack_is_built_by_the_embedded_worker(server, bench_images)
     assert requests.delete(body["url"], timeout=5).json() == {"status": "success"}
     assert requests.get(body["url"], timeout=5).status_code == 404
 
@@ -86,3 +87,60 @@ def test_a_bad_setting_is_a_clear_error_at_start() -> None:
     assert done.returncode != 0
     assert "IMAGES_PORT" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _a_pack_is_built_by_the_embedded_worker(server: str, bench_images: Path) -> None:
+    """On the embedded defaults `serve` starts a job worker itself (SPEC §8)."""
+    with (bench_images / "dice-alpha-300x225.png").open("rb") as file:
+        created = requests.post(
+            f"{server}/packs", files={"file": file}, data={"widths": "100"}, timeout=30
+        )
+    assert created.status_code == 202
+    status_url = created.json()["status_url"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = requests.get(status_url, timeout=10).json()
+        if state["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert state["status"] == "done", state
+    assert requests.get(state["download_url"], timeout=10).status_code == 200
+
+
+def test_the_embedded_worker_stops_with_the_server(tmp_path: Path) -> None:
+    env = os.environ | {
+        "IMAGES_PORT": str(free_port()),
+        "IMAGES_DATA_DIR": str(tmp_path / "data"),
+        "IMAGES_WORKERS": "1",
+    }
+    process = subprocess.Popen(
+        [CLI, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and not workers:
+            workers = _job_workers(process.pid)
+            time.sleep(0.2)
+        assert len(workers) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    assert not Path(f"/proc/{workers[0]}").exists()
+
+
+def _job_workers(parent: int) -> list[int]:
+    """Children of `parent` running `images_server.cli worker`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and b"images_server.cli" in cmdline and b"worker" in cmdline:
+            found.append(int(proc.name))
+    return found

@@ -103,7 +103,7 @@ def processes(
 @pytest.fixture(scope="module")
 def server(processes: Processes) -> str:
     """The base URL of `images-server serve`, up and answering `/healthz`."""
-    process = processes.start("serve", "serve")
+    process = processes.start("serve", "serve", "--no-worker")  # tests start the worker
     base = f"http://127.0.0.1:{processes.env['IMAGES_PORT']}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
