@@ -23,7 +23,8 @@ from pathlib import Path
 
 import requests
 
-from tests.nginx.server import free_port, run_nginx
+from tests.nginx.server import run_nginx
+from tests.servers import free_port
 
 VARIANT = "resize/800x/format/webp"
 RESULTS = Path(__file__).parent / "results" / "nginx.json"

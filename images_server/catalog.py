@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,9 +39,12 @@ _MAX_NAME = 255  # the width of the user and file name columns
 
 @dataclass(frozen=True)
 class ImageRecord:
+    """What a request needs to know of an image before serving it: a few scalar columns."""
+
     hash: str
     public: bool
     owner: str | None
+    width: int
 
 
 @dataclass(frozen=True)
@@ -61,30 +64,28 @@ def _clip(text: str | None) -> str | None:
 
 
 def _record(row: Image) -> ImageRecord:
-    return ImageRecord(hash=row.hash, public=row.public, owner=row.owner)
-
-
-def _database(services: Services) -> Engine:
-    if services.database is None:
-        raise RuntimeError("these services have no metadata database")
-    return services.database
+    return ImageRecord(hash=row.hash, public=row.public, owner=row.owner, width=row.width)
 
 
 # --- Reads ---------------------------------------------------------------------------------
 
 
 def lookup(services: Services, ref: ImageRef) -> ImageRecord | None:
-    """The image's visibility and owner; None without a row (or without a database)."""
+    """The image's visibility and owner; None without a row (or without a database).
+
+    Every read of `/image` asks this, so it selects only the record's columns (not the EXIF).
+    """
     if services.database is None:
         return None
+    columns = select(Image.hash, Image.public, Image.owner, Image.width)
     with Session(services.database) as session:
-        row = queries.get_image(session, ref.hash)
-        return _record(row) if row is not None else None
+        found = session.execute(columns.where(Image.hash == ref.hash)).first()
+    return ImageRecord(*found) if found is not None else None
 
 
 def may_read(services: Services, ref: ImageRef, user: str, now: datetime | None = None) -> bool:
     """Whether `user` holds an unexpired grant on the image, or uploaded these bytes too."""
-    with Session(_database(services)) as session:
+    with Session(services.require_database()) as session:
         if queries.has_grant(session, ref.hash, user, now):
             return True
         uploaded = select(Upload.id).where(Upload.image_hash == ref.hash, Upload.user == user)
@@ -109,19 +110,23 @@ def _row_metadata(row: Image) -> dict[str, object]:
     }
 
 
-def stored_metadata(services: Services, ref: ImageRef) -> dict[str, object]:
-    """The metadata of a stored original: from its row, else computed once and kept.
+def stored_metadata(
+    services: Services, ref: ImageRef
+) -> tuple[ImageRecord | None, dict[str, object]]:
+    """The image's record and the metadata `GET /image/<hash>/metadata` serves, from one read
+    of its row (a row from before migration 0002 is completed from the bytes, once).
 
-    Raises `ImageNotFound` (from the storage) when neither a complete row nor bytes exist.
+    Raises `ImageNotFound` without a row; without a database, metadata comes from the bytes.
     """
     if services.database is None:
-        return describe(services.storage.get(ref))
+        return None, describe(services.storage.get(ref))
     with Session(services.database) as session:
         row = queries.get_image(session, ref.hash)
         if row is None:
             raise ImageNotFound()  # bytes without a row are not an image (see permissions)
+        record = _record(row)
         if row.color_space is not None:
-            return _row_metadata(row)
+            return record, _row_metadata(row)
         facts = describe(services.storage.get(ref))  # a row from before migration 0002
         row.orientation = int(str(facts["orientation"]))
         row.color_space = str(facts["color_space"])
@@ -129,7 +134,7 @@ def stored_metadata(services: Services, ref: ImageRef) -> dict[str, object]:
             session.commit()
         except IntegrityError:
             session.rollback()  # a concurrent request filled it in first
-        return facts
+        return record, facts
 
 
 # --- Uploads -------------------------------------------------------------------------------
@@ -182,7 +187,7 @@ def _check_quota(
 
 def check_quota(services: Services, ref: ImageRef, size: int, owner: str | None) -> None:
     """`QuotaExceeded` when storing `size` new bytes would take `owner` over a quota."""
-    with Session(_database(services)) as session:
+    with Session(services.require_database()) as session:
         _check_quota(session, services, ref, size, owner)
 
 
@@ -207,7 +212,7 @@ def _record_upload(
 ) -> tuple[ImageRecord, bool]:
     storage = services.storage
     public = services.settings.default_public if uploader.public is None else uploader.public
-    with Session(_database(services)) as session:  # leaving without a commit rolls back
+    with Session(services.require_database()) as session:  # leaving without a commit rolls back
         _check_quota(session, services, ref, len(data), uploader.user)
         row = queries.get_image(session, ref.hash)
         if row is None:
@@ -257,6 +262,6 @@ def delete(services: Services, ref: ImageRef) -> bool:
 
 def share(services: Services, ref: ImageRef, user: str, expires_at: datetime) -> None:
     """Let `user` read the image until `expires_at`, replacing any grant they had."""
-    with Session(_database(services)) as session:
+    with Session(services.require_database()) as session:
         queries.set_grant(session, ref.hash, _clip(user) or user, expires_at)
         session.commit()

@@ -21,6 +21,7 @@ from images_server.caches.purge import Purger, ResultCachePurger
 from images_server.db.engine import make_engine
 from images_server.engines import build_engine
 from images_server.engines.base import Engine
+from images_server.errors import ServiceUnavailable
 from images_server.security.fetch import FetchPolicy
 from images_server.security.ratelimit import Limiter
 from images_server.settings import Settings
@@ -44,6 +45,12 @@ class Services:
     database: DatabaseEngine | None = None  # hand-built services: no metadata database
     http_purgers: tuple[Purger, ...] = ()  # caches in front of the app: NGINX, a CDN
     jobs: Jobs | None = None  # hand-built services: no background jobs
+
+    def require_database(self) -> DatabaseEngine:
+        """The metadata database; `ServiceUnavailable` (503) when there is none."""
+        if self.database is None:
+            raise ServiceUnavailable("no metadata database (see the server log)")
+        return self.database
 
     @property
     def purgers(self) -> tuple[Purger, ...]:

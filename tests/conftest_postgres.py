@@ -15,7 +15,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+
+from tests.servers import free_port
 
 _START_TIMEOUT = 30.0
 _DATABASE = "images_test"
@@ -59,12 +60,6 @@ class PostgresServer:
         self.run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", "immediate", "-w")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _bin_dir() -> Path:
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
@@ -93,7 +88,7 @@ def _start(root: Path) -> PostgresServer:
         run_as = _SUPERUSER
         os.chown(root, owner.pw_uid, owner.pw_gid)
     root.chmod(0o700)
-    server = PostgresServer(_bin_dir(), root / "data", _free_port(), run_as)
+    server = PostgresServer(_bin_dir(), root / "data", free_port(), run_as)
     _check(
         server.run(
             "initdb", "-D", str(server.data_dir), "-U", _SUPERUSER, "-A", "trust",

@@ -10,7 +10,6 @@ silently skipped Redis suite would hide a limiter that does not share counts.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import redis
+
+from tests.servers import free_port, stop
 
 _START_TIMEOUT = 10.0
 
@@ -43,19 +44,7 @@ class RedisServer:
             client.close()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        stop(self.process, timeout=10)
 
 
 def _binary() -> str:
@@ -66,7 +55,7 @@ def _binary() -> str:
 
 
 def _start(directory: Path) -> RedisServer:
-    port = _free_port()
+    port = free_port()
     log = directory / "redis.log"
     args = [_binary(), "--port", str(port), "--bind", "127.0.0.1"]
     args += ["--save", "", "--appendonly", "no", "--dir", str(directory)]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import boto3.session
 import pytest
+
+from tests.servers import free_port, stop
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -39,13 +40,6 @@ _HIDDEN_AWS_VARIABLES = (
     "AWS_ENDPOINT_URL_S3",
     "AWS_CA_BUNDLE",
 )
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _moto_server_binary() -> str:
@@ -81,15 +75,6 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> Non
     pytest.fail(f"moto_server did not answer within {_START_TIMEOUT:.0f}s:\n{log.read_text()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="session")
 def aws_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     missing = tmp_path_factory.mktemp("aws") / "absent"
@@ -121,7 +106,7 @@ def moto_endpoint(aws_env: None, tmp_path_factory: pytest.TempPathFactory) -> It
         _wait_until_up(process, url, log)
         yield url
     finally:
-        _stop(process)
+        stop(process, timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _QUERY_OPS = ("size", "format")
 _EXTENSION = "images.signing_keys"
-_KEY_CHECKER = "images.key_checker"
 
 
 class SigningKeys:
@@ -54,11 +53,6 @@ def current_signing_keys() -> tuple[bytes, ...]:
     return cast(SigningKeys, current_app.extensions[_EXTENSION])()
 
 
-def writes_need_keys() -> bool:
-    """Whether the running app has API keys, so writes are tied to users."""
-    return cast(KeyChecker, current_app.extensions[_KEY_CHECKER]).required()
-
-
 def register_access(app: Flask, settings: Settings) -> None:
     """Install the checks on `app`, and warn when writes are open to the network."""
     keys = SigningKeys(settings)
@@ -66,7 +60,6 @@ def register_access(app: Flask, settings: Settings) -> None:
     weakref.finalize(app, database.dispose)  # pooled connections are closed, not dropped
     api_keys = KeyChecker(ApiKeys.parse(settings.api_keys), database)
     app.extensions[_EXTENSION] = keys
-    app.extensions[_KEY_CHECKER] = api_keys
     warning = open_writes_warning(settings, database)
     if warning:
         log.warning(warning)

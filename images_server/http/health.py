@@ -20,10 +20,9 @@ def healthz() -> Response:
 
 
 def _database_check(svc: Services) -> None:
-    if svc.database is None:
-        raise ServiceUnavailable("no metadata database (see the server log)")
+    database = svc.require_database()
     try:
-        with svc.database.connect() as connection:
+        with database.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         raise ServiceUnavailable(f"metadata database: {type(error).__name__}") from error

@@ -17,7 +17,7 @@ from images_server.errors import BadRequest, UploadDisabled
 from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
 from images_server.http.clients import client_id
-from images_server.http.permissions import readable
+from images_server.http.permissions import check_readable, readable
 from images_server.http.plans import plan_request
 from images_server.http.responses import IMMUTABLE, PRIVATE, image_response
 from images_server.http.uploads import read_upload
@@ -100,12 +100,13 @@ def metadata(hash_: str) -> Response:
     """SPEC §2: size, format, safe EXIF (§5), placeholder; as immutable as the image."""
     ref = parse_hash(hash_)
     svc = services()
-    record = readable(svc, ref)
+    record, facts = catalog.stored_metadata(svc, ref)  # one read of the row: access and facts
+    check_readable(svc, ref, record)
     etag = f"{ref.hash[:16]}-meta-v1"
-    if request.if_none_match.contains(etag) and (record or svc.storage.exists(ref)):
-        response = Response(status=304)  # nothing to read for a client that has it
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
     else:
-        response = jsonify({"hash": ref.hash, **catalog.stored_metadata(svc, ref)})
+        response = jsonify({"hash": ref.hash, **facts})
     response.set_etag(etag, weak=False)
     response.headers["Cache-Control"] = IMMUTABLE if _is_public(record) else PRIVATE
     return response

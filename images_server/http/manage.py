@@ -93,8 +93,8 @@ def share(hash_: str) -> Response:
     """Let `user`'s key read the (private) image for `expires_in` seconds."""
     svc = services()
     ref = parse_hash(hash_)
-    if manageable(svc, ref) is None:
-        catalog.stored_metadata(svc, ref)  # an image stored before rows: give it its row
+    if manageable(svc, ref) is None:  # bytes without a row: nothing to share
+        raise ImageNotFound()
     body = _json_body()
     user = body.get("user")
     if not isinstance(user, str) or not user.strip() or len(user) > _MAX_USER or "\x00" in user:

@@ -20,11 +20,11 @@ from io import BytesIO
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
-from sqlalchemy import Engine
 
 from images_server.db.models import Pack, utcnow
 from images_server.errors import (
     BadRequest,
+    ImageNotFound,
     PackExpired,
     PackNotFound,
     PackNotReady,
@@ -39,31 +39,20 @@ from images_server.http.uploads import read_upload
 from images_server.http.urls import public_url
 from images_server.ingest import check_image
 from images_server.packs import store
-from images_server.packs.analysis import analyse, header_analysis
-from images_server.packs.recommend import apply_overrides, recommend, safe_name
+from images_server.packs.analysis import analyse
+from images_server.packs.recommend import OPTIONS, check_options, recommend, safe_name
 from images_server.services import Services
 
 bp = Blueprint("packs", __name__)
 
 _ID = 32  # hex digits: 128 bits
-_OPTION_FIELDS = (
-    "name",
-    "formats",
-    "widths",
-    "quality",
-    "role",
-    "loading",
-    "fetchpriority",
-    "sizes",
-    "alt",
-)
 
 
 def _form_options() -> dict[str, Any]:
     """Options from the multipart form, or from the query when the body is the raw image."""
     fields = request.form if request.mimetype == "multipart/form-data" else request.args
     options: dict[str, Any] = {}
-    for name in _OPTION_FIELDS:
+    for name in OPTIONS:
         value = fields.get(name)
         if value is None or not value.strip():
             continue
@@ -88,11 +77,6 @@ def _json_request() -> tuple[str, dict[str, Any]]:
     return digest, options
 
 
-def _check_options(data: bytes, options: dict[str, Any], name: str) -> None:
-    preview = header_analysis(data)
-    apply_overrides(recommend(preview, name), options, preview.width)  # 400 names the field
-
-
 @bp.post("/packs/analyze")
 def analyze() -> Response:
     svc = services()
@@ -107,24 +91,24 @@ def analyze() -> Response:
 @bp.post("/packs")
 def create() -> tuple[Response, int]:
     svc = services()
-    database = _database(svc)
+    database = svc.require_database()
     svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))
     pack_id = secrets.token_hex(_ID // 2)
     if request.mimetype == "multipart/form-data" or request.mimetype.startswith("image/"):
         data, filename = read_upload(svc.settings.max_upload_bytes)
         options = _form_options()
-        name = safe_name(filename)
-        check_image(svc, data)
-        _check_options(data, options, name)
+        info = check_image(svc, data)
+        check_options(options, info.width)  # 400 names the field
         svc.storage.put(pack_ref(pack_id, "source"), data)
         namespace, source_hash = Namespace.PACKS, hash_bytes(data)
     else:
         digest, options = _json_request()
         ref = parse_hash(digest)
-        readable(svc, ref)  # a private image needs its owner's key, a grant or a signature
-        data = svc.storage.get(ref)
-        filename, name = f"{ref.hash[:12]}", "image"
-        _check_options(data, options, name)
+        record = readable(svc, ref)  # a private image needs its owner's key, a grant or a signature
+        if record is None:
+            raise ImageNotFound()
+        filename = ref.hash[:12]
+        check_options(options, record.width)  # from the row: the worker reads the bytes
         namespace, source_hash = Namespace.ORIGINALS, ref.hash
     owner = g.get("user")
     row = Pack(
@@ -148,12 +132,6 @@ def create() -> tuple[Response, int]:
     return response, 202
 
 
-def _database(svc: Services) -> Engine:
-    if svc.database is None:
-        raise ServiceUnavailable("no metadata database")
-    return svc.database
-
-
 def _enqueue(svc: Services, pack_id: str) -> None:
     if svc.jobs is None:
         raise ServiceUnavailable("no job queue")
@@ -167,7 +145,7 @@ def _visible(svc: Services, pack_id: str) -> Pack:
     """The pack if this request created it; 404 otherwise, 410 once expired."""
     if len(pack_id) != _ID or any(c not in "0123456789abcdef" for c in pack_id):
         raise PackNotFound()
-    row = store.get(_database(svc), pack_id)
+    row = store.get(svc.require_database(), pack_id)
     if row is None:
         raise PackNotFound()
     user = g.get("user")

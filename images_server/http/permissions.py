@@ -16,7 +16,6 @@ from images_server import catalog
 from images_server.catalog import ImageRecord
 from images_server.errors import ImageNotFound, NotOwner, PrivateImage
 from images_server.hashing import ImageRef
-from images_server.http.access import writes_need_keys
 from images_server.services import Services
 
 
@@ -26,7 +25,11 @@ def _is_admin(svc: Services, user: str | None) -> bool:
 
 def readable(svc: Services, ref: ImageRef) -> ImageRecord | None:
     """The image's record (None: no row, so public) if this request may read it."""
-    record = catalog.lookup(svc, ref)
+    return check_readable(svc, ref, catalog.lookup(svc, ref))
+
+
+def check_readable(svc: Services, ref: ImageRef, record: ImageRecord | None) -> ImageRecord | None:
+    """`record` if this request may read the image it describes (see `readable`)."""
     if record is None and svc.database is not None:
         raise ImageNotFound()  # bytes without a row (a crash mid-upload): not an image yet
     if record is None or record.public or g.get("signed"):
@@ -47,9 +50,9 @@ def manageable(svc: Services, ref: ImageRef) -> ImageRecord | None:
     record = catalog.lookup(svc, ref)
     if record is None and not svc.storage.exists(ref):
         raise ImageNotFound()
-    if not writes_need_keys():
-        return record
     user: str | None = g.get("user")
+    if user is None:  # a write got past `access` without a user only while writes are open
+        return record
     owner = record.owner if record is not None else None
     if _is_admin(svc, user) or (owner is not None and user == owner):
         return record

@@ -15,7 +15,14 @@ from flask import Blueprint, Response, render_template
 
 from images_server.http import services
 from images_server.http.sessions import ensure_session
-from images_server.packs.recommend import FORMATS, ROLES, PackSettings, apply_overrides
+from images_server.packs.recommend import (
+    BASELINE,
+    FORMATS,
+    MIN_WIDTH,
+    ROLES,
+    PackSettings,
+    apply_overrides,
+)
 
 bp = Blueprint(
     "ui",
@@ -36,8 +43,7 @@ PAGE_CSP = (
 def role_defaults() -> dict[str, PackSettings]:
     """Each role's loading, fetch priority and `sizes`, as the server applies them, so the
     page can show what choosing a role implies."""
-    base = PackSettings("image", ("jpeg",), (1,), {}, "content", "lazy", "auto", "", "")
-    return {role: apply_overrides(base, {"role": role}, 1) for role in ROLES}
+    return {role: apply_overrides(BASELINE, {"role": role}, MIN_WIDTH) for role in ROLES}
 
 
 def human_bytes(count: int) -> str:

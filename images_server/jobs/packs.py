@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Engine
-
 from images_server.errors import ImagesError, ServiceUnavailable
 from images_server.hashing import Namespace, pack_ref
 from images_server.packs import store
@@ -26,16 +24,10 @@ log = logging.getLogger(__name__)
 ANALYSED = 0.05  # progress once the source is analysed; rendering fills the rest
 
 
-def _database(services: Services) -> Engine:
-    if services.database is None:
-        raise ServiceUnavailable("no metadata database")
-    return services.database
-
-
 def run_pack(services: Services, pack_id: str) -> bool:
     """Build the pack if this call may claim it; whether it did. Transient failures raise
     `ServiceUnavailable` (after handing the pack back to the queue); others fail the pack."""
-    database = _database(services)
+    database = services.require_database()
     job = store.claim(database, pack_id, services.settings.pack_stall_timeout)
     if job is None:
         return False
@@ -73,12 +65,12 @@ def run_pack(services: Services, pack_id: str) -> bool:
 
 def stalled_packs(services: Services) -> list[str]:
     """Packs whose worker stopped reporting: to be queued again."""
-    return store.stalled(_database(services), services.settings.pack_stall_timeout)
+    return store.stalled(services.require_database(), services.settings.pack_stall_timeout)
 
 
 def delete_expired(services: Services) -> int:
     """Delete the files of every pack past its retention; how many packs expired."""
-    jobs = store.expire_due(_database(services))
+    jobs = store.expire_due(services.require_database())
     for job in jobs:
         services.storage.delete(pack_ref(job.id, "zip"))
         if job.source.namespace is Namespace.PACKS:

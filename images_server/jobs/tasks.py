@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from huey import Huey, crontab
 from huey.exceptions import CancelExecution
@@ -39,18 +40,11 @@ class Jobs:
     def __init__(self, huey: Huey, retry_delay: float = RETRY_DELAY) -> None:
         self.huey = huey
         self._services: Services | None = None
-        self._warm = huey.task(
-            retries=RETRIES,
-            retry_delay=retry_delay,
-            retry_backoff=RETRY_BACKOFF,
-            name="warm_variants",
-        )(self._run_warm_variants)
-        self._pack = huey.task(
-            retries=RETRIES,
-            retry_delay=retry_delay,
-            retry_backoff=RETRY_BACKOFF,
-            name="build_pack",
-        )(self._run_pack)
+        retrying = partial(
+            huey.task, retries=RETRIES, retry_delay=retry_delay, retry_backoff=RETRY_BACKOFF
+        )
+        self._warm = retrying(name="warm_variants")(self._run_warm_variants)
+        self._pack = retrying(name="build_pack")(self._run_pack)
         huey.periodic_task(crontab(minute="*"), name="requeue_stalled_packs")(self.requeue_stalled)
         huey.periodic_task(crontab(minute="*/10"), name="delete_expired_packs")(self._cleanup)
         huey.on_startup(name="requeue_stalled_at_start")(self.requeue_stalled)

@@ -105,23 +105,3 @@ def analyse(data: bytes) -> Analysis:
         placeholder=blurhash(placeholder_source, *BLURHASH_COMPONENTS),
         dominant_color=dominant_color(placeholder_source),
     )
-
-
-def header_analysis(data: bytes) -> Analysis:
-    """What the header alone says (no decode): enough to check a user's options at once."""
-    info = sniff(data)
-    return Analysis(
-        width=info.width,
-        height=info.height,
-        format=info.format,
-        has_alpha=info.has_alpha,
-        frames=info.frames,
-        bytes=len(data),
-        aspect_ratio=round(info.width / info.height, 4),
-        aspect_label=aspect_label(info.width, info.height),
-        kind="photo",
-        colours=0,
-        entropy=0.0,
-        placeholder="",
-        dominant_color="",
-    )

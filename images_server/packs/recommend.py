@@ -14,7 +14,7 @@ lazily loaded.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal, cast
 
 from images_server.errors import BadRequest
@@ -59,6 +59,10 @@ class PackSettings:
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
+
+
+OPTIONS = tuple(field.name for field in fields(PackSettings))
+"""What a user may override: every setting."""
 
 
 def _role(analysis: Analysis) -> Role:
@@ -177,20 +181,9 @@ def apply_overrides(
     recommended: PackSettings, overrides: dict[str, Any], source_width: int
 ) -> PackSettings:
     """The settings with the user's choices applied; `BadRequest` naming the first bad field."""
-    known = {
-        "name",
-        "formats",
-        "widths",
-        "quality",
-        "role",
-        "loading",
-        "fetchpriority",
-        "sizes",
-        "alt",
-    }
-    unknown = sorted(set(overrides) - known)
+    unknown = sorted(set(overrides) - set(OPTIONS))
     if unknown:
-        raise _field(unknown[0], f"unknown option (known: {', '.join(sorted(known))})")
+        raise _field(unknown[0], f"unknown option (known: {', '.join(sorted(OPTIONS))})")
     settings = recommended
     if "role" in overrides:
         role = cast(Role, _choice("role", overrides["role"], ROLES))
@@ -225,3 +218,12 @@ def apply_overrides(
             )
         settings = replace(settings, name=name)
     return settings
+
+
+BASELINE = PackSettings("image", ("jpeg",), (MIN_WIDTH,), {}, "content", "lazy", "auto", "", "")
+"""Settings to check options against before any analysis: their errors do not depend on it."""
+
+
+def check_options(options: dict[str, Any], source_width: int) -> None:
+    """`BadRequest` naming the first bad option, before the source is analysed."""
+    apply_overrides(BASELINE, options, source_width)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import Engine, case, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from images_server.db.models import Pack, utcnow
@@ -86,14 +86,12 @@ def claim(database: Engine, pack_id: str, stall_seconds: int) -> PackJob | None:
 
 def report(database: Engine, pack_id: str, progress: float, **fields: Any) -> None:
     """Raise the progress (never lowers it), refresh the heartbeat, set other columns."""
+    risen = case((Pack.progress < progress, progress), else_=Pack.progress)
     with Session(database) as session:
         session.execute(
-            update(Pack).where(Pack.id == pack_id).values(updated_at=utcnow(), **fields)
-        )
-        session.execute(
             update(Pack)
-            .where(Pack.id == pack_id, Pack.progress < progress)
-            .values(progress=progress)
+            .where(Pack.id == pack_id)
+            .values(progress=risen, updated_at=utcnow(), **fields)
         )
         session.commit()
 

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from tests.deploy.dockerfile import Stage, context_files, parse
-from tests.test_serve import free_port
+from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEEL_STEP = "pip wheel . --no-deps --wheel-dir /wheels"
@@ -146,9 +146,4 @@ def served(
             pytest.fail(f"the image's CMD did not serve:\n{log.read_text(errors='replace')}")
         yield Served(env, port, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

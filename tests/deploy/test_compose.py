@@ -23,7 +23,7 @@ from images_server.cli import main as cli
 from images_server.settings import Settings, load_settings
 from tests.deploy.conftest import Served
 from tests.deploy.dockerfile import parse
-from tests.test_serve import free_port
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

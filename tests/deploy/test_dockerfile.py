@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tests.deploy.conftest import ROOT, Served, image_env, run_cli, site_packages
 from tests.deploy.dockerfile import Instruction, Stage, context_files
-from tests.test_serve import free_port
+from tests.servers import free_port
 
 BIN = Path(sys.executable).parent
 

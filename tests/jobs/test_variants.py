@@ -23,6 +23,7 @@ from images_server.services import Services
 from images_server.settings import Settings
 from tests.conftest_redis import RedisServer
 from tests.images import quadrant_bytes
+from tests.servers import stop
 
 CLI = str(Path(sys.executable).parent / "images-server")
 WAIT = 60.0  # generous: the worker polls every 0.5 s at most; AVIF takes a moment
@@ -77,12 +78,7 @@ def start_worker(worker_env: dict[str, str]) -> Iterator[list[subprocess.Popen[b
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for process in started:
-        process.terminate()
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop(process)
 
 
 def _run_worker(env: dict[str, str], started: list[subprocess.Popen[bytes]]) -> None:

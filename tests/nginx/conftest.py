@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.nginx.server import free_port, run_nginx
+from tests.nginx.server import run_nginx
+from tests.servers import free_port
 
 CLI = str(Path(sys.executable).parent / "images-server")
 ALICE_KEY = "alice-key-0123456789abcdef"

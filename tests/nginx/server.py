@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.servers import free_port
+
 CONF = Path(__file__).resolve().parents[2] / "nginx" / "nginx.conf"
 NGINX = "/usr/sbin/nginx"
 
@@ -51,12 +53,6 @@ def render_conf(prefix: Path, upstream: str, port: int, purge_port: int, extra: 
         head, _, tail = text.rpartition("}")
         text = f"{head}{extra}\n}}{tail}"
     return text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:

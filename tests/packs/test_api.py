@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -260,3 +260,31 @@ def test_no_file_of_a_pack_carries_the_cameras_metadata(app: Flask, bench_images
     manifest = archive.read("manifest.json").decode().lower()
     for secret in ("gps", "latitude", "serial", "exif"):
         assert secret not in manifest
+
+
+def test_expired_packs_are_removed_by_a_periodic_job(app: Flask) -> None:
+    """SPEC §7: the cleanup is a periodic job of the queue (every 10 min), beside the check
+    that queues stalled packs again (every minute)."""
+    jobs = _services(app).jobs
+    assert jobs is not None
+
+    def due(minute: int) -> set[str]:
+        return {task.name for task in jobs.huey.read_periodic(datetime(2026, 1, 1, 3, minute))}
+
+    assert due(0) == {"delete_expired_packs", "requeue_stalled_packs"}
+    assert due(20) == {"delete_expired_packs", "requeue_stalled_packs"}
+    assert due(7) == {"requeue_stalled_packs"}
+
+
+def test_pack_urls_are_on_the_cdn(tmp_path: Path, photo: bytes) -> None:
+    """SPEC §4: every URL the API returns uses the configured CDN base URL."""
+    cdn = "https://cdn.example.com"
+    app = create_app(Settings(data_dir=tmp_path, cdn_base_url=cdn, eager_presets=()))
+    client = app.test_client()
+    created = client.post("/packs", data={"file": (io.BytesIO(photo), "p.jpg"), "widths": "320"})
+    body = created.get_json()
+    assert body["status_url"] == f"{cdn}/packs/{body['id']}"
+    assert created.headers["Location"] == body["status_url"]
+    assert run_pack(_services(app), body["id"])
+    state = client.get(f"/packs/{body['id']}").get_json()
+    assert state["download_url"] == f"{cdn}/packs/{body['id']}/download"

@@ -21,7 +21,8 @@ from images_server.errors import ImageNotFound, ServiceUnavailable
 from images_server.hashing import Namespace
 from images_server.storages.s3 import S3Storage, make_client, object_key
 from tests import conftest_s3
-from tests.conftest_s3 import AWS_REGION, free_port
+from tests.conftest_s3 import AWS_REGION
+from tests.servers import free_port
 from tests.storages.contract import StorageContract, ref_for
 
 if TYPE_CHECKING:

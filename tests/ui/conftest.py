@@ -11,7 +11,6 @@ Playwright fails the test, never skips it. Screenshots go to `$IMAGES_TEST_ARTIF
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from typing import IO, TYPE_CHECKING
 
 import pytest
 import requests
+
+from tests.servers import free_port, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -33,12 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Processes:
@@ -60,12 +55,7 @@ class Processes:
 
     def stop_all(self) -> None:
         for process, log in reversed(self._running):
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
             log.close()
         self._running.clear()
 
