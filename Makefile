@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 TOOLS_STAMP := tools/node_modules/.installed
-BENCH_IMAGE ?= ../shared/bench/images/photo-12mp-4000x3000.jpg
+BENCH_IMAGE ?= samples/photo-12mp-4000x3000.jpg
 FUZZ_SECONDS ?= 60
 
 .PHONY: run test lint format bench bench-nginx fuzz system-deps clean

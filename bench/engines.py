@@ -1,6 +1,6 @@
 """Benchmark the engines on one photo: ms per render, median of several runs, same process.
 
-    python -m bench.engines ../shared/bench/images/photo-12mp-4000x3000.jpg [--runs 7]
+    python -m bench.engines samples/photo-12mp-4000x3000.jpg [--runs 7]
 
 Each engine renders `resize/800x` into JPEG, WebP and AVIF through the same code the server
 runs (sniff, resolve, engine.render; no cache). ImageMagick's own `convert` CLI with the

@@ -1,6 +1,6 @@
 """Benchmark NGINX's response cache: a cached image through NGINX vs the same bytes as a file.
 
-    python -m bench.nginx ../shared/bench/images/photo-1mp-1200x900.jpg [--duration 10]
+    python -m bench.nginx samples/photo-1mp-1200x900.jpg [--duration 10]
 
 Starts `images-server serve` (gunicorn) and the production `nginx/nginx.conf` (rendered as the
 tests render it, plus one static server block) on loopback, uploads the image, warms one

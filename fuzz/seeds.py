@@ -2,7 +2,7 @@
 
 Seeds are the hostile corpus of `tests/hostile/corpus.py` (bombs, truncations, wrong magic,
 ImageTragick payloads, polyglots), small valid images of the five formats, and the headers
-of the shared bench photos (their first bytes: EXIF with GPS, orientation 6, ICC, a large
+of the sample photos in `samples/` (their first bytes: EXIF with GPS, orientation 6, ICC, a large
 PNG's chunks), each cut to `MAX_LEN` so executions stay fast.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.hostile.corpus import corpus, small
-from tests.images import BENCH_IMAGES, animation, quadrant_image
+from tests.images import SAMPLES, animation, quadrant_image
 
 MAX_LEN = 128 * 1024
 BENCH_HEADER = 16 * 1024
@@ -26,8 +26,8 @@ def seeds() -> dict[str, bytes]:
     frame = quadrant_image(8, 6)
     found["valid-gif-animated"] = animation([frame, frame.flip("horizontal")], "gif", [50, 50])
     found["valid-webp-animated"] = animation([frame, frame.flip("vertical")], "webp", [50, 50])
-    if BENCH_IMAGES.is_dir():
-        for path in sorted(BENCH_IMAGES.iterdir()):
+    if SAMPLES.is_dir():
+        for path in sorted(SAMPLES.iterdir()):
             if path.suffix in (".jpg", ".png"):
                 with path.open("rb") as handle:
                     found[f"bench-{path.stem}"] = handle.read(BENCH_HEADER)

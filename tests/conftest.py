@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite: settings in a temp dir, the app on each engine.
 
-Tests that need a real part (ImageMagick's `convert`, an S3 endpoint, the shared bench
-images) fail when it is missing, never skip; and in CI any skipped test fails the run.
+Tests that need a real part (ImageMagick's `convert`, an S3 endpoint, the sample
+photos in `samples/`) fail when it is missing, never skip; and in CI any skipped test fails the run.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from images_server.app import create_app
 from images_server.services import Services
 from images_server.settings import Settings
-from tests.images import BENCH_IMAGES
+from tests.images import SAMPLES
 from tests.spine import Spine, make_spine
 
 pytest_plugins = ["tests.conftest_s3", "tests.conftest_redis", "tests.conftest_postgres"]
@@ -28,10 +28,10 @@ REAL_CONVERT = Path("/usr/bin/convert")  # /usr/local/bin/convert may be a stand
 
 
 @pytest.fixture(scope="session")
-def bench_images() -> Path:
-    if not (BENCH_IMAGES / "photo-1mp-1200x900.jpg").is_file():
-        pytest.fail(f"the shared bench images are missing: {BENCH_IMAGES}")
-    return BENCH_IMAGES
+def samples() -> Path:
+    if not (SAMPLES / "photo-1mp-1200x900.jpg").is_file():
+        pytest.fail(f"the sample photos are missing: {SAMPLES}")
+    return SAMPLES
 
 
 @pytest.fixture(scope="session")

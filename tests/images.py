@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyvips
 
-BENCH_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "bench" / "images"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # the real photos that ship with the repo
 
 QUADRANTS = {"nw": (255, 0, 0), "ne": (0, 255, 0), "se": (0, 0, 255), "sw": (255, 255, 255)}
 

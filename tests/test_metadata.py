@@ -49,8 +49,8 @@ def solid(rgb: tuple[int, int, int], width: int = 40, height: int = 30) -> pyvip
     return (pyvips.Image.black(width, height) + list(rgb)).cast("uchar").copy(interpretation="srgb")
 
 
-def test_iphone_photo_keeps_only_safe_exif(bench_images: Path) -> None:
-    data = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+def test_iphone_photo_keeps_only_safe_exif(samples: Path) -> None:
+    data = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     meta = describe(data)
     assert list(meta) == KEYS
     assert (meta["width"], meta["height"], meta["bytes"]) == (3264, 2448, len(data))
@@ -74,8 +74,8 @@ def test_iphone_photo_keeps_only_safe_exif(bench_images: Path) -> None:
     assert "erial" not in text
 
 
-def test_canon_photo_is_described_upright(bench_images: Path) -> None:
-    meta = describe((bench_images / "camera-canon-3mp-orient6.jpg").read_bytes())
+def test_canon_photo_is_described_upright(samples: Path) -> None:
+    meta = describe((samples / "camera-canon-3mp-orient6.jpg").read_bytes())
     assert (meta["width"], meta["height"], meta["orientation"]) == (1536, 2048, 6)
     exif = meta["exif"]
     assert isinstance(exif, dict)

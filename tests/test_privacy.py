@@ -55,13 +55,13 @@ def exif_fields(image: pyvips.Image) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def iphone(bench_images: Path) -> bytes:
-    return (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+def iphone(samples: Path) -> bytes:
+    return (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
 
 
 @pytest.fixture(scope="module")
-def canon(bench_images: Path) -> bytes:
-    return (bench_images / "camera-canon-3mp-orient6.jpg").read_bytes()
+def canon(samples: Path) -> bytes:
+    return (samples / "camera-canon-3mp-orient6.jpg").read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -183,8 +183,8 @@ def test_png_loses_exif_and_xmp(iphone_exif: bytes, orientation: int) -> None:
     assert_same_pixels(original, out)
 
 
-def test_png_loses_text_and_time(bench_images: Path) -> None:
-    plain = (bench_images / "dice-alpha-300x225.png").read_bytes()
+def test_png_loses_text_and_time(samples: Path) -> None:
+    plain = (samples / "dice-alpha-300x225.png").read_bytes()
     extra = (
         png_chunk(b"tEXt", b"Author\0" + OWNER)
         + png_chunk(b"zTXt", b"Comment\0\0" + zlib.compress(OWNER))

@@ -49,8 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.communicate(timeout=30)
 
 
-def test_walkthrough_over_http(server: str, bench_images: Path) -> None:
-    photo = bench_images / "photo-12mp-4000x3000.jpg"
+def test_walkthrough_over_http(server: str, samples: Path) -> None:
+    photo = samples / "photo-12mp-4000x3000.jpg"
     with photo.open("rb") as file:
         uploaded = requests.post(f"{server}/upload", files={"file": file}, timeout=30)
     assert uploaded.status_code == 201
@@ -70,7 +70,7 @@ def test_walkthrough_over_http(server: str, bench_images: Path) -> None:
     assert cached.status_code == 304
 
     assert requests.get(f"{server}/readyz", timeout=5).json()["status"] == "ok"
-    _a_pack_is_built_by_the_embedded_worker(server, bench_images)
+    _a_pack_is_built_by_the_embedded_worker(server, samples)
     assert requests.delete(body["url"], timeout=5).json() == {"status": "success"}
     assert requests.get(body["url"], timeout=5).status_code == 404
 
@@ -83,9 +83,9 @@ def test_a_bad_setting_is_a_clear_error_at_start() -> None:
     assert "Traceback" not in done.stderr
 
 
-def _a_pack_is_built_by_the_embedded_worker(server: str, bench_images: Path) -> None:
+def _a_pack_is_built_by_the_embedded_worker(server: str, samples: Path) -> None:
     """On the embedded defaults `serve` starts a job worker itself (SPEC §8)."""
-    with (bench_images / "dice-alpha-300x225.png").open("rb") as file:
+    with (samples / "dice-alpha-300x225.png").open("rb") as file:
         created = requests.post(
             f"{server}/packs", files={"file": file}, data={"widths": "100"}, timeout=30
         )

@@ -28,8 +28,8 @@ def _keys(value: object) -> list[str]:
     return []
 
 
-def test_camera_metadata_comes_from_the_row(keyed: Flask, bench_images: Path) -> None:
-    data = (bench_images / CAMERA).read_bytes()
+def test_camera_metadata_comes_from_the_row(keyed: Flask, samples: Path) -> None:
+    data = (samples / CAMERA).read_bytes()
     client = keyed.test_client()
     # A raw body: werkzeug's test client spools a large multipart body to a temp file it
     # never closes (a ResourceWarning), which says nothing about the server.

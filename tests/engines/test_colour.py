@@ -23,9 +23,9 @@ ENCODE_OPTIONS: dict[str, dict[str, object]] = {"jpeg": {"Q": 95}, "webp": {"los
 
 
 @pytest.fixture(scope="module")
-def original(bench_images: Path) -> pyvips.Image:
+def original(samples: Path) -> pyvips.Image:
     """A 240x180 sRGB photo (untagged), in memory."""
-    path = bench_images / "photo-1mp-1200x900.jpg"
+    path = samples / "photo-1mp-1200x900.jpg"
     return pyvips.Image.thumbnail(str(path), 240).copy_memory()
 
 

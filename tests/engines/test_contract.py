@@ -70,9 +70,9 @@ PHOTO_CASES = [
 
 @pytest.mark.parametrize(("path", "im_args"), PHOTO_CASES, ids=[c[0] for c in PHOTO_CASES])
 def test_op_matches_imagemagick(
-    spine: Spine, convert: str, bench_images: Path, path: str, im_args: list[str]
+    spine: Spine, convert: str, samples: Path, path: str, im_args: list[str]
 ) -> None:
-    source = bench_images / "photo-1mp-1200x900.jpg"
+    source = samples / "photo-1mp-1200x900.jpg"
     ours = spine(source.read_bytes(), f"{path}/format/png")
     assert mae(ours, im(convert, source, *im_args)) <= MAE_LIMIT
 
@@ -92,16 +92,16 @@ def test_rotate_any_angle_is_transparent_where_the_format_allows(spine: Spine) -
     assert out(out.width // 2, out.height // 2)[3] == 255
 
 
-def test_exif_orientation_is_applied_first(spine: Spine, convert: str, bench_images: Path) -> None:
-    source = bench_images / "camera-canon-3mp-orient6.jpg"
+def test_exif_orientation_is_applied_first(spine: Spine, convert: str, samples: Path) -> None:
+    source = samples / "camera-canon-3mp-orient6.jpg"
     ours = spine(source.read_bytes(), "resize/300x/format/png")
     assert mae(ours, im(convert, source, "-auto-orient", "-resize", "300x")) <= MAE_LIMIT
     assert decode(ours).height == 400  # upright: 1536x2048 scaled to 300 wide
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif"])
-def test_every_output_format(spine: Spine, bench_images: Path, fmt: str) -> None:
-    source = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+def test_every_output_format(spine: Spine, samples: Path, fmt: str) -> None:
+    source = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     out = spine(source, f"resize/240x/format/{fmt}")
     info = sniff(out)
     assert (info.format, info.width, info.height) == (fmt, 240, 180)
@@ -109,30 +109,30 @@ def test_every_output_format(spine: Spine, bench_images: Path, fmt: str) -> None
     assert mae(out, reference) <= (12 if fmt == "gif" else 6)  # GIF has 256 colours
 
 
-def test_quality_changes_the_encoding(spine: Spine, bench_images: Path) -> None:
-    source = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+def test_quality_changes_the_encoding(spine: Spine, samples: Path) -> None:
+    source = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     low = spine(source, "resize/400x/quality/20")
     high = spine(source, "resize/400x/quality/95")
     assert sniff(low).format == "jpeg"
     assert len(low) * 2 < len(high)
 
 
-def test_jpeg_output_of_alpha_is_flattened_on_white(spine: Spine, bench_images: Path) -> None:
-    out = decode(spine((bench_images / "dice-alpha-300x225.png").read_bytes(), "format/jpeg"))
+def test_jpeg_output_of_alpha_is_flattened_on_white(spine: Spine, samples: Path) -> None:
+    out = decode(spine((samples / "dice-alpha-300x225.png").read_bytes(), "format/jpeg"))
     assert out.bands == 3
     assert min(out(2, 2)) > 240  # a transparent corner of the dice becomes white
 
 
-def test_alpha_survives_png_and_webp(spine: Spine, bench_images: Path) -> None:
-    source = (bench_images / "dice-alpha-300x225.png").read_bytes()
+def test_alpha_survives_png_and_webp(spine: Spine, samples: Path) -> None:
+    source = (samples / "dice-alpha-300x225.png").read_bytes()
     for fmt in ("png", "webp"):
         out = decode(spine(source, f"resize/150x/format/{fmt}"))
         assert out.hasalpha()
         assert out(1, 1)[3] < 10
 
 
-def test_no_exif_leaves_in_a_variant(spine: Spine, bench_images: Path) -> None:
-    source = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+def test_no_exif_leaves_in_a_variant(spine: Spine, samples: Path) -> None:
+    source = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     assert any("GPS" in field for field in decode(source).get_fields())
     out = spine(source, "resize/200x")
     assert b"Exif\0\0" not in out

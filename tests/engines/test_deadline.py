@@ -34,9 +34,9 @@ def _render(engine_name: str, data: bytes, path: str, seconds: float | None) -> 
 
 
 def test_a_slow_render_is_cut_off_and_the_engine_works_on(
-    engine_name: str, bench_images: Path
+    engine_name: str, samples: Path
 ) -> None:
-    data = (bench_images / "photo-12mp-4000x3000.jpg").read_bytes()
+    data = (samples / "photo-12mp-4000x3000.jpg").read_bytes()
     started = time.monotonic()
     with pytest.raises(RenderTimeout) as caught:
         _render(engine_name, data, SLOW, seconds=0.3)
@@ -46,6 +46,6 @@ def test_a_slow_render_is_cut_off_and_the_engine_works_on(
     assert sniff(_render(engine_name, data, "resize/200x", seconds=10)).width == 200
 
 
-def test_no_deadline_is_free(engine_name: str, bench_images: Path) -> None:
-    data = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+def test_no_deadline_is_free(engine_name: str, samples: Path) -> None:
+    data = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     assert sniff(_render(engine_name, data, "blur/2/resize/300x", seconds=None)).width == 300

@@ -26,8 +26,8 @@ SOF0, SOF2 = 0xC0, 0xC2
 
 
 @pytest.fixture(scope="module")
-def photo(bench_images: Path) -> pyvips.Image:
-    return pyvips.Image.thumbnail(str(bench_images / "photo-1mp-1200x900.jpg"), 240).copy_memory()
+def photo(samples: Path) -> pyvips.Image:
+    return pyvips.Image.thumbnail(str(samples / "photo-1mp-1200x900.jpg"), 240).copy_memory()
 
 
 def render(engine: str, data: bytes, output: Output, resize: ResizeTo | None = None) -> bytes:
@@ -82,13 +82,13 @@ def test_chroma_subsampling_follows_quality(
         assert jpeg_frame(out)[1] == [luma, (1, 1), (1, 1)]
 
 
-def test_webp_lossless_and_lossy(engine_name: str, photo: pyvips.Image, bench_images: Path) -> None:
+def test_webp_lossless_and_lossy(engine_name: str, photo: pyvips.Image, samples: Path) -> None:
     source = encode(photo, "png")
     lossless = render(engine_name, source, Output("webp", 80, lossless=True))
     assert webp_chunks(lossless) == [b"VP8L"]
     assert decode(lossless).cast("int").subtract(photo.cast("int")).abs().max() == 0
     assert webp_chunks(render(engine_name, source, Output("webp", 80))) == [b"VP8 "]
-    dice = (bench_images / "dice-alpha-300x225.png").read_bytes()
+    dice = (samples / "dice-alpha-300x225.png").read_bytes()
     alpha_lossy = render(engine_name, dice, Output("webp", 80))
     assert {b"ALPH", b"VP8 "} <= set(webp_chunks(alpha_lossy))
     assert webp_chunks(render(engine_name, dice, Output("webp", 80, lossless=True)))[-1] == b"VP8L"
@@ -102,8 +102,8 @@ def test_avif_decodes(engine_name: str, photo: pyvips.Image) -> None:
     assert float((image[:3].cast("float") - photo.cast("float")).abs().avg()) <= 6
 
 
-def test_jpeg_flattens_alpha_on_the_background(engine_name: str, bench_images: Path) -> None:
-    dice = (bench_images / "dice-alpha-300x225.png").read_bytes()
+def test_jpeg_flattens_alpha_on_the_background(engine_name: str, samples: Path) -> None:
+    dice = (samples / "dice-alpha-300x225.png").read_bytes()
     out = render(engine_name, dice, Output("jpeg", 90, background=(255, 0, 0, 255)))
     assert near(pixel(out, 2, 2), (255, 0, 0), tolerance=8)
 
@@ -134,8 +134,8 @@ def test_no_metadata_leaves(engine_name: str, photo: pyvips.Image, fmt: OutputFo
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_no_gps_leaves_a_camera_photo(
-    engine_name: str, bench_images: Path, fmt: OutputFormat
+    engine_name: str, samples: Path, fmt: OutputFormat
 ) -> None:
-    source = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+    source = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     assert any("GPS" in field for field in decode(source).get_fields())
     assert_no_metadata(render(engine_name, source, Output(fmt, 80), ResizeTo(160, 120)))

@@ -55,7 +55,7 @@ def test_pad_centres_on_the_background(spine: Spine) -> None:
     assert near(pixel(coloured, 100, 5), (0, 255, 0, 255), tolerance=2)
 
 
-def test_background_fills_rotation_and_flattening(spine: Spine, bench_images: object) -> None:
+def test_background_fills_rotation_and_flattening(spine: Spine, samples: object) -> None:
     rotated = decode(spine(quadrant_bytes(100, 100, "png"), "rotate/45/background/ff0000"))
     assert near(pixel(rotated, 0, 0), (255, 0, 0, 255), tolerance=2)
     translucent = decode(spine(quadrant_bytes(100, 100, "png"), "background/0000ff80/rotate/45"))

@@ -299,8 +299,8 @@ def test_other_formats_written_by_imagemagick_are_unsupported(convert: str, fmt:
         ("dice-alpha-300x225.png", SourceInfo("png", 300, 225, has_alpha=True)),
     ],
 )
-def test_real_photos(bench_images: Path, name: str, expected: SourceInfo) -> None:
-    data = (bench_images / name).read_bytes()
+def test_real_photos(samples: Path, name: str, expected: SourceInfo) -> None:
+    data = (samples / name).read_bytes()
 
     info = sniff(data)
 

@@ -1,6 +1,6 @@
 """Regenerate the golden images: what ImageMagick's own CLI makes of every pipeline op.
 
-Three small sources are cut from the shared bench photos with `/usr/bin/convert` (never
+Three small sources are cut from the sample photos in `samples/` with `/usr/bin/convert` (never
 /usr/local/bin/convert, which may be a stand-in) into `sources/`: `photo.jpg` (200x150, from
 photo-1mp-1200x900.jpg), `dice.png` (200x150 with alpha, from dice-alpha-300x225.png) and
 `orient6.jpg` (200x150 stored, EXIF orientation 6 kept, so it shows 150x200). Then, for each
@@ -15,7 +15,7 @@ tested on its own. Deterministic: fixed lists, no timestamps in the PNGs.
     .venv/bin/python -m tests.golden.make_golden   (from the repository root)
 
 The sources are derived from ianare/exif-samples photos (CC BY-SA 4.0) and thumbor's dice
-image; see ../shared/bench/images/README.md for their origin, and keep that attribution.
+image; see samples/README.md for their origin, and keep that attribution.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 SOURCES_DIR = HERE / "sources"
 EXPECTED_DIR = HERE / "expected"
 CASES_JSON = HERE / "cases.json"
-BENCH_IMAGES = HERE.parents[2] / "shared" / "bench" / "images"
+SAMPLES = HERE.parents[1] / "samples"
 
 # Written after the ops of every reference: 8-bit, no profiles, no date chunks (stable bytes).
 PNG_OUTPUT = ("-strip", "-depth", "8", "-define", "png:exclude-chunk=date,time")
@@ -51,7 +51,7 @@ KINDS = ("exact", "colour", "shrink", "enlarge", "rotate", "convolve", "lossy", 
 class Source:
     name: str
     file: str
-    bench: str  # the file in ../shared/bench/images it is cut from
+    bench: str  # the file in samples/ it is cut from
     args: tuple[str, ...]
 
     def command(self, bench: Path, out_dir: Path, convert: str = CONVERT) -> list[str]:
@@ -246,7 +246,7 @@ CASES: tuple[Case, ...] = (
 
 
 def make_source(
-    source: Source, out_dir: Path, bench: Path = BENCH_IMAGES, convert: str = CONVERT
+    source: Source, out_dir: Path, bench: Path = SAMPLES, convert: str = CONVERT
 ) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(source.command(bench, out_dir, convert), check=True, capture_output=True)

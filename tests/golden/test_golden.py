@@ -151,10 +151,10 @@ def test_smart_crop_keeps_the_subject(spine: Spine, fmt: str, before: str, box: 
 
 
 @pytest.mark.imagemagick
-def test_golden_files_are_fresh(convert: str, bench_images: Path, tmp_path: Path) -> None:
+def test_golden_files_are_fresh(convert: str, samples: Path, tmp_path: Path) -> None:
     """`convert` today makes what is stored: three random cases, and every source."""
     for source in make_golden.SOURCES.values():
-        fresh = make_golden.make_source(source, tmp_path / "sources", bench_images, convert)
+        fresh = make_golden.make_source(source, tmp_path / "sources", samples, convert)
         stored = HERE / "sources" / source.file
         assert _pixels(fresh) == _pixels(stored), f"{stored} is stale: run make_golden"
     by_name = {case.name: case for case in make_golden.CASES}

@@ -72,8 +72,8 @@ def test_deleted_image_has_no_metadata(client: FlaskClient, uploaded: str) -> No
     assert client.get(f"/image/{uploaded}/metadata").status_code == 404
 
 
-def test_no_gps_or_serial_leaves(client: FlaskClient, bench_images: Path) -> None:
-    data = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+def test_no_gps_or_serial_leaves(client: FlaskClient, samples: Path) -> None:
+    data = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     # A raw body: werkzeug spools a large multipart file to a temp file /upload leaves open.
     posted = client.post("/upload", data=data, content_type="image/jpeg")
     assert posted.status_code == 201

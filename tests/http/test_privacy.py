@@ -20,8 +20,8 @@ def _exif_fields(body: bytes) -> list[str]:
 
 
 @pytest.fixture
-def gps_photo(bench_images: Path) -> bytes:
-    data = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+def gps_photo(samples: Path) -> bytes:
+    data = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     assert "exif-ifd3-GPSLatitude" in decode(data).get_fields()
     return data
 

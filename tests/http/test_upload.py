@@ -58,9 +58,9 @@ def test_same_bytes_give_the_same_hash_and_one_copy(
 
 
 def test_original_is_stored_as_uploaded_and_served_without_metadata(
-    client: FlaskClient, services: Services, bench_images: Path
+    client: FlaskClient, services: Services, samples: Path
 ) -> None:
-    data = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+    data = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     # a raw body: werkzeug's test client leaks the temp file of a multipart body over 500 KB
     body = client.post("/upload", data=data, content_type="image/jpeg").get_json()
     assert services.storage.get(parse_hash(body["hash"])) == data  # stored as uploaded

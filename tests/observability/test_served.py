@@ -144,8 +144,8 @@ def _delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
-def test_metrics_sum_over_both_workers(served: Served, bench_images: Path) -> None:
-    image = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+def test_metrics_sum_over_both_workers(served: Served, samples: Path) -> None:
+    image = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     before = scrape(requests.get(f"{served.base}/metrics", timeout=WAIT).text)
     sock = _slow_upload(served.base, image)
     try:

@@ -39,8 +39,8 @@ def _services(app: Flask) -> Services:
 
 
 @pytest.fixture
-def photo(bench_images: Path) -> bytes:
-    return (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+def photo(samples: Path) -> bytes:
+    return (samples / "photo-1mp-1200x900.jpg").read_bytes()
 
 
 def _create(client: FlaskClient, data: bytes, **fields: str) -> str:
@@ -241,9 +241,9 @@ def test_expired_packs_answer_410_and_their_files_are_deleted(app: Flask, photo:
     assert delete_expired(services) == 0
 
 
-def test_no_file_of_a_pack_carries_the_cameras_metadata(app: Flask, bench_images: Path) -> None:
+def test_no_file_of_a_pack_carries_the_cameras_metadata(app: Flask, samples: Path) -> None:
     """SPEC §5 for packs: the iPhone photo has GPS and camera strings; no output keeps them."""
-    photo = (bench_images / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+    photo = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     assert b"Exif\x00\x00" in photo
     client = app.test_client()
     created = client.post(

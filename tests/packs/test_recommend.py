@@ -23,8 +23,8 @@ from tests.images import quadrant_bytes
         ("dice-alpha-300x225.png", "graphic", "4:3"),
     ],
 )
-def test_analysis_of_the_test_images(bench_images: Path, name: str, kind: str, label: str) -> None:
-    data = (bench_images / name).read_bytes()
+def test_analysis_of_the_test_images(samples: Path, name: str, kind: str, label: str) -> None:
+    data = (samples / name).read_bytes()
     analysis = analyse(data)
     assert analysis.kind == kind
     assert analysis.aspect_label == label
@@ -51,8 +51,8 @@ def test_aspect_labels(size: tuple[int, int], label: str) -> None:
     assert aspect_label(*size) == label
 
 
-def test_a_large_photo_is_a_hero_with_a_ladder_up_to_4k(bench_images: Path) -> None:
-    analysis = analyse((bench_images / "photo-12mp-4000x3000.jpg").read_bytes())
+def test_a_large_photo_is_a_hero_with_a_ladder_up_to_4k(samples: Path) -> None:
+    analysis = analyse((samples / "photo-12mp-4000x3000.jpg").read_bytes())
     settings = recommend(analysis, "photo")
     assert settings.formats == ("avif", "webp", "jpeg")
     assert settings.widths == LADDER  # 160 .. 3840: 4000 is wider than any screen needs
@@ -62,9 +62,9 @@ def test_a_large_photo_is_a_hero_with_a_ladder_up_to_4k(bench_images: Path) -> N
 
 
 def test_transparency_falls_back_to_png_and_widths_never_exceed_the_source(
-    bench_images: Path,
+    samples: Path,
 ) -> None:
-    analysis = analyse((bench_images / "dice-alpha-300x225.png").read_bytes())
+    analysis = analyse((samples / "dice-alpha-300x225.png").read_bytes())
     settings = recommend(analysis, "dice")
     assert settings.formats == ("avif", "webp", "png")
     assert max(settings.widths) == 300
@@ -73,13 +73,13 @@ def test_transparency_falls_back_to_png_and_widths_never_exceed_the_source(
     assert settings.loading == "lazy"
 
 
-def test_a_source_just_past_a_step_does_not_add_a_near_duplicate_width(bench_images: Path) -> None:
-    analysis = analyse((bench_images / "photo-1mp-1200x900.jpg").read_bytes())
+def test_a_source_just_past_a_step_does_not_add_a_near_duplicate_width(samples: Path) -> None:
+    analysis = analyse((samples / "photo-1mp-1200x900.jpg").read_bytes())
     assert recommend(analysis).widths == (160, 320, 640, 960, 1200)
 
 
-def test_overrides_apply_and_are_clamped(bench_images: Path) -> None:
-    analysis = analyse((bench_images / "photo-1mp-1200x900.jpg").read_bytes())
+def test_overrides_apply_and_are_clamped(samples: Path) -> None:
+    analysis = analyse((samples / "photo-1mp-1200x900.jpg").read_bytes())
     base = recommend(analysis, "photo")
     chosen = apply_overrides(
         base,
@@ -117,9 +117,9 @@ def test_overrides_apply_and_are_clamped(bench_images: Path) -> None:
     ],
 )
 def test_bad_options_name_the_field(
-    bench_images: Path, options: dict[str, object], field: str
+    samples: Path, options: dict[str, object], field: str
 ) -> None:
-    analysis = analyse((bench_images / "photo-1mp-1200x900.jpg").read_bytes())
+    analysis = analyse((samples / "photo-1mp-1200x900.jpg").read_bytes())
     with pytest.raises(BadRequest) as raised:
         apply_overrides(recommend(analysis), options, analysis.width)
     assert raised.value.message.startswith(f"'{field}'")

@@ -84,12 +84,12 @@ def _wait(
 
 
 def test_a_worker_builds_a_pack(
-    env: dict[str, str], workers: list[subprocess.Popen[bytes]], bench_images: Path
+    env: dict[str, str], workers: list[subprocess.Popen[bytes]], samples: Path
 ) -> None:
     worker = _start(env, workers)
     app = _app(env)
     client = app.test_client()
-    photo = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+    photo = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     form = {"file": (io.BytesIO(photo), "p.jpg"), "widths": "320,640", "formats": "webp,jpeg"}
     pack_id = client.post("/packs", data=form).get_json()["id"]
     progress: list[float] = []
@@ -105,12 +105,12 @@ def test_a_worker_builds_a_pack(
 
 
 def test_a_pack_whose_worker_is_killed_is_finished_by_the_next(
-    env: dict[str, str], workers: list[subprocess.Popen[bytes]], bench_images: Path
+    env: dict[str, str], workers: list[subprocess.Popen[bytes]], samples: Path
 ) -> None:
     first = _start(env, workers)
     app = _app(env)
     client = app.test_client()
-    photo = (bench_images / "photo-12mp-4000x3000.jpg").read_bytes()
+    photo = (samples / "photo-12mp-4000x3000.jpg").read_bytes()
     # A raw body, options in the query (werkzeug's test client leaks big multipart parts).
     query = "widths=320,640,960,1280,1600,1920&formats=avif,webp,jpeg"
     created = client.post(f"/packs?{query}", data=photo, content_type="image/jpeg")
@@ -138,13 +138,13 @@ def test_a_pack_whose_worker_is_killed_is_finished_by_the_next(
     assert len(manifest["files"]) == 18
 
 
-def test_the_pack_command_builds_a_zip_locally(tmp_path: Path, bench_images: Path) -> None:
+def test_the_pack_command_builds_a_zip_locally(tmp_path: Path, samples: Path) -> None:
     output = tmp_path / "out.zip"
     result = subprocess.run(
         [
             CLI,
             "pack",
-            str(bench_images / "dice-alpha-300x225.png"),
+            str(samples / "dice-alpha-300x225.png"),
             "-o",
             str(output),
             "--widths",
@@ -168,7 +168,7 @@ def test_the_pack_command_builds_a_zip_locally(tmp_path: Path, bench_images: Pat
     assert 'alt="Two dice"' in archive.read("snippets/picture.html").decode()
     assert not (tmp_path / "data").exists()  # a local build stores nothing
     bad = subprocess.run(
-        [CLI, "pack", str(bench_images / "README.md"), "-o", str(tmp_path / "x.zip")],
+        [CLI, "pack", str(samples / "README.md"), "-o", str(tmp_path / "x.zip")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -34,7 +34,7 @@ def test_upload_configure_progress_download(
     page: tuple[Page, list[str]],
     server: str,
     start_worker: Callable[[], None],
-    bench_images: Path,
+    samples: Path,
     artifacts: Path,
     tmp_path: Path,
 ) -> None:
@@ -45,13 +45,13 @@ def test_upload_configure_progress_download(
     tab.screenshot(path=artifacts / "01-empty.png", full_page=True)
 
     # Drop the photo: the analysis and the recommended settings fill the form.
-    drop(tab, bench_images / PHOTO)
+    drop(tab, samples / PHOTO)
     tab.locator("#configure").wait_for(state="visible")
     analysis_text = tab.locator("#analysis").inner_text()
     assert "1200 \N{MULTIPLICATION SIGN} 900 px" in analysis_text
     assert "JPEG, opaque" in analysis_text
     assert "4:3" in analysis_text
-    with (bench_images / PHOTO).open("rb") as photo:
+    with (samples / PHOTO).open("rb") as photo:
         reply = requests.post(f"{server}/packs/analyze", files={"file": photo}, timeout=30)
     recommended = reply.json()["recommended"]
     assert tab.locator("#name").input_value() == recommended["name"] == NAME
@@ -147,7 +147,7 @@ def test_upload_configure_progress_download(
 
 
 def test_errors_are_shown_in_words(
-    page: tuple[Page, list[str]], server: str, bench_images: Path, artifacts: Path
+    page: tuple[Page, list[str]], server: str, samples: Path, artifacts: Path
 ) -> None:
     tab, errors = page
     tab.goto("/")
@@ -164,7 +164,7 @@ def test_errors_are_shown_in_words(
     assert tab.locator("#configure").is_hidden()
     tab.screenshot(path=artifacts / "06-error-not-an-image.png", full_page=True)
 
-    tab.locator("#file").set_input_files(bench_images / PHOTO)
+    tab.locator("#file").set_input_files(samples / PHOTO)
     tab.locator("#configure").wait_for(state="visible")
     assert alert.is_hidden()  # a new choice clears the old error
     tab.get_by_label("Widths in pixels, comma-separated").fill("320, wide")

@@ -29,13 +29,13 @@ def test_a_pack_with_an_api_key(
     page: tuple[Page, list[str]],
     server: str,
     start_worker: Callable[[], None],
-    bench_images: Path,
+    samples: Path,
     artifacts: Path,
     tmp_path: Path,
 ) -> None:
     tab, errors = page
     tab.goto("/")
-    drop(tab, bench_images / PHOTO)
+    drop(tab, samples / PHOTO)
     alert = tab.get_by_role("alert")
     alert.wait_for()
     assert alert.inner_text().startswith("This server needs an API key")
@@ -43,7 +43,7 @@ def test_a_pack_with_an_api_key(
 
     tab.get_by_label("API key", exact=True).fill(KEY)
     assert tab.evaluate("sessionStorage.getItem('images-server-api-key')") == KEY
-    drop(tab, bench_images / PHOTO)
+    drop(tab, samples / PHOTO)
     tab.locator("#configure").wait_for(state="visible")
     tab.get_by_label("Widths in pixels, comma-separated").fill("320")
     for fmt in ("avif", "jpeg"):

@@ -134,9 +134,9 @@ def test_human_bytes() -> None:
 
 
 def test_snippets_route_returns_the_zips_snippets(
-    client: FlaskClient, services: Services, bench_images: Path
+    client: FlaskClient, services: Services, samples: Path
 ) -> None:
-    photo = (bench_images / "photo-1mp-1200x900.jpg").read_bytes()
+    photo = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     assert "images_session=" in client.get("/").headers["Set-Cookie"]  # the page's session
     created = client.post(
         "/packs",
