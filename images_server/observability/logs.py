@@ -30,6 +30,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 }
 
 access_log = logging.getLogger(ACCESS_LOGGER)
+CHATTY_LIBRARIES = ("pyvips", "alembic", "huey")
 
 
 def request_id_from(header: str | None) -> str:
@@ -78,12 +79,19 @@ def log_access(**fields: object) -> None:
 
 def logging_config(level: str = "info") -> dict[str, Any]:
     """A `logging.config.dictConfig` for JSON lines: errors (the app's and gunicorn's) on
-    stderr, the app's access log on stdout; gunicorn's own access log is off."""
+    stderr, the app's access log on stdout; gunicorn's own access log is off.
+
+    Libraries that narrate routine work at INFO are held to warnings unless `level` is
+    `debug`: libvips (through pyvips) logs 8 to 14 lines per render, Alembic its plugins and
+    dialect on every process start, huey every task run. Their warnings and errors still
+    show, and the app logs what a person needs (a migration, a worker's start) itself.
+    """
 
     def stream(name: str) -> dict[str, str]:
         return {"class": "logging.StreamHandler", "formatter": "json", "stream": f"ext://{name}"}
 
     level = level.upper()
+    chatter = level if level == "DEBUG" else "WARNING"
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -94,5 +102,6 @@ def logging_config(level: str = "info") -> dict[str, Any]:
             "gunicorn.error": {"level": level, "handlers": ["errors"], "propagate": False},
             "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
             ACCESS_LOGGER: {"level": "INFO", "handlers": ["access"], "propagate": False},
+            **{name: {"level": chatter} for name in CHATTY_LIBRARIES},
         },
     }

@@ -74,6 +74,7 @@ def image_venv(stages: list[Stage], tmp_path_factory: pytest.TempPathFactory) ->
         [*wheel_step, str(wheels), "-q"], cwd=context, capture_output=True, text=True, check=False
     )
     assert built.returncode == 0, built.stderr
+    assert "would be ignored" not in built.stdout + built.stderr  # every data folder declared
     (wheel,) = wheels.glob("images_server-*.whl")
     venv = tmp_path_factory.mktemp("image") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

@@ -33,9 +33,7 @@ def _render(engine_name: str, data: bytes, path: str, seconds: float | None) -> 
     return engine.render(data, info, resolved, output, Deadline(seconds))
 
 
-def test_a_slow_render_is_cut_off_and_the_engine_works_on(
-    engine_name: str, samples: Path
-) -> None:
+def test_a_slow_render_is_cut_off_and_the_engine_works_on(engine_name: str, samples: Path) -> None:
     data = (samples / "photo-12mp-4000x3000.jpg").read_bytes()
     started = time.monotonic()
     with pytest.raises(RenderTimeout) as caught:

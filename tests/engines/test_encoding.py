@@ -133,9 +133,7 @@ def test_no_metadata_leaves(engine_name: str, photo: pyvips.Image, fmt: OutputFo
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_no_gps_leaves_a_camera_photo(
-    engine_name: str, samples: Path, fmt: OutputFormat
-) -> None:
+def test_no_gps_leaves_a_camera_photo(engine_name: str, samples: Path, fmt: OutputFormat) -> None:
     source = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     assert any("GPS" in field for field in decode(source).get_fields())
     assert_no_metadata(render(engine_name, source, Output(fmt, 80), ResizeTo(160, 120)))

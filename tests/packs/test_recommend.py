@@ -116,9 +116,7 @@ def test_overrides_apply_and_are_clamped(samples: Path) -> None:
         ({"colour": "red"}, "colour"),
     ],
 )
-def test_bad_options_name_the_field(
-    samples: Path, options: dict[str, object], field: str
-) -> None:
+def test_bad_options_name_the_field(samples: Path, options: dict[str, object], field: str) -> None:
     analysis = analyse((samples / "photo-1mp-1200x900.jpg").read_bytes())
     with pytest.raises(BadRequest) as raised:
         apply_overrides(recommend(analysis), options, analysis.width)

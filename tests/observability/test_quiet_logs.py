@@ -1,0 +1,86 @@
+"""The logs of a real `images-server serve` session read like a person would want them to:
+one access line per request on stdout, a handful of start-up lines on stderr, and none of
+the libraries' routine chatter (libvips per render, Alembic per process, huey per task).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.servers import free_port, stop
+
+CLI = str(Path(sys.executable).parent / "images-server")
+REQUESTS = 100
+CHATTY = ("pyvips", "alembic", "huey")
+
+
+def test_a_hundred_requests_make_a_hundred_access_lines(samples: Path, tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "IMAGES_PORT": str(port),
+        "IMAGES_DATA_DIR": str(tmp_path / "data"),
+        "IMAGES_WORKERS": "2",
+    }
+    out, err = tmp_path / "stdout.log", tmp_path / "stderr.log"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen([CLI, "serve"], env=env, stdout=stdout, stderr=stderr)
+    try:
+        _wait_until_ready(base)
+        statuses = _a_session(base, samples)
+        time.sleep(1)  # the eager-variant jobs the upload queued run in the embedded worker
+    finally:
+        stop(process)
+
+    access = [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+    sent = [entry for entry in access if entry["path"] != "/healthz"]
+    assert [entry["status"] for entry in sent] == statuses
+    assert len(sent) == REQUESTS
+
+    lines = [json.loads(line) for line in err.read_text().splitlines()]
+    chatter = [line for line in lines if line["logger"].split(".")[0] in CHATTY]
+    assert chatter == []
+    assert len(lines) <= 15, [line["message"] for line in lines]  # gunicorn's start, ours
+    migrated = [line for line in lines if line["logger"] == "images_server.db.migrate"]
+    assert len(migrated) == 1  # two web workers and the job worker: migrated once, said once
+
+
+def _wait_until_ready(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise AssertionError("images-server serve did not start")
+
+
+def _a_session(base: str, samples: Path) -> list[int]:
+    """An upload, renders (cold and cached), 304s, bad pipelines and unknown images: 100
+    requests in all; the statuses in order."""
+    with (samples / "photo-1mp-1200x900.jpg").open("rb") as file:
+        uploaded = requests.post(f"{base}/upload", files={"file": file}, timeout=30)
+    statuses = [uploaded.status_code]
+    image = uploaded.json()["url"]
+    with requests.Session() as session:
+        for index in range(REQUESTS - 1):
+            kind = index % 4
+            if kind == 0:
+                response = session.get(f"{image}/resize/{100 + index}x", timeout=30)
+            elif kind == 1:
+                response = session.get(f"{image}/resize/100x", timeout=30)
+            elif kind == 2:
+                response = session.get(f"{image}/blur/zz", timeout=30)
+            else:
+                response = session.get(f"{base}/image/{'0' * 64}", timeout=30)
+            statuses.append(response.status_code)
+    assert set(statuses) == {201, 200, 400, 404}
+    return statuses
