@@ -8,10 +8,13 @@ TOOLS_STAMP := tools/node_modules/.installed
 BENCH_IMAGE ?= samples/photo-12mp-4000x3000.jpg
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test lint format bench bench-nginx fuzz system-deps clean
+.PHONY: run test lint format bench bench-nginx fuzz system-deps serve-deps clean
 
-system-deps:
+system-deps:  # everything the tests use
 	@bash scripts/install-system-deps.sh
+
+serve-deps:  # only what serving needs
+	@bash scripts/install-system-deps.sh --serve
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +28,7 @@ $(DEV_STAMP): setup.cfg pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
-run: system-deps $(RUN_STAMP)
+run: serve-deps $(RUN_STAMP)
 	$(BIN)/images-server migrate
 	$(BIN)/images-server serve  # gunicorn, and a job worker beside it on the embedded queue
 
