@@ -2,7 +2,7 @@
 
 Each example is rendered by images-server's own spine (`images_server.render.render`, the
 path every `/image/<hash>/...` request takes) with the vips engine, originals in memory and no
-result cache, from the shared bench photos in ../shared/bench/images/. The bytes the server
+result cache, from the sample photos in samples/. The bytes the server
 answers are written as they are to docs/images/ (JPEG from the JPEG photo, or the format the
 pipeline asks for), so each picture is exactly what its URL returns; examples are chosen to
 come out 100 to 320 pixels wide. Then docs/operations.md is written: how a URL is built, one
@@ -35,7 +35,7 @@ from images_server.storages.memory import MemoryStorage
 DOCS = Path(__file__).resolve().parent
 IMAGES = DOCS / "images"
 OPERATIONS_MD = DOCS / "operations.md"
-BENCH_IMAGES = DOCS.parents[1] / "shared" / "bench" / "images"
+SAMPLES = DOCS.parent / "samples"
 
 SOURCES = {
     "photo": "photo-1mp-1200x900.jpg",
@@ -93,7 +93,7 @@ def make_spine() -> tuple[MemoryStorage, Services]:
 
 
 def run(storage: MemoryStorage, services: Services, example: Example) -> Result:
-    data = (BENCH_IMAGES / SOURCES[example.source]).read_bytes()
+    data = (SAMPLES / SOURCES[example.source]).read_bytes()
     ref = original_ref(data)
     storage.put(ref, data)
     body = render(services, ref, make_plan(parse_pipeline(example.pipeline, max_ops=10))).body
@@ -375,7 +375,7 @@ def intro(before: list[Result], hashes: dict[str, str]) -> list[str]:
 CREDITS = [
     "## Credits",
     "",
-    "The photos come from `../shared/bench/images/` (see its README.md):",
+    "The photos come from `samples/` (see its README.md):",
     "",
     "- `photo-1mp-1200x900.jpg` (an autumn leaf) is derived from `jpg/mobile/jolla.jpg` and "
     "`camera-canon-3mp-orient6.jpg` is `jpg/hdr/canon_hdr_NO.jpg`, both from "
@@ -404,7 +404,7 @@ def main() -> int:
         old.unlink()
     storage, services = make_spine()
     hashes = {
-        name: hashlib.sha256((BENCH_IMAGES / file).read_bytes()).hexdigest()
+        name: hashlib.sha256((SAMPLES / file).read_bytes()).hexdigest()
         for name, file in SOURCES.items()
     }
     lines = intro([run(storage, services, example) for example in BEFORE], hashes)

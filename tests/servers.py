@@ -1,9 +1,18 @@
-"""Helpers for tests that start real servers on loopback: a free port, and stopping one."""
+"""Helpers for tests that start real servers on loopback: a free port, stopping one, and
+`images-server serve` itself."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
 
 
 def free_port() -> int:
@@ -23,3 +32,44 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
+
+
+CLI = str(Path(sys.executable).parent / "images-server")
+
+
+@contextmanager
+def images_server(
+    data_dir: Path, extra_env: dict[str, str] | None = None, log_dir: Path | None = None
+) -> Iterator[str]:
+    """`images-server serve` as `make run` starts it (two web workers and the embedded job
+    worker) on a free loopback port, with its data in `data_dir`; yields the base URL once
+    `/healthz` answers. Its stdout and stderr go to files in `log_dir` (default: `data_dir`'s
+    parent), never to a pipe nobody reads while it runs."""
+    port = free_port()
+    env = os.environ | {
+        "IMAGES_PORT": str(port),
+        "IMAGES_DATA_DIR": str(data_dir),
+        "IMAGES_WORKERS": "2",
+        **(extra_env or {}),
+    }
+    logs = log_dir or data_dir.parent
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / "stdout.log").open("wb") as out, (logs / "stderr.log").open("wb") as err:
+        process = subprocess.Popen([CLI, "serve"], env=env, stdout=out, stderr=err)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(base):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise AssertionError(f"images-server serve did not start: see {logs}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        stop(process)
+
+
+def _healthy(base: str) -> bool:
+    try:  # gunicorn accepts connections before its workers have booted
+        return requests.get(f"{base}/healthz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False

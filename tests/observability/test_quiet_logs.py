@@ -6,61 +6,34 @@ the libraries' routine chatter (libvips per render, Alembic per process, huey pe
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import requests
 
-from tests.servers import free_port, stop
+from tests.servers import images_server
 
-CLI = str(Path(sys.executable).parent / "images-server")
 REQUESTS = 100
 CHATTY = ("pyvips", "alembic", "huey")
 
 
 def test_a_hundred_requests_make_a_hundred_access_lines(samples: Path, tmp_path: Path) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "IMAGES_PORT": str(port),
-        "IMAGES_DATA_DIR": str(tmp_path / "data"),
-        "IMAGES_WORKERS": "2",
-    }
-    out, err = tmp_path / "stdout.log", tmp_path / "stderr.log"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen([CLI, "serve"], env=env, stdout=stdout, stderr=stderr)
-    try:
-        _wait_until_ready(base)
+    with images_server(tmp_path / "data") as base:
         statuses = _a_session(base, samples)
         time.sleep(1)  # the eager-variant jobs the upload queued run in the embedded worker
-    finally:
-        stop(process)
 
-    access = [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+    stdout = (tmp_path / "stdout.log").read_text().splitlines()
+    access = [json.loads(line) for line in stdout if line.startswith("{")]
     sent = [entry for entry in access if entry["path"] != "/healthz"]
     assert [entry["status"] for entry in sent] == statuses
     assert len(sent) == REQUESTS
 
-    lines = [json.loads(line) for line in err.read_text().splitlines()]
+    lines = [json.loads(line) for line in (tmp_path / "stderr.log").read_text().splitlines()]
     chatter = [line for line in lines if line["logger"].split(".")[0] in CHATTY]
     assert chatter == []
     assert len(lines) <= 15, [line["message"] for line in lines]  # gunicorn's start, ours
     migrated = [line for line in lines if line["logger"] == "images_server.db.migrate"]
     assert len(migrated) == 1  # two web workers and the job worker: migrated once, said once
-
-
-def _wait_until_ready(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise AssertionError("images-server serve did not start")
 
 
 def _a_session(base: str, samples: Path) -> list[int]:
