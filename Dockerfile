@@ -4,7 +4,7 @@
 # adds only libMagickWand, by the same script `make run` and `make test` use, and the venv.
 # tests/deploy/test_dockerfile.py runs these build steps without Docker and lints this file.
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS builder
 # pip compiles the venv's bytecode here: at run time /opt/venv is not writable
@@ -12,7 +12,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-COPY setup.cfg pyproject.toml README.md ./
+COPY setup.cfg pyproject.toml README.md LICENSE ./
 COPY images_server/ images_server/
 RUN python -m venv /opt/venv \
     && pip wheel . --no-deps --wheel-dir /wheels \

@@ -1,10 +1,12 @@
 """`GET /docs`: the OpenAPI 3.1 description of the API (`images_server/openapi.yaml`), browsable.
 
 `/docs/openapi.yaml` serves the file as kept in the package, `/docs/openapi.json` the same
-document as JSON, and `/docs` a page running Swagger UI. Its assets are served from the
-installed `flask-swagger-ui` distribution (Swagger UI 5, the first to read OpenAPI 3.1) under
-`/docs/static/`, and the page's own script is a file too, so the page works offline and under
-a Content-Security-Policy that allows only same-origin scripts (`script-src 'self'`).
+document as JSON, and `/docs` a page running Swagger UI, with a link to the project's repository
+(the document's `info.contact.url`, the `Source` URL of setup.cfg); `/docs/` redirects to it.
+Its assets are served from the installed `flask-swagger-ui` distribution (Swagger UI 5, the
+first to read OpenAPI 3.1) under `/docs/static/`, and the page's own script is a file too, so
+the page works offline and under a Content-Security-Policy that allows only same-origin
+scripts (`script-src 'self'`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from flask import Blueprint, Response, abort, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, redirect, request, send_from_directory, url_for
 from markupsafe import escape
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 bp = Blueprint("docs", __name__)
 
@@ -42,6 +45,9 @@ _PAGE = """<!DOCTYPE html>
 <link rel="icon" type="image/png" href="{icon}">
 </head>
 <body>
+<header style="font-family: sans-serif; padding: 10px 20px 0">
+<a href="{repository}" rel="noopener noreferrer">images-server source, issues and README</a>
+</header>
 <div id="swagger-ui" data-spec-url="{spec}"></div>
 <script src="{bundle}"></script>
 <script src="{init}"></script>
@@ -75,6 +81,11 @@ def openapi_document() -> dict[str, Any]:
     return cast(dict[str, Any], yaml.safe_load(openapi_text()))
 
 
+def repository_url() -> str:
+    """The project's repository, as the document's `info.contact.url` names it."""
+    return str(openapi_document()["info"]["contact"]["url"])
+
+
 def asset_dir() -> Path:
     """The directory holding the Swagger UI build."""
     return Path(str(resources.files(ASSET_PACKAGE).joinpath("dist")))
@@ -99,11 +110,18 @@ def page() -> Response:
         bundle=escape(url_for("docs.asset", name="swagger-ui-bundle.js")),
         init=escape(url_for("docs.initializer")),
         spec=escape(url_for("docs.openapi_json")),
+        repository=escape(repository_url()),
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CSP
     response.headers["Referrer-Policy"] = "no-referrer"
     return _conditional(response, _etag(html.encode(), openapi_text()))
+
+
+@bp.get("/docs/")
+def page_slash() -> WerkzeugResponse:
+    # One address for the page, so its ETag and any cache entry are not kept twice.
+    return redirect(url_for("docs.page"), 308)
 
 
 @bp.get("/docs/openapi.yaml")

@@ -2,8 +2,9 @@
 
 Every op takes exactly one argument. An unknown op, a missing argument or an out-of-range
 value raises `InvalidPipeline` whose message names the offending segment, so a user sees
-which part of a long URL is wrong (thumbor ignores unknown filters; we do not). `preset/<name>`
-expands in place to the preset's ops; presets do not nest.
+which part of a long URL is wrong (thumbor ignores unknown filters; we do not). Segments are
+read left to right, so the first wrong one is named; an unknown op lists every known op.
+`preset/<name>` expands in place to the preset's ops; presets do not nest.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def parse_op(name: str, arg: str, presets: Mapping[str, str] = DEFAULT_PRESETS) 
     """The ops one `name/arg` segment stands for; ValueError saying what is wrong with it."""
     parser = PARSERS.get(name)
     if parser is None and name != "preset":
-        raise ValueError(f"unknown op '{name}' (known: {', '.join(KNOWN_OPS)})")
+        raise ValueError(_unknown_op(name))
     if not arg:
         raise ValueError("missing argument")
     if parser is None:
@@ -162,14 +163,28 @@ def parse_pipeline(
     if not path:
         return ()
     parts = path.split("/")
-    if len(parts) % 2:
-        raise InvalidPipeline(f"'{parts[-1]}': missing argument (every op takes one)")
     if len(parts) // 2 > max_ops:
         raise InvalidPipeline(f"too many ops: {len(parts) // 2} (at most {max_ops})")
     ops: list[Op] = []
-    for name, arg in zip(parts[::2], parts[1::2], strict=True):
+    for name, arg in zip(parts[::2], parts[1::2], strict=False):
         try:
             ops.extend(parse_op(name, arg, presets))
         except ValueError as exc:  # GeometryError is one
             raise InvalidPipeline(f"'{name}/{arg}': {exc}") from exc
+    if len(parts) % 2:
+        raise InvalidPipeline(f"'{parts[-1]}': {_lone_segment_error(parts[-1])}")
     return tuple(ops)
+
+
+def _lone_segment_error(name: str) -> str:
+    # A trailing segment without an argument is most often a typo'd or invented op name, and
+    # "missing argument" would send the user looking for an argument that cannot help.
+    if name in KNOWN_OPS:
+        return "missing argument (every op takes one)"
+    return _unknown_op(name)
+
+
+def _unknown_op(name: str) -> str:
+    if not name:
+        return "an empty segment where an op was expected (a doubled or trailing '/')"
+    return f"unknown op '{name}' (known: {', '.join(KNOWN_OPS)})"

@@ -6,7 +6,8 @@ normalised here so it cannot slip past as a "name") or a lowercase ASCII host na
 the fetcher would connect to is then checked by `is_forbidden`: anything that is not plainly a
 public unicast address is refused, including IPv6 forms that embed a forbidden IPv4 address
 (mapped, compatible, 6to4, Teredo, NAT64). An operator `AllowList` (`host`, `host:port` or
-CIDR entries) re-admits chosen private destinations, such as an internal image bucket.
+CIDR entries) re-admits chosen private destinations, such as an internal image bucket: a name
+entry by the URL's host, an address or CIDR entry by every address the host resolves to.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ class AllowList:
     def allows_name(self, host: str, port: int) -> bool:
         return (host, None) in self.names or (host, port) in self.names
 
-    def allows_ip(self, ip: IPAddress) -> bool:
+    def allows_ip(self, ip: IPAddress, port: int) -> bool:
+        """True when a CIDR entry holds `ip`, or an address entry names it (and this port)."""
+        if self.allows_name(str(ip), port):
+            return True
         return any(ip.version == network.version and ip in network for network in self.networks)
 
 
@@ -172,10 +176,22 @@ def _parse_name_entry(entry: str) -> tuple[str, int | None]:
     return canonical, int(port) if port else None
 
 
+ALLOW_SETTING = "IMAGES_EXTERNAL_ALLOW_HOSTS"
+
+
 def check_destination(host: str, port: int, ips: list[IPAddress], allow: AllowList) -> None:
-    """Raise ForbiddenAddress unless every address `host` resolved to may be contacted."""
+    """Raise ForbiddenAddress unless every address `host` resolved to may be contacted.
+
+    A name entry allows its name whatever it resolves to; an address or CIDR entry allows any
+    name whose every address it covers, so `127.0.0.1:8765` also admits `localhost:8765`.
+    """
     if allow.allows_name(host, port):
         return
     for ip in ips:
-        if is_forbidden(ip) and not allow.allows_ip(ip):
-            raise ForbiddenAddress(f"refusing to fetch {host}: it is not a public address")
+        if is_forbidden(ip) and not allow.allows_ip(ip, port):
+            raise ForbiddenAddress(_refusal(host, ip))
+
+
+def _refusal(host: str, ip: IPAddress) -> str:
+    where = "it is" if host == str(ip) else f"it resolves to {ip}, which is"
+    return f"refusing to fetch {host}: {where} not a public address (allow it with {ALLOW_SETTING})"

@@ -52,7 +52,7 @@ def test_hadolint_rejects_a_careless_dockerfile(tmp_path: Path) -> None:
 
 def test_two_slim_stages_and_a_non_root_runtime(stages: list[Stage]) -> None:
     assert [stage.name for stage in stages] == ["builder", "runtime"]
-    assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in (ROOT / "Dockerfile").read_text()
+    assert "ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm" in (ROOT / "Dockerfile").read_text()
     assert {stage.base for stage in stages} == {"${PYTHON_IMAGE}"}
     runtime = stages[-1]
     uid = runtime.all("USER")[-1].text.split(":")[0]
@@ -126,6 +126,7 @@ def test_the_installed_wheel_checks_out_on_wand(
 ) -> None:
     # Wand refuses to start without the packaged ImageMagick policy; `served` runs on vips
     env = image_env(stages, image_venv, tmp_path) | {"IMAGES_ENGINE": "wand"}
+    run_cli(image_venv, env, "migrate")  # `check` only reads: it creates no database
     assert run_cli(image_venv, env, "check").startswith("ok: engine wand")
 
 

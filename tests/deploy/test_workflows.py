@@ -9,6 +9,7 @@ platforms on a `v*` tag, after the tests, and pushes to ghcr.io/<repository> wit
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -89,6 +90,14 @@ def test_ci_runs_make_test_on_every_push_and_pull_request() -> None:
     stack = " ".join(step.get("run", "") for step in ci["jobs"]["stack"]["steps"])
     assert "docker compose up -d --build" in stack  # the compose file, run for real there
     assert "x-cache-status" in stack
+    # every variable the compose file requires is set, and writes go with the key it sets
+    compose = (ROOT / "docker-compose.yml").read_text()
+    required = set(re.findall(r"\$\{(\w+):\?", compose))
+    env = ci["jobs"]["stack"]["env"]
+    assert required <= set(env)
+    _, key = env["IMAGES_API_KEYS"].split(":")
+    assert f'auth="Authorization: Bearer {key}"' in stack
+    assert stack.count('-H "$auth"') == 2  # the upload and the delete
 
 
 def test_release_pushes_both_platforms_to_ghcr_after_the_tests() -> None:

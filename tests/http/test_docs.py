@@ -29,6 +29,7 @@ from images_server.http.errors import _HTTP_CODES
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.presets import DEFAULT_PRESETS
 from images_server.settings import Settings
+from tests.deploy.test_license import setup_cfg
 from tests.images import quadrant_bytes
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
@@ -145,16 +146,20 @@ def test_responses_conform_to_the_schemas(client: FlaskClient, document: dict[st
 
 
 class _Links(HTMLParser):
-    """Every URL the page refers to, and the text of any inline script."""
+    """Every URL the page loads, the links it offers, and the text of any inline script."""
 
     def __init__(self) -> None:
         super().__init__()
         self.urls: list[str] = []
+        self.anchors: list[dict[str, str | None]] = []
         self.inline_script = ""
         self._in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._in_script = tag == "script"
+        if tag == "a":  # followed only when clicked: not something the page loads
+            self.anchors.append(dict(attrs))
+            return
         for name, value in attrs:
             if name in ("src", "href", "data-spec-url") and value is not None:
                 self.urls.append(value)
@@ -175,10 +180,12 @@ def test_page_uses_only_same_origin_assets(client: FlaskClient) -> None:
     assert "script-src 'self';" in csp
     assert "default-src 'none'" in csp
     html = page.get_data(as_text=True)
-    assert "http:" not in html
-    assert "https:" not in html
     links = _Links()
     links.feed(html)
+    for anchor in links.anchors:  # the repository link, the page's only way off-site
+        html = html.replace(f'href="{anchor["href"]}"', "")
+    assert "http:" not in html
+    assert "https:" not in html
     assert links.inline_script == ""  # the CSP would block it
     assets = [url for url in links.urls if url.startswith(ASSET_PREFIX)]
     assert len(assets) == 4
@@ -222,3 +229,33 @@ def test_documents_revalidate(client: FlaskClient) -> None:
     assert first.headers["Cache-Control"] == "no-cache"
     again = client.get("/docs/openapi.json", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_page_links_to_the_projects_repository(
+    client: FlaskClient, document: dict[str, Any]
+) -> None:
+    source = setup_cfg()["metadata"]["project_urls"]
+    repository = dict(line.split(" = ") for line in source.strip().splitlines())["Source"]
+    assert repository.startswith("https://github.com/")
+    assert document["info"]["contact"]["url"] == repository
+    assert document["externalDocs"]["url"].startswith(repository)
+    assert setup_cfg()["metadata"]["url"] == repository
+    links = _Links()
+    links.feed(client.get("/docs").get_data(as_text=True))
+    (anchor,) = links.anchors
+    assert anchor["href"] == repository
+    assert anchor["rel"] == "noopener noreferrer"
+
+
+def test_the_license_is_the_packages(document: dict[str, Any]) -> None:
+    assert document["info"]["license"]["identifier"] == setup_cfg()["metadata"]["license"]
+
+
+def test_docs_with_a_trailing_slash_leads_to_the_page(client: FlaskClient) -> None:
+    slash = client.get("/docs/")
+    assert slash.status_code == 308
+    assert slash.headers["Location"] == "/docs"
+    followed = client.get("/docs/", follow_redirects=True)
+    assert followed.status_code == 200
+    assert followed.request.path == "/docs"
+    assert followed.get_data() == client.get("/docs").get_data()

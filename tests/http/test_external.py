@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from images_server.app import create_app
+from images_server.security.fetch import system_resolver
 from images_server.settings import Settings
 from tests.images import QUADRANTS, decode, near, pixel
 from tests.origin import Origin
@@ -63,8 +64,38 @@ def test_loopback_is_refused_without_the_allowlist(tmp_path: Path, origin: Origi
     client = create_app(Settings(data_dir=tmp_path)).test_client()
     response = get(client, origin.url("/photo.png"))
     assert response.status_code == 403
-    assert response.get_json()["code"] == "forbidden_address"
+    assert response.get_json() == {
+        "status": "error",
+        "message": "refusing to fetch 127.0.0.1: it is not a public address"
+        " (allow it with IMAGES_EXTERNAL_ALLOW_HOSTS)",
+        "code": "forbidden_address",
+    }
     assert origin.hits["/photo.png"] == 0
+
+
+def test_an_allowed_address_also_allows_a_name_resolving_to_it(
+    tmp_path: Path, origin: Origin
+) -> None:
+    # the entries a user writes for the origin's address: 127.0.0.1:<port> (and ::1 where
+    # localhost resolves to it too), never the name localhost itself
+    answers = system_resolver("localhost", origin.port)
+    entries = tuple(
+        f"[{ip}]:{origin.port}" if ":" in ip else f"{ip}:{origin.port}" for ip in answers
+    )
+    assert f"127.0.0.1:{origin.port}" in entries
+    client = create_app(Settings(data_dir=tmp_path, external_allow_hosts=entries)).test_client()
+    url = f"http://localhost:{origin.port}/photo.png"
+    response = get(client, url, "resize/20x")
+    assert response.status_code == 200, response.data
+    assert decode(response.data).width == 20
+    assert origin.hits["/photo.png"] == 1
+    elsewhere = (f"127.0.0.1:{origin.port + 1}",)  # another port; its own, empty store
+    other_port = Settings(data_dir=tmp_path / "other", external_allow_hosts=elsewhere)
+    refused = get(create_app(other_port).test_client(), url)
+    assert refused.status_code == 403
+    assert refused.get_json()["message"].startswith("refusing to fetch localhost: it resolves to ")
+    assert refused.get_json()["message"].endswith("(allow it with IMAGES_EXTERNAL_ALLOW_HOSTS)")
+    assert origin.hits["/photo.png"] == 1
 
 
 @pytest.mark.parametrize(

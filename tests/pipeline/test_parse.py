@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from images_server.app import create_app
 from images_server.errors import InvalidPipeline
 from images_server.pipeline.ops import (
     Background,
@@ -19,7 +22,9 @@ from images_server.pipeline.ops import (
     Rotate,
     Sharpen,
 )
-from images_server.pipeline.parse import parse_pipeline
+from images_server.pipeline.parse import KNOWN_OPS, PARSERS, parse_pipeline
+from images_server.settings import Settings
+from tests.images import quadrant_bytes
 
 
 def test_empty_path_is_no_ops() -> None:
@@ -125,3 +130,71 @@ def test_bad_arguments_of_the_new_ops_are_named(path: str, named: str) -> None:
 def test_presets_do_not_nest() -> None:
     with pytest.raises(InvalidPipeline, match="unknown preset"):
         parse_pipeline("preset/outer", max_ops=10, presets={"outer": "preset/thumb"})
+
+
+def _message(path: str) -> str:
+    with pytest.raises(InvalidPipeline) as caught:
+        parse_pipeline(path, max_ops=10)
+    assert caught.value.status == 400
+    return caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("nonsense", "nonsense"),
+        ("resize/100x/nonsense", "nonsense"),
+        ("nonsense/1", "nonsense"),
+        ("blurr/2", "blurr"),
+    ],
+)
+def test_an_unknown_op_is_called_unknown_with_or_without_an_argument(path: str, name: str) -> None:
+    message = _message(path)
+    assert f"unknown op '{name}'" in message
+    assert "missing argument" not in message
+
+
+def test_an_unknown_op_lists_every_known_op() -> None:
+    known = _message("nonsense").split("(known: ", 1)[1].removesuffix(")").split(", ")
+    assert known == list(KNOWN_OPS)
+    assert set(known) == {*PARSERS, "preset"}
+    assert {"blur", "sharpen", "filter", "background", "pad", "dpr"} <= set(known)
+
+
+@pytest.mark.parametrize("op", KNOWN_OPS)
+def test_a_known_op_without_its_argument_is_a_missing_argument(op: str) -> None:
+    message = _message(f"resize/100x/{op}")
+    assert message == f"'{op}': missing argument (every op takes one)"
+
+
+def test_a_known_op_with_a_bad_argument_says_what_is_wrong_with_it() -> None:
+    message = _message("resize/800x/blur/zz")
+    assert message == "'blur/zz': sigma must be a number from 0.1 to 50"
+
+
+def test_the_first_wrong_segment_is_named() -> None:
+    assert _message("resize/abc/nonsense").startswith("'resize/abc': ")
+    assert _message("resize/100x/200/crop/c10x10").startswith("'200/crop': unknown op '200'")
+
+
+def test_an_empty_segment_is_named_as_such() -> None:
+    assert "empty segment" in _message("resize/100x/")
+    assert "empty segment" in _message("resize/100x//flip/h")
+
+
+def test_the_image_route_answers_an_unknown_op_as_such(tmp_path: Path) -> None:
+    client = create_app(Settings(data_dir=tmp_path, engine="vips")).test_client()
+    upload = client.post("/upload", data=quadrant_bytes(48, 32, "png"), content_type="image/png")
+    digest = upload.get_json()["hash"]
+    for path, message in [
+        ("nonsense", f"'nonsense': unknown op 'nonsense' (known: {', '.join(KNOWN_OPS)})"),
+        ("resize/800x/blur/zz", "'blur/zz': sigma must be a number from 0.1 to 50"),
+        ("blur", "'blur': missing argument (every op takes one)"),
+    ]:
+        response = client.get(f"/image/{digest}/{path}")
+        assert response.status_code == 400, path
+        assert response.get_json() == {
+            "status": "error",
+            "message": message,
+            "code": "invalid_pipeline",
+        }

@@ -11,6 +11,7 @@ import pytest
 
 from images_server.errors import BadRequest, ForbiddenAddress
 from images_server.security.addresses import (
+    ALLOW_SETTING,
     AllowList,
     check_destination,
     embedded_ipv4,
@@ -18,6 +19,7 @@ from images_server.security.addresses import (
     normalise_host,
     parse_legacy_ipv4,
 )
+from images_server.settings import Settings
 from tests.security.hostile import LOOPBACK_IPV4_NOTATIONS
 
 FORBIDDEN = [
@@ -181,3 +183,60 @@ def test_check_destination_cidr_entries_match_every_resolved_ip() -> None:
         check_destination("local.test", 1, _ips("127.0.0.1", "127.0.0.2"), allow)
     with pytest.raises(ForbiddenAddress):
         check_destination("local.test", 1, _ips("::ffff:127.0.0.1"), allow)
+
+
+def _refusal(host: str, port: int, ips: list[str], allow: AllowList) -> str:
+    with pytest.raises(ForbiddenAddress) as caught:
+        check_destination(host, port, _ips(*ips), allow)
+    assert caught.value.status == 403
+    return caught.value.message
+
+
+def test_a_refusal_names_the_setting_that_allows_it() -> None:
+    assert ALLOW_SETTING.removeprefix("IMAGES_").lower() in Settings.model_fields
+    assert ALLOW_SETTING == "IMAGES_EXTERNAL_ALLOW_HOSTS"
+    assert _refusal("127.0.0.1", 22, ["127.0.0.1"], AllowList()) == (
+        "refusing to fetch 127.0.0.1: it is not a public address"
+        " (allow it with IMAGES_EXTERNAL_ALLOW_HOSTS)"
+    )
+    assert _refusal("::1", 22, ["::1"], AllowList()).startswith(
+        "refusing to fetch ::1: it is not a public address (allow it with "
+    )
+
+
+def test_a_refused_name_names_the_address_that_is_not_allowed() -> None:
+    message = _refusal("localhost", 8765, ["127.0.0.1", "::1"], AllowList.parse(["127.0.0.1"]))
+    assert message == (
+        "refusing to fetch localhost: it resolves to ::1, which is not a public address"
+        " (allow it with IMAGES_EXTERNAL_ALLOW_HOSTS)"
+    )
+
+
+def test_an_address_entry_allows_a_name_resolving_only_to_it_on_its_port() -> None:
+    allow = AllowList.parse(["127.0.0.1:8765"])
+    check_destination("localhost", 8765, _ips("127.0.0.1"), allow)
+    check_destination("127.0.0.1", 8765, _ips("127.0.0.1"), allow)
+    assert "resolves to 127.0.0.1" in _refusal("localhost", 8766, ["127.0.0.1"], allow)
+    assert "resolves to 127.0.0.2" in _refusal("loop.test", 8765, ["127.0.0.2"], allow)
+    # every answer must be allowed: one more private address is enough to refuse
+    assert "resolves to ::1" in _refusal("localhost", 8765, ["127.0.0.1", "::1"], allow)
+    assert "resolves to 10.0.0.1" in _refusal("mixed.test", 8765, ["10.0.0.1", "127.0.0.1"], allow)
+    # the IPv4 address reached through IPv6 is another address, refused as the CIDR entry does
+    assert "::ffff:7f00:1" in _refusal("mapped.test", 8765, ["::ffff:127.0.0.1"], allow)
+    both = AllowList.parse(["127.0.0.1:8765", "[::1]:8765"])
+    check_destination("localhost", 8765, _ips("127.0.0.1", "::1"), both)
+
+
+def test_an_address_entry_without_a_port_allows_every_port() -> None:
+    allow = AllowList.parse(["10.0.0.5", "fd00::7"])
+    check_destination("bucket.internal", 9000, _ips("10.0.0.5"), allow)
+    check_destination("bucket.internal", 443, _ips("10.0.0.5", "fd00::7"), allow)
+    check_destination("bucket.internal", 443, _ips("10.0.0.5", "93.184.216.34"), allow)
+    _refusal("bucket.internal", 443, ["10.0.0.6"], allow)
+
+
+def test_a_name_entry_allows_only_that_name() -> None:
+    allow = AllowList.parse(["images.internal"])
+    check_destination("images.internal", 80, _ips("10.0.0.5", "127.0.0.1"), allow)
+    assert "resolves to 10.0.0.5" in _refusal("other.internal", 80, ["10.0.0.5"], allow)
+    assert "it is not" in _refusal("10.0.0.5", 80, ["10.0.0.5"], allow)

@@ -142,6 +142,31 @@ def test_allowed_host_name_with_and_without_port(upstream: Upstream) -> None:
     assert refused(url, denied, resolve) is ForbiddenAddress
 
 
+def test_an_address_entry_allows_a_name_that_resolves_to_it(upstream: Upstream) -> None:
+    (entry,) = upstream.allow  # 127.0.0.1:<port>, an address entry
+    resolve = resolver_for({"localhost": ["127.0.0.1"], "mixed.test": ["127.0.0.1", "10.0.0.1"]})
+    url = upstream.url("/image", host="localhost")
+    assert fetch(url, FetchPolicy(allow_hosts=(entry,)), resolve).body == IMAGE
+    before = len(upstream.paths)
+    mixed = upstream.url("/image", host="mixed.test")
+    with pytest.raises(ForbiddenAddress, match=r"mixed\.test: it resolves to 10\.0\.0\.1,"):
+        fetch(mixed, FetchPolicy(allow_hosts=(entry,)), resolve)
+    assert len(upstream.paths) == before  # refused before connecting
+
+
+def test_an_address_entry_allows_localhost_through_the_system_resolver(upstream: Upstream) -> None:
+    # every address the system gives for localhost (::1 too, on some hosts) as an address entry
+    answers = fetch_module.system_resolver("localhost", upstream.port)
+    entries = tuple(
+        f"[{ip}]:{upstream.port}" if ":" in ip else f"{ip}:{upstream.port}" for ip in answers
+    )
+    url = upstream.url("/image", host="localhost")
+    assert fetch(url, FetchPolicy(allow_hosts=entries)).body == IMAGE
+    assert refused(url, FetchPolicy(allow_hosts=(f"127.0.0.1:{upstream.port + 1}",)), None) is (
+        ForbiddenAddress
+    )
+
+
 # --- hostile URLs, refused before any DNS or connect -----------------------------------------
 
 
