@@ -1,7 +1,7 @@
 """The one error tree of images-server.
 
 Errors are raised deep (parser, engines, storages, fetcher) and rendered once, as the JSON of
-SPEC §2, by `images_server.http.errors`. Each class carries its HTTP status and a stable
+docs/api.md §2, by `images_server.http.errors`. Each class carries its HTTP status and a stable
 snake_case `code` that clients may match on; the message is for humans.
 
     ImagesError (500 internal_error)
@@ -21,6 +21,7 @@ snake_case `code` that clients may match on; the message is for humans.
     │   ├── ImageNotFound (404 file_not_found)
     │   └── PackNotFound (404 pack_not_found)           also someone else's pack
     ├── PackNotReady (409 pack_not_ready)
+    ├── PackFinished (409 pack_finished)                cancelling a done or failed pack
     ├── PackExpired (410 pack_expired)
     ├── PayloadTooLarge (413 payload_too_large)
     │   ├── UploadTooLarge (413 upload_too_large)
@@ -134,6 +135,12 @@ class PackNotReady(ImagesError):
     status = 409
     code = "pack_not_ready"
     default_message = "the pack is not done yet"
+
+
+class PackFinished(ImagesError):
+    status = 409
+    code = "pack_finished"
+    default_message = "the pack has already ended: there is nothing to cancel"
 
 
 class PackExpired(ImagesError):

@@ -1,4 +1,4 @@
-"""`describe`: header facts, the EXIF allow-list (SPEC §5), BlurHash and dominant colour."""
+"""`describe`: header facts, the EXIF allow-list (docs/api.md §5), BlurHash and dominant colour."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import pyvips
 
 from images_server.errors import UnsupportedFormat
-from images_server.metadata import blurhash, describe
+from images_server.metadata import SAMPLE_SIZE, blurhash, describe, sample
 from tests.images import QUADRANTS, animation, encode, quadrant_bytes, quadrant_image
 
 KEYS = [
@@ -159,3 +159,17 @@ def test_dominant_colour_of_quadrants_is_one_of_them() -> None:
 def test_not_an_image_is_refused() -> None:
     with pytest.raises(UnsupportedFormat):
         describe(b"hello, world")
+
+
+def test_the_dominant_colour_is_the_largest_real_area(samples: Path) -> None:
+    """The wisteria photo is mostly dark foliage with pink flowers: its dominant colour is the
+    foliage's green (a 32-pixel thumbnail blended petals and white into a mauve that won)."""
+    data = (samples / "photo-12mp-4000x3000.jpg").read_bytes()
+    red, green, blue = hex_rgb(describe(data)["dominant_color"])
+    assert green > red
+    assert green > blue
+    assert max(red, green, blue) < 128  # dark, as the leaves are
+    summary = sample(data)
+    assert max(summary.image.width, summary.image.height) == SAMPLE_SIZE
+    assert (summary.image.bands, summary.image.format) == (3, "uchar")
+    assert describe(data)["placeholder"] == summary.placeholder

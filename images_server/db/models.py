@@ -154,6 +154,8 @@ class Pack(Base):
     session_hash: Mapped[str | None] = mapped_column(CHAR(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    files_done: Mapped[int] = mapped_column(Integer, default=0)
+    files_total: Mapped[int | None] = mapped_column(Integer)  # known once the source is analysed
     error: Mapped[str | None] = mapped_column(Text)
     source_namespace: Mapped[str] = mapped_column(String(16))
     source_hash: Mapped[str] = mapped_column(CHAR(64))

@@ -1,5 +1,5 @@
-"""`POST /packs/analyze`, `POST /packs`, `GET /packs/<id>`, `GET /packs/<id>/download` and
-`GET /packs/<id>/files/<name>` (SPEC §2, §7).
+"""`POST /packs/analyze`, `POST /packs`, `GET /packs/<id>`, `POST /packs/<id>/cancel`,
+`GET /packs/<id>/download` and `GET /packs/<id>/files/<name>` (docs/api.md §2, §7).
 
 A pack belongs to whoever created it: the API key's user; else the web UI's browser session
 (`http.sessions`); else, for an API client on a server without keys, whoever holds its id (128
@@ -7,7 +7,8 @@ random bits: a capability, like a signed URL). Anyone else gets 404, as for a pa
 existed. A source sent with the pack is checked like an upload
 (415/413/422 at once), then stored privately under the pack, never reachable through `/image`.
 `POST /packs/analyze` answers the analysis and recommended settings at once and stores nothing,
-so a page can show them before the user commits.
+so a page can show them before the user commits. A queued or processing pack may be
+cancelled by whoever may read it: it is never built, or its job stops at its next file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from images_server.errors import (
     BadRequest,
     ImageNotFound,
     PackExpired,
+    PackFinished,
     PackNotFound,
     PackNotReady,
     ServiceUnavailable,
@@ -167,15 +169,14 @@ def _private(response: Response) -> Response:
     return response
 
 
-@bp.get("/packs/<pack_id>")
-def state(pack_id: str) -> Response:
-    svc = services()
-    row = _visible(svc, pack_id)
+def _state(row: Pack) -> Response:
     settings = row.settings or {}
     body: dict[str, Any] = {
         "id": row.id,
         "status": row.status,
         "progress": round(row.progress, 4),
+        "files_done": row.files_done,
+        "files_total": row.files_total,
         "error": row.error,
         "source": {"name": row.source_name},
         "analysis": row.analysis,
@@ -188,6 +189,24 @@ def state(pack_id: str) -> Response:
         "download_url": public_url(f"/packs/{row.id}/download") if row.status == "done" else None,
     }
     return _private(jsonify(body))
+
+
+@bp.get("/packs/<pack_id>")
+def state(pack_id: str) -> Response:
+    return _state(_visible(services(), pack_id))
+
+
+@bp.post("/packs/<pack_id>/cancel")
+def cancel(pack_id: str) -> Response:
+    """Cancel a queued or processing pack (again: a no-op); 409 once it is done or failed."""
+    svc = services()
+    row = _visible(svc, pack_id)
+    database = svc.require_database()
+    if row.status != "cancelled" and not store.cancel(database, pack_id):
+        row = store.get(database, pack_id) or row  # it ended meanwhile: say how
+        if row.status != "cancelled":
+            raise PackFinished(f"the pack is {row.status}: there is nothing to cancel")
+    return _state(store.get(database, pack_id) or row)
 
 
 def _zip(svc: Services, row: Pack) -> bytes:

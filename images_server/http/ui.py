@@ -1,4 +1,5 @@
-"""`GET /`: the web UI for responsive image packs (SPEC §2, §7), and its assets under `/assets/`.
+"""`GET /`: the web UI for responsive image packs (docs/api.md §2, §7), and its assets under
+`/assets/`.
 
 The page is one Jinja template (`images_server/templates/index.html`) and two plain files,
 `app.js` and `app.css`, served from the package: no CDN, no build step, no framework. The

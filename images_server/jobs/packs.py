@@ -5,6 +5,9 @@ Publishing is two steps in a fixed order: the ZIP is stored (an atomic put), the
 marked done with its manifest. A job killed anywhere before the second step leaves a pack that
 is not done, which the stall check hands to another worker; the half-built files of the dead
 job were only ever in its memory.
+
+A pack cancelled while its job runs stops the job at its next progress report; one cancelled
+between the last report and publishing is not marked done, and its ZIP is deleted again.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from images_server.errors import ImagesError, ServiceUnavailable
 from images_server.hashing import Namespace, pack_ref
 from images_server.packs import store
 from images_server.packs.analysis import analyse
-from images_server.packs.build import build_pack
+from images_server.packs.build import build_pack, render_jobs
 from images_server.packs.recommend import apply_overrides, recommend, safe_name
 from images_server.services import Services
 
@@ -31,27 +34,37 @@ def run_pack(services: Services, pack_id: str) -> bool:
     job = store.claim(database, pack_id, services.settings.pack_stall_timeout)
     if job is None:
         return False
+    done = total = 0
     try:
         data = services.storage.get(job.source)
         analysis = analyse(data)
         recommended = recommend(analysis, safe_name(job.source_name))
         settings = apply_overrides(recommended, job.options, analysis.width)
+        total = len(render_jobs(settings))
         store.report(
             database,
             pack_id,
             ANALYSED,
+            files_total=total,
             analysis=analysis.to_json(),
             settings={"recommended": recommended.to_json(), "effective": settings.to_json()},
         )
 
-        def progress(fraction: float) -> None:
-            store.report(database, pack_id, ANALYSED + (1 - ANALYSED) * fraction * 0.999)
+        def progress(fraction: float) -> None:  # called once after each file
+            nonlocal done
+            done += 1
+            overall = ANALYSED + (1 - ANALYSED) * fraction * 0.999
+            store.report(database, pack_id, overall, files_done=done)
 
         built = build_pack(
             services, job.source, job.source_name, job.source_hash, analysis, settings, progress
         )
         services.storage.put(pack_ref(pack_id, "zip"), built.zip)
-        store.finish(database, pack_id, built.manifest)
+        if not store.finish(database, pack_id, built.manifest):
+            raise store.Cancelled(pack_id)
+    except store.Cancelled:
+        services.storage.delete(pack_ref(pack_id, "zip"))  # published by nobody
+        log.info("pack %s was cancelled: stopped after %d of %d files", pack_id, done, total)
     except ServiceUnavailable:
         store.requeue(database, pack_id)
         raise

@@ -1,10 +1,12 @@
 """What a pack's source is: size, format, alpha, aspect ratio, and photo or graphic.
 
-Photo or graphic is decided on a 128-pixel thumbnail (flattened on white): a graphic (logo,
-chart, screenshot, flat illustration) has few distinct colours or a low-entropy luminance
-histogram; a photo has thousands of colours and a histogram near 7-8 bits. On the project's
-test photos the 5-bit colour count is 567-1,692 and the entropy 6.8-7.6; a rendered scene on a
-plain background, text and flat shapes fall below both thresholds.
+Photo or graphic is decided on the image's `sample` (`images_server.metadata`: a 128-pixel
+thumbnail flattened on white, whose BlurHash and dominant colour are also those of
+`/metadata`): a graphic (logo, chart, screenshot, flat illustration) has few distinct colours
+or a low-entropy luminance histogram; a photo has thousands of colours and a histogram near
+7-8 bits. On the project's test photos the 5-bit colour count is 567-1,692 and the entropy
+6.8-7.6; a rendered scene on a plain background, text and flat shapes fall below both
+thresholds.
 """
 
 from __future__ import annotations
@@ -13,14 +15,11 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-import pyvips
-
 from images_server.engines.sniff import sniff
-from images_server.metadata import BLURHASH_COMPONENTS, blurhash, dominant_color
+from images_server.metadata import sample
 
 Kind = Literal["photo", "graphic"]
 
-SAMPLE_SIZE = 128
 GRAPHIC_MAX_COLOURS = 300  # distinct colours at 5 bits a channel
 GRAPHIC_MAX_ENTROPY = 5.0  # bits, of the luminance histogram
 _COMMON_RATIOS = {
@@ -68,28 +67,16 @@ def aspect_label(width: int, height: int) -> str:
     return f"{width // divisor}:{height // divisor}"
 
 
-def _sample(data: bytes) -> pyvips.Image:
-    image = pyvips.Image.thumbnail_buffer(data, SAMPLE_SIZE)
-    if image.hasalpha():
-        image = image.flatten(background=[255, 255, 255])
-    if image.interpretation != "srgb":
-        image = image.colourspace("srgb")
-    if image.bands == 1:
-        image = image.bandjoin([image, image])
-    return image.extract_band(0, n=3).cast("uchar").copy_memory()
-
-
 def analyse(data: bytes) -> Analysis:
     """The analysis of an image already admitted (checked and within limits)."""
     info = sniff(data)
-    sample = _sample(data)
-    pixels = bytes(sample.write_to_memory())
+    summary = sample(data)
+    pixels = bytes(summary.image.write_to_memory())
     colours = len(
         {(pixels[i] >> 3, pixels[i + 1] >> 3, pixels[i + 2] >> 3) for i in range(0, len(pixels), 3)}
     )
-    entropy = float(sample.colourspace("b-w").hist_find().hist_entropy())
+    entropy = float(summary.image.colourspace("b-w").hist_find().hist_entropy())
     graphic = colours < GRAPHIC_MAX_COLOURS or entropy < GRAPHIC_MAX_ENTROPY
-    placeholder_source = sample.thumbnail_image(32)
     return Analysis(
         width=info.width,
         height=info.height,
@@ -102,6 +89,6 @@ def analyse(data: bytes) -> Analysis:
         kind="graphic" if graphic else "photo",
         colours=colours,
         entropy=round(entropy, 2),
-        placeholder=blurhash(placeholder_source, *BLURHASH_COMPONENTS),
-        dominant_color=dominant_color(placeholder_source),
+        placeholder=summary.placeholder,
+        dominant_color=summary.dominant_color,
     )

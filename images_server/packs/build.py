@@ -4,7 +4,7 @@ snippets and the ZIP, all in memory, returned together so the caller publishes t
 Each output is a normal render (`resize/<w>x/format/<f>/quality/<q>`), so packs get the same
 colour handling, metadata stripping, limits and deadline as any URL. Images go into the ZIP
 stored (they are compressed already); text is deflated. `progress` is called after each file
-with the fraction done.
+of `render_jobs` with the fraction done; an exception it raises stops the build.
 """
 
 from __future__ import annotations
@@ -78,6 +78,11 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def render_jobs(settings: PackSettings) -> list[tuple[int, str]]:
+    """Every (width, format) the pack renders, in order: one file each."""
+    return [(width, fmt) for width in settings.widths for fmt in settings.formats]
+
+
 def build_pack(
     services: Services,
     source: ImageRef,
@@ -88,7 +93,7 @@ def build_pack(
     progress: Callable[[float], None],
 ) -> BuiltPack:
     """Render, describe and zip one pack."""
-    jobs = [(width, fmt) for width in settings.widths for fmt in settings.formats]
+    jobs = render_jobs(settings)
     entries: dict[str, bytes] = {}
     files: list[PackFile] = []
     for done, (width, fmt) in enumerate(jobs, start=1):

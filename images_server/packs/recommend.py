@@ -8,7 +8,8 @@ a photo visually lossless at each format's efficiency (AVIF 50, WebP 75, JPEG 80
 graphics, whose edges show artefacts first. Role, loading and `sizes` follow from the size and
 shape: a wide, large image is a hero (`loading=eager`, `fetchpriority=high`, `sizes=100vw`); a
 small one a thumbnail or, when square, an avatar; a 1.91:1 one a card; anything else content,
-lazily loaded.
+lazily loaded. Alt text is the user's: none given leaves a placeholder asking for one in the
+snippets; `decorative` says the image is decoration, so the snippets carry `alt=""`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class PackSettings:
     fetchpriority: FetchPriority
     sizes: str
     alt: str
+    decorative: bool = False  # an explicit empty alt: the snippets say `alt=""`
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -171,6 +173,19 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     return str(value)
 
 
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text not in _TRUE + _FALSE:
+        raise _field(name, "true or false")
+    return text in _TRUE
+
+
 def _text(name: str, value: Any, longest: int) -> str:
     if not isinstance(value, str) or len(value) > longest or any(ord(c) < 32 for c in value):
         raise _field(name, f"text of at most {longest} characters, without control characters")
@@ -210,6 +225,10 @@ def apply_overrides(
         settings = replace(settings, sizes=_text("sizes", overrides["sizes"], 500))
     if "alt" in overrides:
         settings = replace(settings, alt=_text("alt", overrides["alt"], 500))
+    if "decorative" in overrides:
+        settings = replace(settings, decorative=_flag("decorative", overrides["decorative"]))
+    if settings.decorative and settings.alt:
+        raise _field("decorative", "a decorative image has no alt text: leave 'alt' empty")
     if "name" in overrides:
         name = _text("name", overrides["name"], 64)
         if not _NAME.fullmatch(name):

@@ -2,7 +2,8 @@
 and a React component. Every snippet refers to the pack's files by name (`hero-640.avif`),
 relative to wherever the user puts them; sizes and attributes come from the pack settings.
 Values are escaped for the language they land in (HTML attributes, CSS strings, JS strings).
-Without an `alt` option the snippets carry a placeholder alt text, to be replaced.
+Without an `alt` option the snippets carry a placeholder alt text, to be replaced; a
+`decorative` image gets an empty one (`alt=""`), which tells screen readers to skip it.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ ALT_PLACEHOLDER = "Describe this image"
 
 
 def _alt(settings: PackSettings) -> str:
-    """The alt text, or a placeholder that asks for one (an empty alt means "decorative",
-    which a snippet should not decide for its user)."""
+    """The alt text; empty for an image the user said is decorative; else a placeholder that
+    asks for one (a missing alt is not a decision that the image is decoration)."""
+    if settings.decorative:
+        return ""
     return settings.alt or ALT_PLACEHOLDER
 
 

@@ -6,6 +6,10 @@ each progress report refreshes `updated_at`, so a live job is never claimed twic
 only rises (`max` of old and new), also when a killed job starts over. A pack is `done` only
 in the same transaction that records its manifest, after its ZIP is stored: a reader never
 sees a done pack without its files. After `MAX_ATTEMPTS` claims it is failed.
+
+A queued or processing pack may be *cancelled*: it is never claimed again, and a job running
+it finds out at its next progress report (which then changes nothing and raises `Cancelled`),
+or at the latest when it would mark it done, which then does not happen either.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ from images_server.hashing import ImageRef, Namespace, pack_ref
 
 MAX_ATTEMPTS = 3
 TOMBSTONE_DAYS = 7  # an expired pack answers 410 this long, then 404
+UNFINISHED = ("queued", "processing")
+
+
+class Cancelled(Exception):
+    """The pack is no longer being processed (cancelled, or expired): its job must stop."""
 
 
 @dataclass(frozen=True)
@@ -84,26 +93,55 @@ def claim(database: Engine, pack_id: str, stall_seconds: int) -> PackJob | None:
         return job
 
 
-def report(database: Engine, pack_id: str, progress: float, **fields: Any) -> None:
-    """Raise the progress (never lowers it), refresh the heartbeat, set other columns."""
+def report(
+    database: Engine, pack_id: str, progress: float, files_done: int = 0, **fields: Any
+) -> None:
+    """Raise the progress and the files done (never lowers them), refresh the heartbeat, set
+    other columns; `Cancelled` (and nothing changed) if the pack is no longer processing."""
     risen = case((Pack.progress < progress, progress), else_=Pack.progress)
+    more = case((Pack.files_done < files_done, files_done), else_=Pack.files_done)
     with Session(database) as session:
-        session.execute(
+        result = session.execute(
             update(Pack)
-            .where(Pack.id == pack_id)
-            .values(progress=risen, updated_at=utcnow(), **fields)
+            .where(Pack.id == pack_id, Pack.status == "processing")
+            .values(progress=risen, files_done=more, updated_at=utcnow(), **fields)
         )
         session.commit()
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise Cancelled(pack_id)
 
 
-def finish(database: Engine, pack_id: str, manifest: dict[str, Any]) -> None:
+def finish(database: Engine, pack_id: str, manifest: dict[str, Any]) -> bool:
+    """Mark the pack done with its manifest; False if it was cancelled meanwhile."""
+    files = manifest.get("files")
+    count = len(files) if isinstance(files, list) else 0
     with Session(database) as session:
-        session.execute(
+        result = session.execute(
             update(Pack)
-            .where(Pack.id == pack_id)
-            .values(status="done", progress=1.0, manifest=manifest, updated_at=utcnow())
+            .where(Pack.id == pack_id, Pack.status == "processing")
+            .values(
+                status="done",
+                progress=1.0,
+                files_done=count,
+                files_total=count,
+                manifest=manifest,
+                updated_at=utcnow(),
+            )
         )
         session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel(database: Engine, pack_id: str) -> bool:
+    """Cancel a queued or processing pack; False if it had already ended (done, failed...)."""
+    with Session(database) as session:
+        result = session.execute(
+            update(Pack)
+            .where(Pack.id == pack_id, Pack.status.in_(UNFINISHED))
+            .values(status="cancelled", updated_at=utcnow())
+        )
+        session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def requeue(database: Engine, pack_id: str) -> None:
@@ -118,10 +156,11 @@ def requeue(database: Engine, pack_id: str) -> None:
 
 
 def fail(database: Engine, pack_id: str, message: str) -> None:
+    """Mark the pack failed, unless it was cancelled (or ended) meanwhile."""
     with Session(database) as session:
         session.execute(
             update(Pack)
-            .where(Pack.id == pack_id)
+            .where(Pack.id == pack_id, Pack.status.in_(UNFINISHED))
             .values(status="failed", error=message, updated_at=utcnow())
         )
         session.commit()
@@ -132,7 +171,7 @@ def stalled(database: Engine, stall_seconds: int) -> list[str]:
     now = utcnow()
     stale = now - timedelta(seconds=stall_seconds)
     query = select(Pack.id).where(
-        Pack.status.in_(("queued", "processing")), Pack.updated_at < stale, Pack.expires_at > now
+        Pack.status.in_(UNFINISHED), Pack.updated_at < stale, Pack.expires_at > now
     )
     with Session(database) as session:
         return list(session.execute(query).scalars())

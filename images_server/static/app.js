@@ -3,7 +3,10 @@
    snippets with copy buttons and the ZIP. Plain JavaScript; every request goes to this
    server's packs API with URLs relative to the page, so the app may live under a prefix. */
 
-import { $, KEY_STORAGE, bytes, clearError, fact, request, show, showError, swatch } from "./common.js";
+import {
+  $, KEY_STORAGE, bytes, clearError, clearFieldErrors, fact, request, show, showError,
+  showFieldError, swatch
+} from "./common.js";
 import { download, forgetResults, showResults } from "./results.js";
 
 var POLL_MS = 400;
@@ -82,12 +85,19 @@ function fillForm(settings, analysis) {
   form.elements.fetchpriority.value = settings.fetchpriority;
   form.elements.sizes.value = settings.sizes;
   form.elements.alt.value = settings.alt;
+  form.elements.decorative.checked = Boolean(settings.decorative);
+  syncAlt();
 }
 
 function syncQuality() {
   form.querySelectorAll("input[name=formats]").forEach(function (box) {
     $("quality-" + box.value).disabled = !box.checked;
   });
+}
+
+/* A decorative image has no alt text: its field is set aside while the box is ticked. */
+function syncAlt() {
+  form.elements.alt.disabled = form.elements.decorative.checked;
 }
 
 /* 2. Configure and build */
@@ -114,34 +124,48 @@ function collect() {
   body.append("formats", formats.join(","));
   body.append("widths", widths.join(","));
   body.append("quality", JSON.stringify(quality));
-  ["name", "role", "loading", "fetchpriority", "sizes", "alt"].forEach(function (name) {
+  ["name", "role", "loading", "fetchpriority", "sizes"].forEach(function (name) {
     body.append(name, form.elements[name].value);
   });
+  if (form.elements.decorative.checked) {
+    body.append("decorative", "true"); // the snippets get alt=""
+  } else {
+    body.append("alt", form.elements.alt.value); // empty: the snippets ask for a description
+  }
   return body;
 }
 
+/* An error about one field: shown beside it when it has a place for one, else (returned)
+   beside the Build button; the field is marked and focused either way. */
 function fieldError(field, message) {
-  field.setAttribute("aria-invalid", "true");
-  field.focus();
-  return new Error(message);
+  var beside = showFieldError(field, message);
+  var error = new Error(message);
+  error.shown = beside;
+  return error;
 }
 
-/* A 400 names its field first (`'widths': ...`): mark that field and move focus to it. */
+/* A 400 names its field first (`'widths': ...`): the rest of the message goes beside it. */
 function markField(message) {
-  var match = /^'(\w+)':/.exec(message);
-  if (!match) { return; }
+  var match = /^'(\w+)':\s*(.*)$/.exec(message);
+  if (!match) { return false; }
   var field = match[1] === "formats" || match[1] === "quality"
     ? form.querySelector("input[name=formats]:checked")
     : form.elements.namedItem(match[1]);
-  if (field && field.focus) { fieldError(field, message); }
+  if (!field || !field.focus) { return false; }
+  return showFieldError(field, $(field.id + "-error") ? match[2] : message);
 }
 
 function build(event) {
   event.preventDefault();
   clearError();
-  form.querySelectorAll("[aria-invalid]").forEach(function (field) { field.removeAttribute("aria-invalid"); });
+  clearFieldErrors(form);
   var body;
-  try { body = collect(); } catch (error) { showError(error.message, "form-error"); return; }
+  try {
+    body = collect();
+  } catch (error) {
+    if (!error.shown) { showError(error.message, "form-error"); }
+    return;
+  }
   $("build").disabled = true;
   setProgress(0, "Sending the image…");
   request("packs", { method: "POST", body: body })
@@ -151,12 +175,13 @@ function build(event) {
       show(["configure", "progress-section"]);
       form.querySelectorAll("input, select, button").forEach(function (field) { field.disabled = true; });
       $("file").disabled = true; // one pack at a time: a new image waits until this one ends
-      poll(0);
+      $("cancel").hidden = false;
+      $("cancel").disabled = false;
+      poll(data.id, 0);
     })
     .catch(function (error) {
       $("build").disabled = false;
-      showError(error.message, "form-error");
-      markField(error.message);
+      if (!markField(error.message)) { showError(error.message, "form-error"); }
     });
 }
 
@@ -166,8 +191,20 @@ var STATUS_TEXT = {
   queued: "Queued: waiting for a worker…",
   processing: "Rendering the images…",
   done: "Done.",
-  failed: "Failed."
+  failed: "Failed.",
+  cancelled: "Cancelled."
 };
+
+/* The status in words, with "n of N files" once the server knows how many it renders. */
+function statusText(pack) {
+  var text = STATUS_TEXT[pack.status] || pack.status;
+  if (pack.files_total === null || pack.files_total === undefined) { return text; }
+  var count = pack.files_done + " of " + pack.files_total + " files";
+  if (pack.status === "processing") { return "Rendering the images: " + count + "…"; }
+  if (pack.status === "done") { return "Done: " + count + "."; }
+  if (pack.status === "cancelled") { return "Cancelled after " + count + "."; }
+  return text;
+}
 
 function setProgress(percent, status) {
   $("progress").value = percent;
@@ -176,30 +213,67 @@ function setProgress(percent, status) {
   if ($("progress-status").textContent !== status) { $("progress-status").textContent = status; }
 }
 
-function poll(failures) {
-  request("packs/" + state.packId)
+/* Asks for the pack until it ends; stops once the page has moved on to another pack. */
+function poll(packId, failures) {
+  if (state.packId !== packId) { return; }
+  request("packs/" + packId)
     .then(function (response) { return response.json(); })
     .then(function (pack) {
+      if (state.packId !== packId) { return; }
       var percent = pack.status === "done" ? 100 : Math.floor(pack.progress * 100);
-      setProgress(percent, STATUS_TEXT[pack.status] || pack.status);
+      setProgress(percent, statusText(pack));
       if (pack.status === "done") {
-      $("file").disabled = false;
-      return showResults(state.packId, pack);
-    }
+        $("cancel").hidden = true;
+        $("file").disabled = false;
+        return showResults(packId, pack);
+      }
       if (pack.status === "failed") {
         showError("The pack could not be built: " + (pack.error || "unknown error") + ".");
-        enableForm();
+        stopped();
         return;
       }
-      window.setTimeout(function () { poll(0); }, POLL_MS);
+      if (pack.status === "cancelled") {
+        stopped();
+        return;
+      }
+      window.setTimeout(function () { poll(packId, 0); }, POLL_MS);
     })
     .catch(function (error) {
+      if (state.packId !== packId) { return; }
       if (failures + 1 >= POLL_RETRIES) {
         showError(error.message + " (gave up asking for the pack's progress)");
-        enableForm();
+        stopped();
         return;
       }
-      window.setTimeout(function () { poll(failures + 1); }, POLL_MS * 4);
+      window.setTimeout(function () { poll(packId, failures + 1); }, POLL_MS * 4);
+    });
+}
+
+/* The pack ended without results: the settings may be changed and built again. */
+function stopped() {
+  var focus = document.activeElement;
+  var lost = !focus || focus === document.body || focus === $("cancel");
+  state.packId = null;
+  $("cancel").hidden = true;
+  enableForm();
+  if (lost) { $("build").focus(); } // the Cancel button that had focus is gone
+}
+
+function cancel() {
+  var packId = state.packId;
+  if (!packId) { return; }
+  $("cancel").disabled = true;
+  request("packs/" + packId + "/cancel", { method: "POST" })
+    .then(function (response) { return response.json(); })
+    .then(function (pack) {
+      if (state.packId !== packId) { return; }
+      setProgress(Math.floor(pack.progress * 100), statusText(pack));
+      stopped();
+    })
+    .catch(function (error) {
+      // 409: it ended first; polling shows how. Anything else: say so, and allow a retry.
+      if (!/ended|done|failed/.test(error.message)) { showError(error.message); }
+      $("cancel").disabled = false;
     });
 }
 
@@ -207,6 +281,7 @@ function enableForm() {
   form.querySelectorAll("input, select, button").forEach(function (field) { field.disabled = false; });
   $("file").disabled = false;
   syncQuality();
+  syncAlt();
 }
 
 function restart() {
@@ -224,7 +299,11 @@ function restart() {
 
 /* Wiring */
 
-$("file").addEventListener("change", function () { choose(this.files[0]); });
+$("file").addEventListener("change", function () {
+  var file = this.files[0];
+  this.value = ""; // so that choosing the same file again (say, after a 401) is a change too
+  choose(file);
+});
 var zone = $("dropzone");
 document.addEventListener("dragover", function (event) {
   event.preventDefault(); // anywhere on the page: a stray drop must not navigate away
@@ -250,6 +329,8 @@ form.elements.role.addEventListener("change", function () {
 form.querySelectorAll("input[name=formats]").forEach(function (box) {
   box.addEventListener("change", syncQuality);
 });
+form.elements.decorative.addEventListener("change", syncAlt);
+$("cancel").addEventListener("click", cancel);
 $("choose-again").addEventListener("click", restart);
 $("restart").addEventListener("click", restart);
 $("download").addEventListener("click", download);

@@ -29,12 +29,49 @@ export function clearError() {
   });
 }
 
-/* Shows the sections of a step (the last one is the step's own) and moves focus to it. */
+/* A field's own error, shown right under it (`<id>-error`) and read with it when focused. */
+export function showFieldError(field, message) {
+  field.setAttribute("aria-invalid", "true");
+  var box = $(field.id + "-error");
+  if (box) {
+    box.textContent = message;
+    box.hidden = false;
+    var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (described.indexOf(box.id) === -1) {
+      field.setAttribute("aria-describedby", [box.id].concat(described).join(" "));
+    }
+  }
+  field.focus();
+  return Boolean(box);
+}
+
+export function clearFieldErrors(form) {
+  form.querySelectorAll("[aria-invalid]").forEach(function (field) {
+    field.removeAttribute("aria-invalid");
+    var box = $(field.id + "-error");
+    if (!box) { return; }
+    box.hidden = true;
+    box.textContent = "";
+    var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== box.id;
+    });
+    if (described.length) {
+      field.setAttribute("aria-describedby", described.join(" "));
+    } else {
+      field.removeAttribute("aria-describedby");
+    }
+  });
+}
+
+/* Shows the sections of a step (the last one is the step's own), brings that one to the top
+   of the screen (on a phone it would start below the fold) and moves focus to its heading. */
 export function show(sectionIds) {
   ["configure", "progress-section", "results"].forEach(function (id) {
     $(id).hidden = sectionIds.indexOf(id) === -1;
   });
-  $(sectionIds[sectionIds.length - 1]).querySelector("h2").focus();
+  var section = $(sectionIds[sectionIds.length - 1]);
+  section.querySelector("h2").focus({ preventScroll: true });
+  section.scrollIntoView({ block: "start" });
 }
 
 export function apiKey() {
@@ -47,32 +84,42 @@ function authHeaders() {
 }
 
 /* fetch() with the API key, resolving to the response; rejects with an Error whose message
-   is the server's own words (SPEC §2 error JSON) or says the server could not be reached. */
+   is the server's own words (docs/api.md §2 error JSON) or says the server could not be reached. */
 export function request(url, options) {
   options = options || {};
   options.headers = Object.assign({}, options.headers || {}, authHeaders());
   options.credentials = "same-origin";
   return fetch(url, options).then(function (response) {
     if (response.ok) { return response; }
-    if (response.status === 401) { $("auth").open = true; }
+    if (response.status === 401) { askForKey(); }
     return response.json().then(function (body) {
       var detail = body && body.message ? body.message : response.statusText;
-      throw new Error(describeStatus(response.status) + detail);
+      throw new Error(describe(response.status, detail));
     }, function () {
-      throw new Error(describeStatus(response.status) + response.statusText);
+      throw new Error(describe(response.status, response.statusText));
     });
   }, function (error) {
     throw new Error("Could not reach the server (" + error.message + "). Check your connection and try again.");
   });
 }
 
-function describeStatus(status) {
-  if (status === 401) { return "This server needs an API key (see “API key” above): "; }
-  if (status === 413) { return "Too large: "; }
-  if (status === 415) { return "Not a supported image: "; }
-  if (status === 422) { return "The image could not be read: "; }
-  if (status === 429) { return "Too many requests, wait a moment: "; }
-  return "";
+/* The key field sits under the file chooser, folded away: open it and put the cursor in it. */
+function askForKey() {
+  $("auth").open = true;
+  $("api-key").focus();
+}
+
+function describe(status, detail) {
+  if (status === 401) {
+    var problem = apiKey() ? "This API key is not valid" : "This server needs an API key";
+    return problem + ": type one into the “API key” field below “Choose an image…” " +
+      "(the cursor is there now), then try again.";
+  }
+  if (status === 413) { return "Too large: " + detail; }
+  if (status === 415) { return "Not a supported image: " + detail; }
+  if (status === 422) { return "The image could not be read: " + detail; }
+  if (status === 429) { return "Too many requests, wait a moment: " + detail; }
+  return detail;
 }
 
 export function fact(list, term, value) {

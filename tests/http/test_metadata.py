@@ -1,4 +1,5 @@
-"""`GET /image/<hash>/metadata`: SPEC §2's JSON, §4's caching and §5's privacy, over HTTP."""
+"""`GET /image/<hash>/metadata`: docs/api.md §2's JSON, §4's caching and §5's privacy, over HTTP;
+and the same placeholder and dominant colour as a pack of the same image."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from images_server.jobs.packs import run_pack
+from images_server.services import Services
 from tests.images import quadrant_bytes
 from tests.test_metadata import KEYS as DESCRIBED
 
@@ -84,3 +87,23 @@ def test_no_gps_or_serial_leaves(client: FlaskClient, samples: Path) -> None:
     assert "GPS" not in text
     assert "Serial" not in text
     assert "40, 26" not in text
+
+
+@pytest.mark.parametrize("name", ["photo-12mp-4000x3000.jpg", "dice-alpha-300x225.png"])
+def test_metadata_and_a_pack_agree_on_the_placeholder_and_colour(
+    client: FlaskClient, services: Services, samples: Path, name: str
+) -> None:
+    """One sample of the image gives both: the BlurHash and dominant colour are the same."""
+    data = (samples / name).read_bytes()
+    mime = "image/png" if name.endswith(".png") else "image/jpeg"
+    posted = client.post("/upload", data=data, content_type=mime)
+    assert posted.status_code == 201
+    meta = client.get(f"/image/{posted.get_json()['hash']}/metadata").get_json()
+    created = client.post("/packs?widths=160&formats=webp", data=data, content_type=mime)
+    pack_id = created.get_json()["id"]
+    assert run_pack(services, pack_id)
+    manifest = client.get(f"/packs/{pack_id}").get_json()["manifest"]
+    assert manifest["placeholder"]["dominant_color"] == meta["dominant_color"]
+    assert manifest["placeholder"]["blurhash"] == meta["placeholder"]
+    assert manifest["analysis"]["dominant_color"] == meta["dominant_color"]
+    assert len(meta["placeholder"]) == 28

@@ -8,7 +8,7 @@ import json
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from flask import Flask
@@ -207,7 +207,7 @@ def test_progress_only_rises_and_a_finished_pack_is_not_run_again(
     seen: list[float] = []
     real_report = store.report
 
-    def recording(engine: Engine, pid: str, progress: float, **fields: object) -> None:
+    def recording(engine: Engine, pid: str, progress: float, **fields: Any) -> None:
         real_report(engine, pid, progress, **fields)
         row = store.get(database, pid)
         assert row is not None
@@ -242,7 +242,8 @@ def test_expired_packs_answer_410_and_their_files_are_deleted(app: Flask, photo:
 
 
 def test_no_file_of_a_pack_carries_the_cameras_metadata(app: Flask, samples: Path) -> None:
-    """SPEC §5 for packs: the iPhone photo has GPS and camera strings; no output keeps them."""
+    """docs/api.md §5 for packs: the iPhone photo has GPS and camera strings; no output keeps
+    them."""
     photo = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     assert b"Exif\x00\x00" in photo
     client = app.test_client()
@@ -263,7 +264,7 @@ def test_no_file_of_a_pack_carries_the_cameras_metadata(app: Flask, samples: Pat
 
 
 def test_expired_packs_are_removed_by_a_periodic_job(app: Flask) -> None:
-    """SPEC §7: the cleanup is a periodic job of the queue (every 10 min), beside the check
+    """docs/api.md §7: the cleanup is a periodic job of the queue (every 10 min), beside the check
     that queues stalled packs again (every minute)."""
     jobs = _services(app).jobs
     assert jobs is not None
@@ -277,7 +278,7 @@ def test_expired_packs_are_removed_by_a_periodic_job(app: Flask) -> None:
 
 
 def test_pack_urls_are_on_the_cdn(tmp_path: Path, photo: bytes) -> None:
-    """SPEC §4: every URL the API returns uses the configured CDN base URL."""
+    """docs/api.md §4: every URL the API returns uses the configured CDN base URL."""
     cdn = "https://cdn.example.com"
     app = create_app(Settings(data_dir=tmp_path, cdn_base_url=cdn, eager_presets=()))
     client = app.test_client()
@@ -288,3 +289,121 @@ def test_pack_urls_are_on_the_cdn(tmp_path: Path, photo: bytes) -> None:
     assert run_pack(_services(app), body["id"])
     state = client.get(f"/packs/{body['id']}").get_json()
     assert state["download_url"] == f"{cdn}/packs/{body['id']}/download"
+
+
+def test_the_state_counts_files_done_of_files_total(
+    app: Flask, photo: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = _services(app)
+    client = app.test_client()
+    pack_id = _create(client, photo, widths="320,640", formats="webp,jpeg")
+    queued = client.get(f"/packs/{pack_id}").get_json()
+    assert (queued["files_done"], queued["files_total"]) == (0, None)  # not analysed yet
+    seen: list[tuple[int, int]] = []
+    real_report = store.report
+
+    def recording(engine: Engine, pid: str, progress: float, **fields: Any) -> None:
+        real_report(engine, pid, progress, **fields)
+        state = client.get(f"/packs/{pid}").get_json()
+        seen.append((state["files_done"], state["files_total"]))
+
+    monkeypatch.setattr(store, "report", recording)
+    assert run_pack(services, pack_id)
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    done = client.get(f"/packs/{pack_id}").get_json()
+    assert (done["status"], done["files_done"], done["files_total"]) == ("done", 4, 4)
+
+
+def test_a_queued_pack_cancelled_is_never_built(app: Flask, photo: bytes) -> None:
+    services = _services(app)
+    owner = app.test_client()
+    owner.get("/")  # the page's session: the pack is this browser's
+    pack_id = _create(owner, photo, widths="320", formats="webp")
+    stranger = app.test_client()
+    refused = stranger.post(f"/packs/{pack_id}/cancel")
+    assert (refused.status_code, refused.get_json()["code"]) == (404, "pack_not_found")
+
+    cancelled = owner.post(f"/packs/{pack_id}/cancel")
+    assert cancelled.status_code == 200
+    assert cancelled.headers["Cache-Control"] == "private, no-store"
+    assert cancelled.get_json()["status"] == "cancelled"
+    assert owner.post(f"/packs/{pack_id}/cancel").get_json()["status"] == "cancelled"  # again
+    assert not run_pack(services, pack_id)  # the queued job finds nothing to claim
+    assert services.database is not None
+    row = store.get(services.database, pack_id)
+    assert row is not None
+    assert (row.status, row.attempts, row.analysis) == ("cancelled", 0, None)
+    assert not services.storage.exists(pack_ref(pack_id, "zip"))
+    assert owner.get(f"/packs/{pack_id}/download").status_code == 409
+    assert pack_id not in store.stalled(services.database, stall_seconds=-1)  # never requeued
+
+
+def test_a_processing_pack_cancelled_stops_at_its_next_file(
+    app: Flask, photo: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = _services(app)
+    client = app.test_client()
+    pack_id = _create(client, photo, widths="160,320,640", formats="webp,jpeg")
+    reports: list[int] = []
+    real_report = store.report
+
+    def cancelling(engine: Engine, pid: str, progress: float, **fields: Any) -> None:
+        reports.append(int(str(fields.get("files_done", 0))))
+        real_report(engine, pid, progress, **fields)
+        if fields.get("files_done") == 2:  # the user cancels while the third file renders
+            assert client.post(f"/packs/{pid}/cancel").get_json()["status"] == "cancelled"
+
+    monkeypatch.setattr(store, "report", cancelling)
+    assert run_pack(services, pack_id)
+    assert reports == [0, 1, 2, 3]  # stopped at the report after the cancel: 3 of 6 rendered
+    state = client.get(f"/packs/{pack_id}").get_json()
+    assert (state["status"], state["files_done"], state["files_total"]) == ("cancelled", 2, 6)
+    assert (state["manifest"], state["download_url"], state["error"]) == (None, None, None)
+    assert not services.storage.exists(pack_ref(pack_id, "zip"))
+
+
+def test_a_pack_cancelled_after_its_last_file_is_not_published(
+    app: Flask, photo: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = _services(app)
+    client = app.test_client()
+    pack_id = _create(client, photo, widths="320", formats="webp")
+    real_put = services.storage.put
+
+    def put_then_cancel(ref: object, data: bytes) -> None:
+        real_put(ref, data)  # type: ignore[arg-type]
+        assert client.post(f"/packs/{pack_id}/cancel").status_code == 200
+
+    monkeypatch.setattr(services.storage, "put", put_then_cancel)
+    assert run_pack(services, pack_id)
+    assert client.get(f"/packs/{pack_id}").get_json()["status"] == "cancelled"
+    assert not services.storage.exists(pack_ref(pack_id, "zip"))
+
+
+def test_a_done_pack_cannot_be_cancelled(app: Flask, photo: bytes) -> None:
+    client = app.test_client()
+    pack_id = _create(client, photo, widths="320", formats="webp")
+    assert run_pack(_services(app), pack_id)
+    refused = client.post(f"/packs/{pack_id}/cancel")
+    assert (refused.status_code, refused.get_json()["code"]) == (409, "pack_finished")
+    assert refused.get_json()["message"] == "the pack is done: there is nothing to cancel"
+    assert client.get(f"/packs/{pack_id}/download").status_code == 200
+
+
+def test_decorative_means_an_empty_alt_and_no_alt_a_placeholder(app: Flask, photo: bytes) -> None:
+    client = app.test_client()
+    decorative = _create(client, photo, widths="320", formats="webp", decorative="true")
+    unnamed = _create(client, photo, widths="320", formats="webp", alt="")
+    for pack_id in (decorative, unnamed):
+        assert run_pack(_services(app), pack_id)
+    snippets = client.get(f"/packs/{decorative}/snippets").get_json()
+    assert 'alt=""' in snippets["picture.html"]
+    assert client.get(f"/packs/{decorative}").get_json()["settings"]["decorative"] is True
+    placeholder = client.get(f"/packs/{unnamed}/snippets").get_json()
+    assert 'alt="Describe this image"' in placeholder["picture.html"]
+    both = client.post(
+        "/packs",
+        data={"file": (io.BytesIO(photo), "p.jpg"), "decorative": "true", "alt": "A beach"},
+    )
+    assert both.status_code == 400
+    assert both.get_json()["message"].startswith("'decorative'")

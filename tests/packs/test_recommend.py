@@ -112,6 +112,8 @@ def test_overrides_apply_and_are_clamped(samples: Path) -> None:
         ({"loading": "soon"}, "loading"),
         ({"fetchpriority": "urgent"}, "fetchpriority"),
         ({"alt": "a\nb"}, "alt"),
+        ({"decorative": "maybe"}, "decorative"),
+        ({"decorative": "true", "alt": "Two dice"}, "decorative"),  # decoration has no alt
         ({"name": "../etc"}, "name"),
         ({"colour": "red"}, "colour"),
     ],
@@ -134,3 +136,15 @@ def test_bad_options_name_the_field(samples: Path, options: dict[str, object], f
 )
 def test_safe_names(filename: str | None, stem: str) -> None:
     assert safe_name(filename) == stem
+
+
+@pytest.mark.parametrize(
+    ("value", "decorative"),
+    [("true", True), ("on", True), (True, True), ("false", False), (False, False)],
+)
+def test_decorative_is_a_flag(samples: Path, value: object, decorative: bool) -> None:
+    analysis = analyse((samples / "dice-alpha-300x225.png").read_bytes())
+    recommended = recommend(analysis)
+    assert (recommended.alt, recommended.decorative) == ("", False)  # neither, until the user says
+    chosen = apply_overrides(recommended, {"decorative": value}, analysis.width)
+    assert chosen.decorative is decorative

@@ -1,8 +1,9 @@
 """The snippets: valid markup with every format and width, attributes from the settings,
-values escaped for where they land."""
+values escaped for where they land; alt text given, missing (a placeholder) or decorative."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html.parser import HTMLParser
 
 from images_server.packs.recommend import PackSettings
@@ -87,3 +88,16 @@ def test_without_alt_text_the_snippets_ask_for_it() -> None:
     assert 'alt="Describe this image"' in snippets["picture.html"]
     assert 'alt="Describe this image"' in snippets["next-image.jsx"]
     assert '{ alt = "Describe this image", className }' in snippets["HeroShotPicture.jsx"]
+
+
+def test_a_decorative_image_has_an_empty_alt_in_every_snippet() -> None:
+    decorative = replace(SETTINGS, alt="", decorative=True)
+    snippets = all_snippets(decorative, FILES, "data:,")
+    parser = _Tags()
+    parser.feed(snippets["picture.html"])
+    img = parser.tags[-1][1]
+    assert img["alt"] == ""  # present and empty: screen readers skip the image
+    assert 'alt=""' in snippets["picture.html"]
+    assert "Describe this image" not in "".join(snippets.values())
+    assert '\n  alt=""\n' in snippets["next-image.jsx"]
+    assert '{ alt = "", className }' in snippets["HeroShotPicture.jsx"]

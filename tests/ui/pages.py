@@ -1,5 +1,5 @@
-"""What the browser tests share: the test photo, and driving the page as a user would
-(dropping a file on it, reading a pack with the page's own cookies)."""
+"""What the browser tests share: the test photo, driving the page as a user would (dropping a
+file on it, reading a pack with the page's own cookies), and WCAG's contrast ratio."""
 
 from __future__ import annotations
 
@@ -41,3 +41,15 @@ def pack_state(tab: Page, pack_id: str) -> dict[str, Any]:
 def refused(errors: list[str]) -> list[str]:
     """The errors, less the browser's own "Failed to load resource" echo of each refusal."""
     return [error for error in errors if not error.startswith("Failed to load resource")]
+
+
+def _luminance(colour: tuple[int, int, int]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    linear = [c / 3294.6 if c <= 10.31475 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in colour]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+    """The WCAG 2 contrast ratio of two colours, 1 to 21."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)

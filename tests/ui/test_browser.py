@@ -9,6 +9,7 @@ at 100 % at the end without depending on how fast the job runs.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from tests.ui.pages import NAME, PHOTO, WORK_TIMEOUT_MS, drop, pack_state, refused
+from tests.ui.pages import NAME, PHOTO, WORK_TIMEOUT_MS, contrast, drop, pack_state, refused
 
 if TYPE_CHECKING:
     from playwright.sync_api import FilePayload, Page
@@ -28,6 +29,23 @@ WATCH_PROGRESS = """() => {
   new MutationObserver(() => window.progressSeen.push(Number(bar.value)))
     .observe(bar, { attributes: true, attributeFilter: ["value"] });
 }"""
+
+
+# The vertical gap, in px, between the bottom of one element and the top of another.
+NEXT_TO = """([above, below]) => document.getElementById(below).getBoundingClientRect().top -
+  document.getElementById(above).getBoundingClientRect().bottom"""
+OUTLINE = """(selector) => {
+  const style = getComputedStyle(document.querySelector(selector));
+  return style.outlineStyle === "none" ? "" : style.outlineColor;
+}"""
+BACKGROUND = "(selector) => getComputedStyle(document.querySelector(selector)).backgroundColor"
+
+
+def rgb(css: str) -> tuple[int, int, int]:
+    """`rgb(1, 2, 3)` as the browser computes a colour, opaque."""
+    match = re.fullmatch(r"rgb\((\d+), (\d+), (\d+)\)", css)
+    assert match, css
+    return int(match[1]), int(match[2]), int(match[3])
 
 
 def test_upload_configure_progress_download(
@@ -155,6 +173,11 @@ def test_errors_are_shown_in_words(
     tab.keyboard.press("Tab")
     tab.keyboard.press("Tab")
     assert tab.evaluate("document.activeElement.id") == "file"
+    # Its focus ring (drawn on the label, just outside it) stands out from what is around it.
+    ring = rgb(tab.evaluate(OUTLINE, "label[for=file]"))
+    for around in ("html", "#dropzone"):  # the page, and the drop zone the label sits in
+        backdrop = rgb(tab.evaluate(BACKGROUND, around))
+        assert contrast(ring, backdrop) >= 3, (ring, around, backdrop)  # WCAG 2.2, 1.4.11
 
     broken: FilePayload = {"name": "broken.png", "mimeType": "image/png", "buffer": b"not an image"}
     tab.locator("#file").set_input_files(files=[broken])
@@ -169,17 +192,30 @@ def test_errors_are_shown_in_words(
     assert alert.is_hidden()  # a new choice clears the old error
     tab.get_by_label("Widths in pixels, comma-separated").fill("320, wide")
     tab.get_by_role("button", name="Build the pack").click()
-    alert.wait_for()
-    assert alert.inner_text() == "'widths': 'wide' is not a whole number of pixels"
+    beside = tab.locator("#widths-error")  # the server's 400, under the field it names
+    beside.wait_for()
+    assert beside.inner_text() == "'wide' is not a whole number of pixels"
+    widths = tab.locator("#widths")
     assert tab.evaluate("document.activeElement.id") == "widths"  # the field named, focused
-    assert tab.locator("#widths").get_attribute("aria-invalid") == "true"
+    assert widths.get_attribute("aria-invalid") == "true"
+    assert widths.get_attribute("aria-describedby") == "widths-error widths-help"
+    assert tab.evaluate(NEXT_TO, ["widths", "widths-error"]) < 60  # px: right under it
+    assert tab.locator("#form-error").is_hidden()  # not far off by the Build button
     assert tab.locator("#progress-section").is_hidden()
+    tab.screenshot(path=artifacts / "07-error-widths.png", full_page=True)
 
+    widths.fill("")  # the page's own check: the same place
+    tab.get_by_role("button", name="Build the pack").click()
+    assert beside.inner_text() == "Give at least one width in pixels."
+    widths.fill("320")
     for fmt in ("avif", "webp", "jpeg"):
         tab.locator(f"#format-{fmt}").uncheck()
     tab.get_by_role("button", name="Build the pack").click()
     tab.get_by_text("Choose at least one format.").wait_for()
     assert tab.evaluate("document.activeElement.id") == "format-avif"
+    assert beside.is_hidden()  # a new try clears the old marks
+    assert widths.get_attribute("aria-invalid") is None
+    assert widths.get_attribute("aria-describedby") == "widths-help"
     tab.screenshot(path=artifacts / "07-error-settings.png", full_page=True)
     # The browser logs the two refused requests (415, 400) as errors; nothing else failed.
     assert refused(errors) == [f"415 {server}/packs/analyze", f"400 {server}/packs"]

@@ -67,3 +67,30 @@ def test_a_pack_with_an_api_key(
         assert archive.testzip() is None
         assert f"{NAME}-320.webp" in archive.namelist()
     assert refused(errors) == [f"401 {server}/packs/analyze"]
+
+
+def test_after_a_401_the_same_file_chosen_again_is_analysed(
+    page: tuple[Page, list[str]], server: str, samples: Path
+) -> None:
+    tab, errors = page
+    tab.goto("/")
+    chooser = tab.locator("#file")
+    chooser.set_input_files(samples / PHOTO)  # a path: Chromium fires `change` only on a change
+    alert = tab.get_by_role("alert")
+    alert.wait_for()
+    message = alert.inner_text()
+    assert message.startswith("This server needs an API key: ")
+    assert "“API key” field below “Choose an image…”" in message  # where the field really is
+    assert "above" not in message
+    assert tab.evaluate("document.activeElement.id") == "api-key"  # the cursor is in it
+    assert chooser.input_value() == ""  # handled: the same file again is a new choice
+
+    tab.keyboard.type("not-the-key")
+    chooser.set_input_files(samples / PHOTO)
+    tab.get_by_text("This API key is not valid: ").wait_for()
+    tab.get_by_label("API key", exact=True).fill(KEY)
+    chooser.set_input_files(samples / PHOTO)  # the very same file, a third time
+    tab.locator("#configure").wait_for(state="visible")
+    assert "1200 \N{MULTIPLICATION SIGN} 900 px" in tab.locator("#analysis").inner_text()
+    assert alert.is_hidden()
+    assert refused(errors) == [f"401 {server}/packs/analyze"] * 2

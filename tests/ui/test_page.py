@@ -20,6 +20,7 @@ from images_server.jobs.packs import run_pack
 from images_server.packs.recommend import FORMATS, ROLES
 from images_server.services import Services
 from images_server.settings import Settings
+from tests.ui.pages import contrast
 
 FIELDS = ("input", "select", "textarea")
 STATIC = Path(ui.__file__).parent.parent / "static"
@@ -98,6 +99,12 @@ def test_every_field_has_a_label_and_the_choices_are_the_servers(client: FlaskCl
         assert f'<option value="{role}" data-loading=' in text
     for name in ("name", "widths", "role", "loading", "fetchpriority", "sizes", "alt"):
         assert name in page.fields
+    assert page.fields["decorative"]["type"] == "checkbox"  # alt="" on purpose, not by omission
+    assert (
+        '<button type="button" id="cancel" class="button" hidden>Cancel the pack</button>' in text
+    )
+    for name in ("name", "widths", "sizes", "alt"):  # a 400 about the field is shown under it
+        assert f'<p id="{name}-error" class="field-error" hidden></p>' in text
     assert 'role="alert"' in text  # errors are announced
     assert '<html lang="en">' in text
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in text
@@ -163,3 +170,25 @@ def test_snippets_route_returns_the_zips_snippets(
     assert "photo-160.webp 160w" in texts["picture.html"]
     with client.application.test_client() as stranger:  # another browser: no session cookie
         assert stranger.get(f"/packs/{pack_id}/snippets").status_code == 404
+
+
+def test_the_focus_ring_contrasts_with_every_background_it_is_drawn_on() -> None:
+    """WCAG 2.2 (1.4.11): 3:1 for the ring against the page, the panels and the drop zone."""
+    css = (STATIC / "app.css").read_text()
+
+    def colour(pattern: str) -> tuple[int, int, int]:
+        match = re.search(pattern + r"\s*#([0-9a-f]{6})\b", css)
+        assert match, pattern
+        value = match[1]
+        return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+    ring = colour(r"--focus:")
+    assert re.search(r":focus-visible[^{]*\{\s*outline: 3px solid var\(--focus\);", css)
+    backgrounds = {
+        "page": colour(r"\n  background:"),  # :root's
+        "panel": colour(r"--panel:"),
+        "dragging": colour(r"\.dropzone\.dragging \{[^}]*background:"),
+    }
+    assert backgrounds["page"] == (255, 255, 255)
+    for name, background in backgrounds.items():
+        assert contrast(ring, background) >= 3, name
