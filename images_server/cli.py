@@ -1,10 +1,10 @@
 """`images-server`: the command line (`serve`, `worker`, `pack`, `check`, `sign`, `migrate`,
-`keys`).
+`keys`, and `--version`).
 
 `serve` runs gunicorn with the app factory and `images_server/gunicorn_conf.py`, one worker
 per core by default, and libvips and ImageMagick set to one thread each, as measured best on
 this kind of load. `keys` creates, lists and revokes the API keys kept (as SHA-256 only) in
-the metadata database.
+the metadata database. `check` only reads (`images_server.readiness`): it creates nothing.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from images_server.db import migrate as db_migrate
 from images_server.db import queries
-from images_server.db.engine import make_engine
+from images_server.db.engine import database_error, make_engine, safe_url
 from images_server.db.models import ApiKey
-from images_server.errors import ImagesError
+from images_server.errors import BadRequest, ImagesError
 from images_server.observability.logs import logging_config
+from images_server.packs.recommend import MAX_WIDTH, OPTIONS, ROLES, check_options
 from images_server.security import signing
 from images_server.security.auth import DatabaseKeys, open_writes_warning
 from images_server.services import build_services
@@ -43,7 +44,21 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """A database that cannot be reached or used: one line naming the URL (password hidden)
+    and what failed, instead of a trace."""
+    try:
+        yield
+    except ArgumentError as exc:
+        raise click.ClickException(f"IMAGES_DATABASE_URL is not a database URL: {exc}") from exc
+    except SQLAlchemyError as exc:
+        message = f"metadata database {safe_url(url)}: {database_error(exc)}"
+        raise click.ClickException(message) from exc
+
+
 @click.group()
+@click.version_option(package_name="images-server", prog_name="images-server")
 def main() -> None:
     """images-server: an on-the-fly image transform server."""
 
@@ -84,27 +99,40 @@ def worker() -> None:
     run_worker(_settings())
 
 
+_LOADING = ("lazy", "eager")
+_FETCHPRIORITY = ("high", "low", "auto")
+
+
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--widths", help="Comma-separated widths, e.g. 320,640,1280 (default: recommended).")
 @click.option("--formats", help="Comma-separated formats: avif, webp, jpeg, png.")
 @click.option("--quality", help="JSON object of quality per format, e.g. '{\"avif\": 50}'.")
-@click.option("--role", help="hero, content, card, thumbnail or avatar.")
+@click.option("--role", type=click.Choice(ROLES), help="Sets loading, fetchpriority and sizes.")
+@click.option("--loading", type=click.Choice(_LOADING), help="The snippets' loading attribute.")
+@click.option(
+    "--fetchpriority", type=click.Choice(_FETCHPRIORITY), help="The snippets' fetchpriority."
+)
+@click.option("--sizes", help="The snippets' sizes attribute, e.g. '(max-width: 800px) 100vw'.")
 @click.option("--alt", help="The alt text the snippets carry.")
+@click.option(
+    "--decorative", is_flag=True, default=None, help='A decorative image: the snippets say alt="".'
+)
 @click.option("--name", help="File name stem of the pack's images (default: from SOURCE).")
-def pack(source: Path, output: Path, **choices: str | None) -> None:
-    """Build a responsive image pack of SOURCE into a ZIP, locally (no server needed)."""
-    from images_server.packs.local import build_local_pack
+def pack(source: Path, output: Path, **choices: str | bool | None) -> None:
+    """Build a responsive image pack of SOURCE into a ZIP, locally (no server needed).
 
-    options: dict[str, object] = {k: v for k, v in choices.items() if v is not None}
-    if "quality" in options:
-        try:
-            options["quality"] = json.loads(str(options["quality"]))
-        except ValueError as exc:
-            raise click.BadParameter(
-                'a JSON object such as {"avif": 50}', param_hint="--quality"
-            ) from exc
+    The options are those of the web UI and `POST /packs`; each left out is recommended from
+    the image.
+    """
+    from images_server.packs.local import build_local_pack, unwritable
+
+    options = _pack_options(choices)
+    problem = unwritable(output)  # before any work: a render is long to lose
+    if problem:
+        raise click.ClickException(f"cannot write {output}: {problem}")
+    settings = _settings()
     with click.progressbar(length=1000, label=f"pack of {source.name}", file=sys.stderr) as bar:
         done = [0]
 
@@ -115,38 +143,87 @@ def pack(source: Path, output: Path, **choices: str | None) -> None:
                 done[0] += step
 
         try:
-            manifest = build_local_pack(_settings(), source, output, options, progress)
+            manifest = build_local_pack(settings, source, output, options, progress)
+        except BadRequest as exc:
+            raise _bad_option(exc) from exc
         except ImagesError as exc:
             raise click.ClickException(exc.message) from exc
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
         progress(1.0)
     files = manifest["files"]
     assert isinstance(files, list)
+    names = [str(entry["file"]) for entry in files]
+    width = max((len(name) for name in names), default=0)
+    for entry, name in zip(files, names, strict=True):
+        pixels = f"{entry['width']}x{entry['height']}"
+        click.echo(f"  {name.ljust(width)}  {pixels:>11}  {human_size(int(entry['bytes'])):>9}")
     total = sum(int(entry["bytes"]) for entry in files)
-    click.echo(f"{output}: {len(files)} images, {total} bytes, and manifest.json and snippets")
+    zipped = human_size(output.stat().st_size)
+    click.echo(
+        f"{output}: {len(files)} images ({human_size(total)}), manifest.json and snippets; "
+        f"{zipped} zipped"
+    )
+
+
+def _pack_options(choices: dict[str, str | bool | None]) -> dict[str, object]:
+    """The options given, as `POST /packs` takes them; a bad one names its option."""
+    options: dict[str, object] = {k: v for k, v in choices.items() if v is not None}
+    assert set(options) <= set(OPTIONS), "a pack option the server does not know"
+    if "quality" in options:
+        try:
+            options["quality"] = json.loads(str(options["quality"]))
+        except ValueError as exc:
+            raise click.BadParameter(
+                'a JSON object such as {"avif": 50}', param_hint="--quality"
+            ) from exc
+    try:
+        check_options(options, MAX_WIDTH)  # before the source is read
+    except BadRequest as exc:
+        raise _bad_option(exc) from exc
+    return options
+
+
+def _bad_option(error: BadRequest) -> click.ClickException:
+    """`'widths': ...` from the packs code, as click says it of `--widths`."""
+    field, separator, reason = error.message.partition(": ")
+    name = field.strip("'")
+    if separator and name in OPTIONS:
+        return click.BadParameter(reason, param_hint=f"--{name}")
+    return click.ClickException(error.message)
+
+
+def human_size(count: int) -> str:
+    """Bytes for a reader: `812 B`, `41.2 kB`, `5.7 MB` (powers of 1000, as file managers)."""
+    if count < 1000:
+        return f"{count} B"
+    # Each bound is where one decimal would round up to 1000.0 of the unit.
+    if count < 999_950:
+        return f"{count / 1e3:.1f} kB"
+    if count < 999_950_000:
+        return f"{count / 1e6:.1f} MB"
+    return f"{count / 1e9:.1f} GB"
 
 
 @main.command()
 def check() -> None:
-    """Check the settings and that storage, cache, database and queue are reachable."""
-    from images_server.jobs.queue import check_queue
+    """Check the settings, and that storage, cache, database, queue and job workers are ready.
 
-    services = build_services(_settings())
-    if services.database is None or services.jobs is None:
-        raise click.ClickException("the metadata database or the job queue cannot be opened")
-    try:
-        services.storage.check()
-        services.cache.check()
-        services.limiter.check_storage()
-        with services.database.connect():
-            pass
-        waiting = check_queue(services.jobs.huey)
-    except SQLAlchemyError as exc:
-        raise click.ClickException(f"metadata database: {type(exc).__name__}") from exc
-    except ImagesError as exc:
-        raise click.ClickException(exc.message) from exc
+    Only reads: a missing data dir, database or queue file is reported, never created.
+    """
+    from images_server.engines import build_engine
+    from images_server.readiness import check_readiness
+
+    settings = _settings()
+    engine = build_engine(settings.engine)
+    readiness = check_readiness(settings)
+    lines = "\n".join(f"  {item.line()}" for item in readiness.checks)
+    if not readiness.ready:
+        down = ", ".join(item.name for item in readiness.checks if not item.ready)
+        raise click.ClickException(f"not ready: {down}\n{lines}")
     click.echo(
-        f"ok: engine {services.engine.version}; storage, cache, database and queue "
-        f"reachable ({waiting} jobs waiting)"
+        f"ok: engine {engine.version}; storage, cache, database, queue, workers and rate limit "
+        f"ready ({readiness.waiting} jobs waiting)\n{lines}"
     )
 
 
@@ -174,9 +251,10 @@ def sign(path: str, expires_in: int | None, base_url: str) -> None:
 @main.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    settings = _settings()
-    db_migrate.upgrade(settings.database_url_or_default)
-    click.echo("ok: database schema up to date")
+    url = _settings().database_url_or_default
+    with _database_errors(url):
+        db_migrate.upgrade(url)
+    click.echo(f"ok: database schema of {safe_url(url)} up to date")
 
 
 _HASH_SHOWN = 12  # hex digits of a key's SHA-256 that `keys list` shows to tell keys apart
@@ -187,13 +265,14 @@ _USER_MAX = 255  # the length of `api_keys.user`
 def _key_session() -> Iterator[Session]:
     """A session on the metadata database, its schema brought up to date first; commits."""
     url = _settings().database_url_or_default
-    db_migrate.upgrade(url)
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
+    with _database_errors(url):
+        db_migrate.upgrade(url)
+        engine = make_engine(url)
+        try:
+            with Session(engine) as session, session.begin():
+                yield session
+        finally:
+            engine.dispose()
 
 
 def _when(moment: datetime | None) -> str:

@@ -1,22 +1,37 @@
-"""Typed, frozen settings built from the `IMAGES_*` environment variables (SPEC §8).
+"""Typed, frozen settings built from the `IMAGES_*` environment variables (docs/api.md §8).
 
 `Settings()` reads the environment; `Settings(**values)` builds one for tests. A bad value is
 reported at start by `load_settings`, as one line per offending variable, instead of a trace.
 Every field has a one-line description: the README's settings table is checked against them.
+
+Secrets (`SECRET_FIELDS`) may also come from a file, as Docker and Compose secrets are mounted:
+`IMAGES_<NAME>_FILE=/run/secrets/x` reads the value from that file, its trailing newline
+stripped; setting both the variable and its `_FILE` is an error. `load_settings` also warns,
+once per process tree, about an `IMAGES_*` variable that is no setting (a typo would otherwise
+be silently ignored), naming the closest valid name.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import logging
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic_settings
 from limits import parse_many
 from pydantic import ByteSize, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from images_server.errors import InvalidPipeline
 from images_server.pipeline.parse import parse_pipeline
@@ -27,12 +42,81 @@ EngineName = Literal["wand", "vips"]
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
 
+log = logging.getLogger(__name__)
+
+PREFIX = "IMAGES_"
+
+SECRET_FIELDS = (
+    "secret_key",
+    "api_keys",
+    "database_url",
+    "queue_url",
+    "rate_limit_storage_url",
+    "cloudflare_api_token",
+)
+"""Settings that may hold a secret, so may be read from a file named by `IMAGES_<NAME>_FILE`."""
+
+READ_ELSEWHERE = frozenset(
+    {
+        "IMAGES_SERVE_WORKER",  # `serve --worker/--no-worker`, read by gunicorn_conf
+        "IMAGES_SERVER_IMAGE",  # the image docker-compose.yml runs
+        "IMAGES_TEST_ARTIFACTS",  # where the browser tests save screenshots
+    }
+)
+"""`IMAGES_*` variables that are not settings but are read by other parts of the project."""
+
+# Set in the environment once the unknown variables were reported, so the processes this one
+# starts or becomes (gunicorn's master and workers, the embedded job worker) stay quiet.
+_WARNED_MARK = "_IMAGES_SETTINGS_WARNED"
+
+
 class SettingsError(Exception):
     """A setting has a value the server cannot start with."""
 
 
+class _SecretFiles(PydanticBaseSettingsSource):
+    """`IMAGES_<NAME>_FILE`: a secret setting read from the file that variable names."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every secret at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_FIELDS:
+            variable = f"{PREFIX}{name.upper()}"
+            path = os.environ.get(f"{variable}_FILE", "")
+            if not path:
+                continue
+            if os.environ.get(variable, ""):
+                raise SettingsError(
+                    f"invalid settings:\n  {variable} and {variable}_FILE are both set: "
+                    "set only one"
+                )
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                raise SettingsError(
+                    f"invalid settings:\n  {variable}_FILE: cannot read {path} ({reason})"
+                ) from exc
+            values[name] = text.rstrip("\r\n")
+        return values
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IMAGES_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        secret_files = _SecretFiles(settings_cls)
+        return init_settings, secret_files, env_settings, dotenv_settings, file_secret_settings
 
     host: str = Field("127.0.0.1", description="address `make run` / `serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `make run` / `serve` listens on")
@@ -201,6 +285,12 @@ class Settings(BaseSettings):
         description="seconds without progress after which a pack job is taken to have died "
         "and is run again",
     )
+    worker_heartbeat_timeout: int = Field(
+        60,
+        ge=1,
+        description="seconds after a job worker's last heartbeat that it counts as gone: "
+        "`/readyz` and `check` fail while jobs wait and no worker is left",
+    )
     cdn_base_url: str | None = Field(
         None,
         description="base of every URL the API returns, e.g. `https://cdn.example.com` "
@@ -212,7 +302,7 @@ class Settings(BaseSettings):
         "e.g. `http://nginx:8080/_purge` (unset: NGINX is not purged)",
     )
     cloudflare_zone_id: str | None = Field(
-        None, description="Cloudflare zone whose cache DELETE and `/purge` purge by URL"
+        None, description="Cloudflare zone whose cache DELETE and `/purge` purge by prefix"
     )
     cloudflare_api_token: str | None = Field(
         None, description="Cloudflare API token with Cache Purge permission for that zone"
@@ -277,7 +367,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"preset {name!r}: {exc.message}") from exc
         return merged
 
-    @field_validator("pack_retention", "pack_stall_timeout", mode="before")
+    @field_validator(
+        "pack_retention", "pack_stall_timeout", "worker_heartbeat_timeout", mode="before"
+    )
     @classmethod
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):
@@ -353,8 +445,45 @@ class Settings(BaseSettings):
         return self.queue_url or f"sqlite:///{self.data_dir}/queue.db"
 
 
+def known_variables() -> frozenset[str]:
+    """Every `IMAGES_*` variable something in this project reads."""
+    fields = {f"{PREFIX}{name.upper()}" for name in Settings.model_fields}
+    files = {f"{PREFIX}{name.upper()}_FILE" for name in SECRET_FIELDS}
+    return frozenset(fields | files | READ_ELSEWHERE)
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each `IMAGES_*` variable in `environ` that nothing reads."""
+    known = known_variables()
+    warnings = []
+    for name in sorted(environ):
+        if not name.startswith(PREFIX) or name in known:
+            continue
+        # Compared without the shared prefix, which would make any two names look alike.
+        suffixes = {known_name.removeprefix(PREFIX): known_name for known_name in known}
+        close = difflib.get_close_matches(name.removeprefix(PREFIX), sorted(suffixes), 1, 0.7)
+        hint = (
+            f"did you mean {suffixes[close[0]]}?"
+            if close
+            else "see the Settings table in the README"
+        )
+        warnings.append(f"{name} is not a setting; {hint}")
+    return warnings
+
+
+def warn_unknown_variables() -> None:
+    """Log `unknown_variables` of this process's environment, once per process tree."""
+    if os.environ.get(_WARNED_MARK):
+        return
+    os.environ[_WARNED_MARK] = "1"
+    for warning in unknown_variables(os.environ):
+        log.warning("%s", warning)
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, turning validation errors into one clear message."""
+    """Build settings from the environment, turning validation errors into one clear message;
+    warns about unknown `IMAGES_*` variables (`warn_unknown_variables`)."""
+    warn_unknown_variables()
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except pydantic_settings.SettingsError as exc:  # a value that is not the JSON it must be

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from images_server.settings import Settings, SettingsError, load_settings
+from images_server.settings import (
+    Settings,
+    SettingsError,
+    known_variables,
+    load_settings,
+    unknown_variables,
+)
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -114,3 +120,87 @@ def test_default_link_lifetimes_must_fit_the_longest_allowed(tmp_path: Path) -> 
     assert "IMAGES_SHARE_TTL is longer than IMAGES_MAX_LINK_TTL" in str(raised.value)
     shortened = load_settings(data_dir=tmp_path, max_link_ttl=60)  # defaults shrink to fit
     assert (shortened.signed_url_ttl, shortened.share_ttl) == (60, 60)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("secret_key", ("k1", "k2")),
+        ("api_keys", ("alice:0123456789abcdef",)),
+        ("database_url", "postgresql+psycopg://u:p@db/images"),
+        ("queue_url", "redis://:p@redis:6379/1"),
+        ("rate_limit_storage_url", "redis://:p@redis:6379/0"),
+    ],
+)
+def test_secrets_come_from_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: object
+) -> None:
+    variable = f"IMAGES_{name.upper()}"
+    secret = tmp_path / name
+    text = ",".join(value) if isinstance(value, tuple) else str(value)
+    secret.write_text(text + "\n")  # a file's trailing newline is not part of the secret
+    monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv(f"{variable}_FILE", str(secret))
+    assert getattr(load_settings(), name) == value
+
+
+def test_the_cloudflare_token_comes_from_a_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "token").write_text("cf-token\r\n")
+    monkeypatch.setenv("IMAGES_CLOUDFLARE_API_TOKEN_FILE", str(tmp_path / "token"))
+    monkeypatch.setenv("IMAGES_CLOUDFLARE_ZONE_ID", "zone")
+    monkeypatch.setenv("IMAGES_CDN_BASE_URL", "https://cdn.example.com")
+    assert load_settings().cloudflare_api_token == "cf-token"
+
+
+def test_a_secret_and_its_file_together_are_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "url").write_text("sqlite:///x.db")
+    monkeypatch.setenv("IMAGES_DATABASE_URL", "sqlite:///y.db")
+    monkeypatch.setenv("IMAGES_DATABASE_URL_FILE", str(tmp_path / "url"))
+    with pytest.raises(SettingsError, match="IMAGES_DATABASE_URL and IMAGES_DATABASE_URL_FILE"):
+        load_settings()
+
+
+def test_a_secret_file_that_cannot_be_read_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("IMAGES_API_KEYS_FILE", str(tmp_path / "missing"))
+    with pytest.raises(SettingsError, match=r"IMAGES_API_KEYS_FILE: cannot read .*missing"):
+        load_settings()
+
+
+def test_unknown_variables_name_the_closest_setting() -> None:
+    environ = {
+        "IMAGES_ENGIN": "wand",
+        "IMAGES_DATABSE_URL": "x",
+        "IMAGES_WHATEVER_ELSE": "1",
+        "IMAGES_ENGINE": "vips",
+        "IMAGES_SECRET_KEY_FILE": "/run/secrets/key",
+        "PATH": "/bin",
+    }
+    assert unknown_variables(environ) == [
+        "IMAGES_DATABSE_URL is not a setting; did you mean IMAGES_DATABASE_URL?",
+        "IMAGES_ENGIN is not a setting; did you mean IMAGES_ENGINE?",
+        "IMAGES_WHATEVER_ELSE is not a setting; see the Settings table in the README",
+    ]
+
+
+def test_every_variable_the_project_reads_is_known() -> None:
+    """An `IMAGES_*` name in the code, compose file or tests is a setting or listed as read
+    elsewhere, so it is never warned about as a typo."""
+    root = README.parent
+    typos_on_purpose = {Path(__file__).resolve(), root / "tests" / "test_cli.py"}
+    sources = [*root.glob("images_server/**/*.py"), root / "docker-compose.yml"]
+    sources += [*root.glob("tests/**/*.py"), root / "Dockerfile", root / "Makefile"]
+    sources += [*root.glob(".github/workflows/*.yml")]
+    sources = [source for source in sources if source not in typos_on_purpose]
+    found = set()
+    for source in sources:
+        found |= set(re.findall(r"\bIMAGES_[A-Z0-9_]*[A-Z0-9]\b", source.read_text()))
+    known = known_variables()
+    prefixes = {name for name in found if any(k.startswith(name + "_") for k in known)}
+    assert found - known - prefixes == set()
+    assert {"IMAGES_SERVE_WORKER", "IMAGES_SERVER_IMAGE", "IMAGES_TEST_ARTIFACTS"} <= known

@@ -1,4 +1,4 @@
-"""Render every error once, as the JSON of SPEC §2, with the right status.
+"""Render every error once, as the JSON of docs/api.md §2, with the right status.
 
 `ImagesError`s carry their own status and code; Flask/werkzeug errors (unknown route, wrong
 method, body over the size limit) are mapped to the same shape; anything unexpected is
@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from images_server.db.engine import database_error as describe_database_error
 from images_server.errors import DatabaseUnavailable, ImagesError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,12 @@ def error_response(status: int, code: str, message: str) -> Response:
 
 
 def _images_error(exc: ImagesError) -> Response:
+    if exc.status >= 500:  # not the client's fault: say why, for whoever runs the server
+        cause = exc.__cause__
+        reason = f"{type(cause).__name__}: {cause}" if cause is not None else None
+        # 503 is ours (a backing service, a render); 502/504 an outside source a client named
+        level = logging.ERROR if exc.status == 503 else logging.WARNING
+        log.log(level, "%s %s: %s", exc.status, exc.code, exc.message, extra={"cause": reason})
     response = error_response(exc.status, exc.code, exc.message)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -57,8 +64,10 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _database_down(exc: Exception) -> Response:
-    log.error("metadata database unavailable: %s", exc)
-    return _images_error(DatabaseUnavailable())
+    reason = describe_database_error(exc)  # a few words: never the host, the URL or the password
+    unavailable = DatabaseUnavailable(f"metadata database unavailable: {reason}")
+    unavailable.__cause__ = exc  # logged with the error by `_images_error`, never sent
+    return _images_error(unavailable)
 
 
 def _unexpected(exc: Exception) -> Response:

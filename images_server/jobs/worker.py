@@ -5,19 +5,61 @@ services (engine, storage clients, database pool) are built once and shared. Hue
 polls the SQLite queue with a short backoff (at most `MAX_POLL_DELAY` seconds), so a job is
 picked up within a second; Redis wakes it at once. On SIGTERM the consumer finishes the jobs in
 hand before it exits (huey's graceful shutdown).
+
+A daemon thread `beat`s into the queue every `heartbeat_interval` seconds, from before the
+first job to the process's end, so readiness can tell when queued jobs have no worker left
+(`images_server.jobs.queue.check_workers`). It runs beside the job threads, so a long render
+does not silence it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+
+from huey import Huey
 
 from images_server.app import migrate_embedded
+from images_server.db.engine import safe_url
+from images_server.jobs.queue import beat
 from images_server.services import build_services
 from images_server.settings import Settings
 
 MAX_POLL_DELAY = 0.5
+MAX_HEARTBEAT_INTERVAL = 15.0
 
 log = logging.getLogger(__name__)
+
+
+def heartbeat_interval(settings: Settings) -> float:
+    """Often enough that a live worker never looks gone: four beats per timeout, at most
+    every `MAX_HEARTBEAT_INTERVAL` seconds."""
+    return min(MAX_HEARTBEAT_INTERVAL, settings.worker_heartbeat_timeout / 4)
+
+
+def _beat_forever(huey: Huey, interval: float, stop: threading.Event) -> None:
+    failing = False
+    while True:
+        try:
+            beat(huey)
+        except Exception as error:  # any storage's errors: the next beat may get through
+            if not failing:
+                log.warning("worker heartbeat not recorded: %s", error)
+            failing = True
+        else:
+            failing = False
+        if stop.wait(interval):
+            return
+
+
+def start_heartbeat(huey: Huey, interval: float) -> threading.Event:
+    """Beat now and every `interval` seconds in a daemon thread; set the event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_beat_forever, args=(huey, interval, stop), name="heartbeat", daemon=True
+    )
+    thread.start()
+    return stop
 
 
 def run_worker(settings: Settings) -> None:
@@ -25,7 +67,8 @@ def run_worker(settings: Settings) -> None:
     migrate_embedded(settings)  # the embedded database, as the web process does
     services = build_services(settings)
     if services.jobs is None:
-        raise RuntimeError(f"the job queue {settings.queue_url_or_default} cannot be opened")
+        queue = safe_url(settings.queue_url_or_default)
+        raise RuntimeError(f"the job queue {queue} cannot be opened")
     consumer = services.jobs.huey.create_consumer(
         workers=settings.queue_workers,
         worker_type="thread",
@@ -34,5 +77,10 @@ def run_worker(settings: Settings) -> None:
         max_delay=MAX_POLL_DELAY,
         periodic=True,
     )
-    log.info("worker: %d threads on %s", settings.queue_workers, settings.queue_url_or_default)
-    consumer.run()
+    queue = safe_url(settings.queue_url_or_default)
+    log.info("worker: %d threads on %s", settings.queue_workers, queue)
+    stop = start_heartbeat(services.jobs.huey, heartbeat_interval(settings))
+    try:
+        consumer.run()
+    finally:
+        stop.set()

@@ -3,10 +3,12 @@
 The same code as the worker's (analysis, recommendation, overrides, the render spine), on
 services that keep nothing: the source in memory, no result cache. Limits and checks are the
 server's (`IMAGES_*` settings apply), so a file the server would refuse is refused here too.
+`unwritable(output)` tells, before any of that work, why the ZIP could not be written.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +25,34 @@ from images_server.security.fetch import FetchPolicy
 from images_server.services import Services
 from images_server.settings import Settings
 from images_server.storages.memory import MemoryStorage
+
+
+def _temp_path(output: Path) -> Path:
+    return output.with_name(f".{output.name}.tmp")
+
+
+def unwritable(output: Path) -> str | None:
+    """Why the pack could not be written to `output`, or None when it can be.
+
+    Tried for real (the temporary file the build writes is created and removed), since
+    permission bits say nothing to root or about a read-only mount."""
+    if output.is_dir():
+        return "it is a directory"
+    parent = output.parent
+    if not parent.exists():
+        return f"the directory {parent} does not exist"
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    temp = _temp_path(output)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.EROFS:
+            return f"{parent} is on a read-only file system"
+        return f"{parent}: {exc.strerror or exc}"
+    os.close(fd)
+    temp.unlink()
+    return None
 
 
 def build_local_pack(
@@ -51,7 +81,7 @@ def build_local_pack(
     built = build_pack(
         services, ref, source.name, hash_bytes(data), analysis, pack_settings, progress
     )
-    temp = output.with_name(f".{output.name}.tmp")
+    temp = _temp_path(output)
     temp.write_bytes(built.zip)
     os.replace(temp, output)
     return built.manifest

@@ -23,6 +23,7 @@ def test_ready_with_redis_and_not_ready_without(
         "cache": "ok",
         "database": "ok",
         "queue": "ok",
+        "workers": "ok",
         "rate_limit": "ok",
     }
     redis.stop()

@@ -7,12 +7,16 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from images_server.app import create_app
 from images_server.observability.logs import ACCESS_LOGGER, JsonFormatter
+from images_server.settings import Settings
+from tests.images import quadrant_bytes
 
 
 @pytest.fixture
@@ -87,3 +91,18 @@ def test_an_error_line_carries_the_request_id(obs_app: Flask, lines: io.StringIO
     assert error["request_id"] == "req-7"
     assert "RuntimeError: kaboom" in str(error["exception"])
     assert (access["request_id"], access["status"], access["route"]) == ("req-7", 500, "/boom")
+
+
+def test_a_backing_service_failure_is_logged_with_its_cause(
+    tmp_path: Path, lines: io.StringIO
+) -> None:
+    data_dir = tmp_path / "data"
+    app = create_app(Settings(data_dir=data_dir, engine="vips"))
+    (data_dir / "originals").write_text("a file where the originals folder should be")
+    with app.test_client() as client:
+        response = client.post("/upload", data=quadrant_bytes(8, 6), content_type="image/png")
+    assert response.status_code == 503
+    error, access = _records(lines)
+    assert (error["level"], access["status"]) == ("error", 503)
+    assert str(error["message"]).startswith("503 service_unavailable: ")
+    assert "Error" in str(error["cause"])  # the OS error underneath, by name

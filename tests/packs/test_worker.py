@@ -1,12 +1,14 @@
 """Pack jobs on real `images-server worker` processes: a pack is built in the background; a
 worker killed in the middle of a pack leaves it unpublished, and the next worker runs it again
-to the end. Also `images-server pack`, the local build."""
+to the end; a cancelled pack is never built, or stops at its next file. Also
+`images-server pack`, the local build."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,6 +23,8 @@ from flask.testing import FlaskClient
 
 from images_server.app import create_app
 from images_server.hashing import pack_ref
+from images_server.packs import store
+from images_server.packs.recommend import OPTIONS
 from images_server.settings import Settings
 
 CLI = str(Path(sys.executable).parent / "images-server")
@@ -138,25 +142,73 @@ def test_a_pack_whose_worker_is_killed_is_finished_by_the_next(
     assert len(manifest["files"]) == 18
 
 
-def test_the_pack_command_builds_a_zip_locally(tmp_path: Path, samples: Path) -> None:
-    output = tmp_path / "out.zip"
-    result = subprocess.run(
-        [
-            CLI,
-            "pack",
-            str(samples / "dice-alpha-300x225.png"),
-            "-o",
-            str(output),
-            "--widths",
-            "100,200",
-            "--alt",
-            "Two dice",
-        ],
-        env=os.environ | {"IMAGES_DATA_DIR": str(tmp_path / "data")},
+def test_a_cancelled_pack_is_skipped_or_stopped_by_a_worker(
+    env: dict[str, str], workers: list[subprocess.Popen[bytes]], samples: Path
+) -> None:
+    """Queued: the worker never builds it. Processing: it stops at its next file, publishing
+    nothing, and goes on to the next job."""
+    app = _app(env)
+    client = app.test_client()
+    database = app.extensions["images"].require_database()
+    big = (samples / "photo-12mp-4000x3000.jpg").read_bytes()
+    query = "widths=320,640,960,1280,1600,1920,2560&formats=avif,webp,jpeg"  # 21 files
+    queued = client.post(f"/packs?{query}", data=big, content_type="image/jpeg").get_json()["id"]
+    assert client.post(f"/packs/{queued}/cancel").get_json()["status"] == "cancelled"
+
+    worker = _start(env, workers)  # the cancelled pack is first in its queue
+    running = client.post(f"/packs?{query}", data=big, content_type="image/jpeg").get_json()["id"]
+    midway = _wait(client, running, lambda s: int(str(s["files_done"])) >= 2, worker)
+    assert (midway["status"], midway["files_total"]) == ("processing", 21)
+    cancelled = client.post(f"/packs/{running}/cancel").get_json()
+    assert cancelled["status"] == "cancelled"
+
+    photo = (samples / "photo-1mp-1200x900.jpg").read_bytes()
+    form = {"file": (io.BytesIO(photo), "p.jpg"), "widths": "320", "formats": "webp"}
+    after = client.post("/packs", data=form).get_json()["id"]
+    state = _wait(client, after, lambda s: s["status"] in ("done", "failed"), worker)
+    assert state["status"] == "done"  # one worker thread: it left the cancelled job first
+
+    worker.terminate()
+    output = worker.communicate(timeout=60)[0].decode(errors="replace")
+    stopped = re.search(rf"pack {running} was cancelled: stopped after (\d+) of 21 files", output)
+    assert stopped, output
+    assert int(stopped[1]) < 21
+    for pack_id in (queued, running):
+        final = _state(client, pack_id)
+        assert (final["status"], final["manifest"], final["download_url"]) == (
+            "cancelled",
+            None,
+            None,
+        )
+        assert not app.extensions["images"].storage.exists(pack_ref(pack_id, "zip"))
+    row = store.get(database, queued)
+    assert row is not None
+    assert (row.attempts, row.files_total) == (0, None)  # never claimed, never analysed
+    assert 2 <= int(str(_state(client, running)["files_done"])) < int(stopped[1])  # frozen
+
+
+def _pack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, "pack", *args],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+def test_the_pack_command_builds_a_zip_locally(tmp_path: Path, samples: Path) -> None:
+    output = tmp_path / "out.zip"
+    result = _pack(
+        str(samples / "dice-alpha-300x225.png"),
+        "-o",
+        str(output),
+        "--widths",
+        "100,200",
+        "--alt",
+        "Two dice",
+        env=os.environ | {"IMAGES_DATA_DIR": str(tmp_path / "data")},
     )
     assert result.returncode == 0, result.stderr
     assert "6 images" in result.stdout
@@ -167,12 +219,120 @@ def test_the_pack_command_builds_a_zip_locally(tmp_path: Path, samples: Path) ->
     ]
     assert 'alt="Two dice"' in archive.read("snippets/picture.html").decode()
     assert not (tmp_path / "data").exists()  # a local build stores nothing
-    bad = subprocess.run(
-        [CLI, "pack", str(samples / "README.md"), "-o", str(tmp_path / "x.zip")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    bad = _pack(str(samples / "README.md"), "-o", str(tmp_path / "x.zip"))
     assert bad.returncode != 0
     assert "not a supported image format" in bad.stderr
+
+
+def test_the_pack_command_prints_sizes_for_humans(tmp_path: Path, samples: Path) -> None:
+    output = tmp_path / "out.zip"
+    result = _pack(str(samples / "dice-alpha-300x225.png"), "-o", str(output), "--widths", "100")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(zipfile.ZipFile(output).read("manifest.json"))
+    for entry in manifest["files"]:
+        line = next(line for line in result.stdout.splitlines() if entry["file"] in line)
+        shown = re.search(r"(\d+\.\d) kB$", line)
+        assert shown, line
+        assert abs(float(shown[1]) * 1000 - entry["bytes"]) <= 50  # one decimal of kB
+        assert str(entry["bytes"]) not in result.stdout  # no raw byte counts
+    zipped = output.stat().st_size / 1000
+    assert f"{zipped:.1f} kB zipped" in result.stdout
+
+
+def test_the_pack_command_takes_every_option_of_the_api(tmp_path: Path, samples: Path) -> None:
+    usage = _pack("--help").stdout
+    assert all(f"--{name}" in usage for name in OPTIONS)
+    output = tmp_path / "out.zip"
+    result = _pack(
+        str(samples / "photo-1mp-1200x900.jpg"),
+        "-o",
+        str(output),
+        "--widths",
+        "160",
+        "--formats",
+        "webp,jpeg",
+        "--quality",
+        '{"webp": 60}',
+        "--role",
+        "card",
+        "--loading",
+        "eager",
+        "--fetchpriority",
+        "low",
+        "--sizes",
+        "(max-width: 500px) 100vw, 500px",
+        "--alt",
+        "A valley",
+        "--name",
+        "valley",
+    )
+    assert result.returncode == 0, result.stderr
+    archive = zipfile.ZipFile(output)
+    settings = json.loads(archive.read("manifest.json"))["settings"]
+    assert settings == settings | {
+        "name": "valley",
+        "formats": ["webp", "jpeg"],
+        "widths": [160],
+        "role": "card",
+        "loading": "eager",
+        "fetchpriority": "low",
+        "sizes": "(max-width: 500px) 100vw, 500px",
+        "alt": "A valley",
+    }
+    assert settings["quality"]["webp"] == 60
+    picture = archive.read("snippets/picture.html").decode()
+    assert 'loading="eager"' in picture
+    assert 'fetchpriority="low"' in picture
+    assert 'sizes="(max-width: 500px) 100vw, 500px"' in picture
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("--widths", "abc"), "--widths"),
+        (("--widths", "8"), "--widths"),
+        (("--formats", "gif"), "--formats"),
+        (("--quality", "{bad json"), "--quality"),
+        (("--quality", '{"avif": 500}'), "--quality"),
+        (("--role", "banner"), "--role"),
+        (("--loading", "soon"), "--loading"),
+        (("--fetchpriority", "urgent"), "--fetchpriority"),
+        (("--sizes", "a\x01b"), "--sizes"),
+        (("--name", "Bad Name"), "--name"),
+        (("--decorative", "--alt", "Two dice"), "--decorative"),
+    ],
+)
+def test_a_bad_pack_option_is_named(
+    tmp_path: Path, samples: Path, args: tuple[str, ...], option: str
+) -> None:
+    output = tmp_path / "out.zip"
+    result = _pack(str(samples / "dice-alpha-300x225.png"), "-o", str(output), *args)
+    assert result.returncode == 2  # click's usage error
+    assert f"Invalid value for {option}" in result.stderr.replace("'", "")
+    assert "Traceback" not in result.stderr
+    assert "pack of" not in result.stderr  # refused before anything was rendered
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        ("/etc/hostname/x.zip", "/etc/hostname is not a directory"),
+        ("{tmp}/missing/x.zip", "the directory {tmp}/missing does not exist"),
+        ("{tmp}", "it is a directory"),
+    ],
+)
+def test_an_unwritable_output_is_refused_before_rendering(
+    tmp_path: Path, samples: Path, output: str, reason: str
+) -> None:
+    target = output.format(tmp=tmp_path)
+    source = str(samples / "photo-12mp-4000x3000.jpg")
+    if target == str(tmp_path):  # click refuses an existing directory itself
+        result = _pack(source, "-o", target)
+        assert result.returncode == 2
+        assert "is a directory" in result.stderr
+        return
+    result = _pack(source, "-o", target)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: cannot write {target}: {reason.format(tmp=tmp_path)}"
+    assert result.stdout == ""
