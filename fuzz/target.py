@@ -3,7 +3,7 @@
 `check_image` (the admit path: magic bytes, header limits, full decode) must either return
 or raise an `ImagesError` with a 4xx status; `POST /upload` through the Flask test client
 must answer the same status (201 when `check_image` accepted the bytes, 400 for an empty
-body), in the JSON error shape of SPEC §2, and leave nothing in storage for a refused
+body), in the JSON error shape of docs/api.md §2, and leave nothing in storage for a refused
 upload; an accepted upload must render (a small resize) on both engines. Anything else,
 including any other exception, is a finding: it is written to the findings directory (the
 input and what went wrong) and counted, and fuzzing goes on.

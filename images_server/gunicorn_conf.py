@@ -12,7 +12,7 @@ or a new temporary directory, removed at exit), set here before any worker impor
 prometheus-client, so `/metrics` sums all workers; a dead worker's live gauges are dropped.
 
 The job worker: on the embedded defaults (no `IMAGES_QUEUE_URL`) the master starts one
-`images-server worker` beside the web workers and stops it when it exits (SPEC §8: a worker
+`images-server worker` beside the web workers and stops it when it exits (docs/api.md §8: a worker
 started beside the web process); with a shared queue, workers are run on their own.
 `images-server serve --worker/--no-worker` decides instead (`IMAGES_SERVE_WORKER`).
 

@@ -41,7 +41,7 @@ def hash_bytes(data: bytes) -> str:
 
 
 def parse_hash(text: str, namespace: Namespace = Namespace.ORIGINALS) -> ImageRef:
-    """Validate a hash from a URL; anything else in that position is a 404 (SPEC §2)."""
+    """Validate a hash from a URL; anything else in that position is a 404 (docs/api.md §2)."""
     if not _HASH.fullmatch(text):
         raise ImageNotFound()
     return ImageRef(namespace, text)

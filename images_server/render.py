@@ -111,7 +111,7 @@ def _load(services: Services, ref: ImageRef) -> bytes:
 def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -> Rendered:
     key = cache_key(services, ref, plan)
     data = None
-    if plan.is_identity:  # the original, without its metadata (SPEC §5)
+    if plan.is_identity:  # the original, without its metadata (docs/api.md §5)
         data = _load(services, ref)
         info = sniff(data)
         stripped = strip_metadata(data, info)

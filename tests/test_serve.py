@@ -84,7 +84,7 @@ def test_a_bad_setting_is_a_clear_error_at_start() -> None:
 
 
 def _a_pack_is_built_by_the_embedded_worker(server: str, samples: Path) -> None:
-    """On the embedded defaults `serve` starts a job worker itself (SPEC §8)."""
+    """On the embedded defaults `serve` starts a job worker itself (docs/api.md §8)."""
     with (samples / "dice-alpha-300x225.png").open("rb") as file:
         created = requests.post(
             f"{server}/packs", files={"file": file}, data={"widths": "100"}, timeout=30

@@ -97,7 +97,7 @@ def image(hash_: str, pipeline: str = "") -> Response:
 
 @bp.get("/image/<hash_>/metadata")
 def metadata(hash_: str) -> Response:
-    """SPEC §2: size, format, safe EXIF (§5), placeholder; as immutable as the image."""
+    """docs/api.md §2: size, format, safe EXIF (§5), placeholder; as immutable as the image."""
     ref = parse_hash(hash_)
     svc = services()
     record, facts = catalog.stored_metadata(svc, ref)  # one read of the row: access and facts

@@ -1,5 +1,5 @@
 """Writes on one image: `DELETE /image/<hash>`, `POST /image/<hash>/signed-url`, `/share`
-and `/purge` (SPEC §2, §5). Each needs the owner's or an admin's key once keys exist
+and `/purge` (docs/api.md §2, §5). Each needs the owner's or an admin's key once keys exist
 (`permissions.manageable`).
 
 `signed-url` and `share` take an optional JSON object; `expires_in` is whole seconds between

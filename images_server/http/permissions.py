@@ -1,4 +1,4 @@
-"""Who may read and who may manage an image (SPEC §5), for the request being served.
+"""Who may read and who may manage an image (docs/api.md §5), for the request being served.
 
 Reading a public image needs nothing. A private one (its original, every variant and its
 `/metadata`) needs one of: a valid signature on this very URL (checked before the view by

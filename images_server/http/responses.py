@@ -1,4 +1,4 @@
-"""Image responses with the HTTP semantics of SPEC §4.
+"""Image responses with the HTTP semantics of docs/api.md §4.
 
 A variant is a pure function of its URL, so it is public and immutable for a year, carries a
 strong ETag, and answers a matching `If-None-Match` with 304 (werkzeug's conditional logic).

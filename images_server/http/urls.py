@@ -1,4 +1,4 @@
-"""Absolute URLs the API hands out (SPEC §4): on the CDN when one is configured.
+"""Absolute URLs the API hands out (docs/api.md §4): on the CDN when one is configured.
 
 `public_url("/image/<hash>")` is `IMAGES_CDN_BASE_URL` + path when that is set (a path in the
 base, such as `https://cdn.example.com/media`, is kept), else the request's own host, so a

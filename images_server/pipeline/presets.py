@@ -1,6 +1,6 @@
 """Named presets: a name that expands to a pipeline (`preset/thumb`, `?size=thumb`).
 
-Defaults follow SPEC §3; operators add or override names with `IMAGES_PRESETS` (JSON).
+Defaults follow docs/api.md §3; operators add or override names with `IMAGES_PRESETS` (JSON).
 `medium` never enlarges: a preset meant for page bodies should not upscale a small source.
 """
 

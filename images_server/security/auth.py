@@ -1,4 +1,4 @@
-"""API keys for writes (SPEC §5): `Authorization: Bearer <key>` against `IMAGES_API_KEYS`
+"""API keys for writes (docs/api.md §5): `Authorization: Bearer <key>` against `IMAGES_API_KEYS`
 and the keys stored in the metadata database (`images-server keys create`).
 
 A presented key is hashed with SHA-256 and compared with `hmac.compare_digest` to the digest of
@@ -90,7 +90,7 @@ class DatabaseKeys:
 
     A database that does not exist yet, or has no `api_keys` table yet, has no keys; once the
     table is seen it is not looked for again. Any other database error is raised, so an
-    unreachable database refuses writes (500) rather than opening them.
+    unreachable database refuses writes (503 `database_unavailable`) rather than opening them.
     """
 
     def __init__(self, url: str | URL, engine: Engine | None = None) -> None:

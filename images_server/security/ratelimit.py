@@ -1,4 +1,4 @@
-"""Per-client rate limits on uploads, `/external` and cache-missing renders (SPEC §2: `429`).
+"""Per-client rate limits on uploads, `/external` and cache-missing renders (docs/api.md §2: `429`).
 
 A thin layer over the `limits` library, with its *moving window* strategy: every allowed hit
 is a timestamp, and a request is refused while the limit's amount of hits lie within the last

@@ -1,4 +1,4 @@
-"""Signed URLs: HMAC-SHA256 over a canonical form of the path and query (SPEC §5).
+"""Signed URLs: HMAC-SHA256 over a canonical form of the path and query (docs/api.md §5).
 
 The signed message is `canonical_path + "?" + canonical_query`. The canonical path is the
 URL path percent-decoded (UTF-8, invalid sequences become U+FFFD), then percent-encoded again

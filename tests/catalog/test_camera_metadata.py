@@ -1,5 +1,5 @@
-"""`/metadata` of a real camera photo (SPEC §2, §5): served from the row, with no GPS position
-and no serial numbers.
+"""`/metadata` of a real camera photo (docs/api.md §2, §5): served from the row, with no GPS
+position and no serial numbers.
 
 `catalog.stored_metadata` answers from the image's row when the row is complete, so the
 metadata is still served after the stored bytes are removed behind the server's back.

@@ -1,4 +1,4 @@
-"""Rows and bytes stay in step when the storage or the database fails mid-request (SPEC §2).
+"""Rows and bytes stay in step when the storage or the database fails mid-request (docs/api.md §2).
 
 Failures are injected into the real parts: the storage's `put`/`delete` raise, or every
 `Session.commit` raises (a `before_commit` listener), and the test then reads the database

@@ -1,4 +1,4 @@
-"""Private images (SPEC §5): every way of reading one needs access, and never a shared cache.
+"""Private images (docs/api.md §5): every way of reading one needs access, and never a shared cache.
 
 The original, a path variant, a `?size=` preset and `/metadata` of a private image answer 403
 `private_image` without access, even to a conditional request that names the right ETag; the

@@ -1,4 +1,4 @@
-"""`POST /image/<hash>/purge` and `DELETE /image/<hash>` (SPEC §2): cached variants go too.
+"""`POST /image/<hash>/purge` and `DELETE /image/<hash>` (docs/api.md §2): cached variants go too.
 
 Variants are counted as files in the result cache under the data dir; a DELETE also removes
 the image's rows, its uploads and its grants. With no API key configured, writes stay open.

@@ -1,4 +1,4 @@
-"""Per-user quotas (SPEC §2): an upload over `IMAGES_QUOTA_IMAGES` or `IMAGES_QUOTA_BYTES`
+"""Per-user quotas (docs/api.md §2): an upload over `IMAGES_QUOTA_IMAGES` or `IMAGES_QUOTA_BYTES`
 is 413 `quota_exceeded` and stores nothing; bytes already stored cost nothing more."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`POST /image/<hash>/share` (SPEC §2, §5): a grant lets one user's key read a private image.
+"""`POST /image/<hash>/share` (docs/api.md §2, §5): a grant lets one user's key read a private
+image.
 
 Expiry is tested by moving the grant's `expires_at` into the past in the database, not by
 sleeping, so the tests do not depend on timing.

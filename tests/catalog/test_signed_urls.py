@@ -1,4 +1,4 @@
-"""`POST /image/<hash>/signed-url` (SPEC §2, §5): the owner hands out expiring URLs.
+"""`POST /image/<hash>/signed-url` (docs/api.md §2, §5): the owner hands out expiring URLs.
 
 The returned URL reads the private image (or the variant it names) without a key, still
 `private, no-cache`; any change to it is 403 `invalid_signature`, and past its expiry it is

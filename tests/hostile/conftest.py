@@ -1,7 +1,7 @@
 """Fixtures and checks shared by the hostile-input tests: an app on a temp data dir with the
 rate limits off (a corpus is many requests from one client), the loopback origin of
 `tests/http/conftest.py`, and the assertions every hostile answer must pass: the JSON error
-shape of SPEC §2, never a 5xx, and no file left behind in the data dir.
+shape of docs/api.md §2, never a 5xx, and no file left behind in the data dir.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def describe(response: TestResponse) -> str:
 
 
 def assert_error(response: TestResponse, status: int, code: str | None) -> None:
-    """The answer is `status`, in the JSON error shape of SPEC §2, with `code` if given."""
+    """The answer is `status`, in the JSON error shape of docs/api.md §2, with `code` if given."""
     assert response.status_code < 500 or status >= 500, describe(response)
     assert response.status_code == status, describe(response)
     assert response.mimetype == "application/json", describe(response)

@@ -1,5 +1,5 @@
 """The hostile corpus: every input here is built at test time, in memory, small and the same
-on every run, and carries the answer the server owes it (SPEC §2, §6).
+on every run, and carries the answer the server owes it (docs/api.md §2, §6).
 
 Bombs declare huge sizes in every supported format (most with hardly any data; one PNG is a
 real 400 MB stream of zeros in 400 KB of deflate, built without compressing it), limit
@@ -28,7 +28,7 @@ from tests.images import animation, encode, quadrant_bytes, quadrant_image
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # Expected answers: the status, and the error code where it is fixed (None: any 413 code,
-# for the limits whose codes are not pinned by the SPEC).
+# for the limits whose codes are not pinned by docs/api.md).
 ACCEPTED = 201
 TOO_MANY_PIXELS = (413, "too_many_pixels")
 TOO_LARGE = (413, None)

@@ -1,6 +1,6 @@
 """Valid but nasty originals (strips a pixel wide, 1x1s, palette with tRNS, 16-bit, CMYK, an
 animation at the frame limit, metadata bombs) through pipelines that push every limit, on
-both engines: 200 or 400, never a 5xx, with exact answers where the SPEC fixes one (an output
+both engines: 200 or 400, never a 5xx, with exact answers where docs/api.md fixes one (an output
 over the limit, or over what the output format can hold, is 400). A legal pipeline that runs
 past `render_timeout` is cut off with a quick 503, and the app keeps serving.
 """
@@ -197,7 +197,7 @@ def test_every_pipeline_is_200_or_400(name: str, render_client: FlaskClient) -> 
     assert_healthy(render_client)
 
 
-# (source, pipeline, status): answers the SPEC pins down.
+# (source, pipeline, status): answers docs/api.md pins down.
 EXACT = [
     ("strip-16000x1", "resize/60000x60000!", 400),  # output over the limit
     ("strip-1x16000", "resize/65535x", 400),  # 65535 x 1048560000

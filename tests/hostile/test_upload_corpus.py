@@ -1,5 +1,5 @@
 """Every item of the hostile corpus through `POST /upload`, as a multipart file (with a lying
-name and type) and as a raw body, on both engines: the exact status and error code of SPEC
+name and type) and as a raw body, on both engines: the exact status and error code of docs/api.md
 §2, never a 5xx, nothing stored for a refused item (and no temp file anywhere under the
 data dir), a servable original and variant for an accepted one, and a healthy app after.
 Bodies over the byte limit are refused while streaming, without reading the rest.

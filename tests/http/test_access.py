@@ -1,4 +1,4 @@
-"""Signatures and API keys over the app's HTTP interface (SPEC §2 and §5)."""
+"""Signatures and API keys over the app's HTTP interface (docs/api.md §2 and §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §4: `X-Content-Type-Options: nosniff` on every response, whatever its kind."""
+"""docs/api.md §4: `X-Content-Type-Options: nosniff` on every response, whatever its kind."""
 
 from __future__ import annotations
 

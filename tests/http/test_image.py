@@ -1,4 +1,5 @@
-"""`GET /image/<hash>[/<pipeline>]` and `DELETE`: SPEC §2 and §4 over the app's HTTP interface."""
+"""`GET /image/<hash>[/<pipeline>]` and `DELETE`: docs/api.md §2 and §4 over the app's HTTP
+interface."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SPEC §5 over HTTP: no response ever carries the uploader's GPS position or camera serials."""
+"""docs/api.md §5 over HTTP: no response ever carries the uploader's GPS position or camera
+serials."""
 
 from __future__ import annotations
 

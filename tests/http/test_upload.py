@@ -1,4 +1,4 @@
-"""`POST /upload`: formats from magic bytes, limits before decoding, dedup, SPEC §2 JSON."""
+"""`POST /upload`: formats from magic bytes, limits before decoding, dedup, docs/api.md §2 JSON."""
 
 from __future__ import annotations
 
