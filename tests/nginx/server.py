@@ -70,14 +70,21 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
 
 @contextmanager
 def run_nginx(
-    prefix: Path, upstream: str, extra: str = "", access_log: bool = True
+    prefix: Path,
+    upstream: str,
+    extra: str = "",
+    access_log: bool = True,
+    read_timeout: str | None = None,
 ) -> Iterator[Nginx]:
-    """NGINX in front of `upstream` (host:port), on free loopback ports, until the block ends."""
+    """NGINX in front of `upstream` (host:port), on free loopback ports, until the block ends;
+    `read_timeout` shortens `proxy_read_timeout` for a test of a hung app."""
     port, purge_port = free_port(), free_port()
     conf = prefix / "nginx.conf"
     text = render_conf(prefix, upstream, port, purge_port, extra)
     if not access_log:
         text = _swap(text, "access_log /dev/stdout;", "access_log off;")
+    if read_timeout:
+        text = _swap(text, "proxy_read_timeout 60s;", f"proxy_read_timeout {read_timeout};")
     conf.write_text(text)
     log = prefix / "nginx.log"
     with log.open("wb") as sink:
