@@ -39,13 +39,16 @@ CLI = str(Path(sys.executable).parent / "images-server")
 
 @contextmanager
 def images_server(
-    data_dir: Path, extra_env: dict[str, str] | None = None, log_dir: Path | None = None
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    log_dir: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
     """`images-server serve` as `make run` starts it (two web workers and the embedded job
-    worker) on a free loopback port, with its data in `data_dir`; yields the base URL once
-    `/healthz` answers. Its stdout and stderr go to files in `log_dir` (default: `data_dir`'s
-    parent), never to a pipe nobody reads while it runs."""
-    port = free_port()
+    worker) on `port` (default: a free loopback port), with its data in `data_dir`; yields
+    the base URL once `/healthz` answers. Its stdout and stderr go to files in `log_dir`
+    (default: `data_dir`'s parent), never to a pipe nobody reads while it runs."""
+    port = port or free_port()
     env = os.environ | {
         "IMAGES_PORT": str(port),
         "IMAGES_DATA_DIR": str(data_dir),

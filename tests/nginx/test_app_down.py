@@ -61,8 +61,7 @@ def test_cached_variants_outlive_the_app(tmp_path: Path, samples: Path) -> None:
     app_port = free_port()
     (tmp_path / "nginx").mkdir()
     with run_nginx(tmp_path / "nginx", f"127.0.0.1:{app_port}", access_log=False) as nginx:
-        env = {"IMAGES_PORT": str(app_port)}
-        with images_server(tmp_path / "app" / "data", env) as app:
+        with images_server(tmp_path / "app" / "data", port=app_port) as app:
             with (samples / "photo-1mp-1200x900.jpg").open("rb") as file:
                 digest = requests.post(f"{app}/upload", files={"file": file}, timeout=30).json()
             cached = f"{nginx.url}/image/{digest['hash']}/resize/120x"
