@@ -39,13 +39,19 @@ def check_header_limits(settings: Settings, info: SourceInfo) -> None:
     size = f"{info.width}x{info.height}"
     if info.pixels > settings.max_pixels:
         raise TooManyPixels(f"{size} is more than the limit of {settings.max_pixels} pixels")
+    if info.decoded_pixels > settings.max_pixels:
+        raise TooManyPixels(
+            f"{size} decodes to {info.decoded_pixels} pixels (a GIF frame past its screen, an "
+            f"AVIF's uncropped size or grid tiles), more than the limit of "
+            f"{settings.max_pixels} pixels"
+        )
     if max(info.width, info.height) > settings.max_side:
         raise TooManyPixels(f"{size} has a side longer than the limit of {settings.max_side}")
     if info.frames > settings.max_frames:
         raise PayloadTooLarge(
             f"{info.frames} frames is more than the limit of {settings.max_frames} frames"
         )
-    if info.frames > 1 and info.pixels * info.frames > settings.max_animation_pixels:
+    if info.frames > 1 and info.decoded_pixels * info.frames > settings.max_animation_pixels:
         raise TooManyPixels(
             f"{info.frames} frames of {size} are more than the limit of "
             f"{settings.max_animation_pixels} pixels for an animation"

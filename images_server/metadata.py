@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import pyvips
 
-from images_server.engines.sniff import MEDIA_TYPES, sniff
+from images_server.engines.sniff import MEDIA_TYPES, for_decoders, sniff
 from images_server.errors import UndecodableImage
 
 SAMPLE_SIZE = 128
@@ -40,7 +40,7 @@ def describe(data: bytes) -> dict[str, object]:
     """The metadata of one image, keys in a stable order; raises like `sniff` on bad bytes."""
     info = sniff(data)
     try:
-        header = pyvips.Image.new_from_buffer(data, "")
+        header = pyvips.Image.new_from_buffer(for_decoders(data), "")
         summary = sample(data)
     except pyvips.Error as error:
         raise UndecodableImage("the image header cannot be read") from error
@@ -170,7 +170,7 @@ def sample(data: bytes) -> Sample:
 
     Raises `pyvips.Error` when the image cannot be decoded.
     """
-    image = pyvips.Image.thumbnail_buffer(data, SAMPLE_SIZE)
+    image = pyvips.Image.thumbnail_buffer(for_decoders(data), SAMPLE_SIZE)
     if image.interpretation != "srgb":  # first: 16-bit or grey, so that white is 255 below
         image = image.colourspace("srgb")
     if image.hasalpha():

@@ -18,7 +18,7 @@ import warnings
 import pyvips
 
 from images_server.engines.base import ANIMATED_FORMATS
-from images_server.engines.sniff import SourceInfo
+from images_server.engines.sniff import SourceInfo, for_decoders
 from images_server.errors import UndecodableImage
 
 _GIF_TRAILER = b";"
@@ -30,7 +30,7 @@ def verify_decodes(data: bytes, info: SourceInfo) -> None:
     animated = info.format in ANIMATED_FORMATS and info.frames > 1
     try:
         image = pyvips.Image.new_from_buffer(
-            data, "", fail_on="error", **({"n": -1} if animated else {})
+            for_decoders(data), "", fail_on="error", **({"n": -1} if animated else {})
         )
         image.avg()
     except pyvips.Error as exc:

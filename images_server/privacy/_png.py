@@ -2,6 +2,9 @@
 
 Unknown ancillary chunks (lowercase first letter) go too: a decoder may ignore them, so they
 can only be metadata. Unknown critical chunks stay, as a decoder must understand them.
+A file that lost its end (no IEND, a cut-off IEND or ancillary chunk after the image data:
+what `sniff` accepts) is served ended with a proper IEND; one cut in its image data is not
+an image `sniff` lets in, and raises.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import zlib
 
 from images_server.engines.sniff._common import uint_be
+from images_server.engines.sniff._png import IMAGE_DATA
 from images_server.errors import UndecodableImage
 from images_server.privacy._tiff import orientation_tiff
 
@@ -27,12 +31,14 @@ def strip(data: bytes, orientation: int) -> bytes:
     pending = _chunk(b"eXIf", orientation_tiff(orientation)) if orientation != 1 else b""
     pos = len(_SIGNATURE)
     for _ in range(_MAX_CHUNKS):
-        if pos >= len(data):
-            return b"".join(out)  # no IEND: the decoder accepted that
+        if pos + 8 > len(data):
+            return b"".join([*out, _IEND])  # the file lost its end, not its pixels
         end = pos + 12 + uint_be(data, pos, 4, "PNG chunk")
-        if end > len(data):
-            raise UndecodableImage("PNG chunk is cut off")
         kind = data[pos + 4 : pos + 8]
+        if end > len(data):
+            if kind in IMAGE_DATA:
+                raise UndecodableImage(f"PNG is cut off in its {kind.decode('latin-1')} chunk")
+            return b"".join([*out, _IEND])
         if kind == b"IDAT":
             out.append(pending)
             pending = b""
@@ -51,3 +57,6 @@ def _kept(kind: bytes) -> bool:
 def _chunk(kind: bytes, body: bytes) -> bytes:
     crc = zlib.crc32(kind + body)
     return len(body).to_bytes(4, "big") + kind + body + crc.to_bytes(4, "big")
+
+
+_IEND = _chunk(b"IEND", b"")

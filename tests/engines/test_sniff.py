@@ -367,9 +367,25 @@ def test_every_cut_before_the_header_ends_is_undecodable(name: str, magic: int) 
     assert magic < header_end < len(data)
     assert outcomes[:magic] == [UnsupportedFormat] * magic
     assert outcomes[magic:header_end] == [UndecodableImage] * (header_end - magic)
-    for later in outcomes[header_end:]:
+    in_image_data = png_image_data_cuts(data) if full.format == "png" else set()
+    for cut, later in enumerate(outcomes[header_end:], start=header_end):
+        if cut in in_image_data:  # a PNG cut in IDAT lost pixels: undecodable, not cut short
+            assert later is UndecodableImage
+            continue
         assert isinstance(later, SourceInfo)
         assert (later.format, later.width, later.height) == (full.format, W, H)
+
+
+def png_image_data_cuts(data: bytes) -> set[int]:
+    """The lengths that cut `data` inside an IDAT chunk whose header is whole."""
+    cuts: set[int] = set()
+    pos = len(PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        if data[pos + 4 : pos + 8] == b"IDAT":
+            cuts.update(range(pos + 8, pos + 12 + length))
+        pos += 12 + length
+    return cuts
 
 
 def test_header_ends_where_the_format_says() -> None:
@@ -524,15 +540,23 @@ def test_png_chunk_claiming_4_gib_ends_the_walk() -> None:
     assert sniff(data) == SourceInfo("png", 10, 20)
 
 
-def test_every_gif_frame_grows_the_reported_size() -> None:
-    """Decoders grow the canvas to hold a frame, so the largest extent is what costs memory
-    (a 1x1 first frame followed by a 65535x65535 one must not pass as 1x1)."""
+def test_every_gif_frame_grows_the_decoded_size_not_the_displayed_one() -> None:
+    """Frames are clipped to the logical screen, but decoders grow their canvas to hold a
+    frame, so the largest extent is what costs memory (a 1x1 first frame followed by a
+    65535x65535 one must not pass as 1x1)."""
     screen = b"GIF89a" + struct.pack("<HHBBB", 10, 10, 0, 0, 0)
     frame = b"," + struct.pack("<HHHHB", 5, 5, 100, 50, 0) + b"\x02\x00"
 
     info = sniff(screen + frame + frame.replace(b"d\x00", b"\xff\x00") + b";")
 
-    assert (info.width, info.height, info.frames) == (260, 55, 2)
+    assert (info.width, info.height, info.frames) == (10, 10, 2)
+    assert info.decoded_pixels == 260 * 55
+
+
+def test_gif_with_an_empty_screen_is_the_size_of_its_frames() -> None:
+    screen = b"GIF89a" + struct.pack("<HHBBB", 0, 0, 0, 0, 0)
+    frame = b"," + struct.pack("<HHHHB", 0, 0, 30, 20, 0) + b"\x02\x00"
+    assert sniff(screen + frame + b";") == SourceInfo("gif", 30, 20)
 
 
 def test_gif_counts_frames_up_to_a_cut_or_garbage() -> None:

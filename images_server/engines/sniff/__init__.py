@@ -18,7 +18,7 @@ from images_server.engines.sniff import _avif, _gif, _jpeg, _png, _webp
 from images_server.engines.sniff._common import MEDIA_TYPES, ImageFormat, SourceInfo
 from images_server.errors import UnsupportedFormat
 
-__all__ = ["MEDIA_TYPES", "ImageFormat", "SourceInfo", "sniff", "sniff_format"]
+__all__ = ["MEDIA_TYPES", "ImageFormat", "SourceInfo", "for_decoders", "sniff", "sniff_format"]
 
 _HEAD = 32
 
@@ -40,6 +40,16 @@ def sniff_format(head: bytes) -> ImageFormat | None:
     """
     head = head[:_HEAD]
     return next((name for name, matches, _ in _FORMATS if matches(head)), None)
+
+
+def for_decoders(data: bytes) -> bytes:
+    """`data` as libvips and ImageMagick must be handed it: the same bytes, but for an
+    animated AVIF (major brand `avis`), which they refuse unless it reads `avif` and then
+    decode as its still primary image (the first frame), and a PNG that lost its end, which
+    gets an IEND (ImageMagick refuses it without one)."""
+    if _png.matches(data):
+        return _png.ended(data)
+    return _avif.for_decoders(data)
 
 
 def sniff(data: bytes) -> SourceInfo:

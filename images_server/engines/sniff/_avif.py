@@ -1,27 +1,44 @@
-"""AVIF: the ISOBMFF boxes meta > pitm, iprp > ipco (ispe, irot, auxC) and ipma.
+"""AVIF: the ISOBMFF boxes meta > pitm, iinf, iref, iprp > ipco (ispe, clap, irot, auxC), ipma.
 
-The primary item's properties come from its ipma associations. When the file has no usable
-pitm/ipma pair, the largest ispe (and the first irot) in ipco stands in for the primary's:
-a grid's canvas is its largest extent, so the estimate errs large, the safe side for a
-pixel limit. Alpha is any auxC of an alpha type in ipco, without following the auxl
-reference to the primary item. Image sequence tracks (moov) are not read: a file that is
-also `avif`-compatible must carry a primary item, whose size is reported; a track-only file
-has no meta box and is refused as undecodable.
+The primary item's size is its `ispe`, then its transformative properties in the order its
+ipma entry lists them, as libheif applies them: `clap` crops to the clean aperture (with
+libheif's rounding; an aperture reaching outside the image is refused, as libvips refuses
+to decode it), `irot` by an odd number of quarter turns swaps the sides, `imir` mirrors
+without changing them. What the decoder holds before cropping (the `ispe`, or for a grid
+every tile's `ispe` together) is `canvas_pixels`, for the pixel limits.
+
+When the file has no usable pitm/ipma pair, the largest ispe (and the first irot) in ipco
+stands in for the primary's: a grid's canvas is its largest extent, so the estimate errs
+large, the safe side for a pixel limit. Alpha is any auxC of an alpha type in ipco, without
+following the auxl reference to the primary item. Image sequence tracks (moov) are not
+read: an animated AVIF (`avis`) is its primary item, the still first frame that avifenc
+writes beside the track, and `for_decoders` hands it to libvips and ImageMagick under the
+`avif` brand, as neither opens a file whose major brand is `avis`. A sequence without a
+primary item (a moov and no meta box) is refused as unsupported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from images_server.engines.sniff._common import SourceInfo, require_size, uint_be
-from images_server.errors import UndecodableImage
+from images_server.errors import UndecodableImage, UnsupportedFormat
 
 _BRANDS = (b"avif", b"avis")
+_SEQUENCE = b"avis"
 _MAX_FTYP = 1024
 _MAX_BOXES = 10_000
 _MAX_ITEMS = 65_536
 _ALPHA_TYPES = (b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1")
+
+
+def for_decoders(data: bytes) -> bytes:
+    """`data` as libvips and ImageMagick open it: an `avis` major brand reads `avif`."""
+    if data[4:8] == b"ftyp" and data[8:12] == _SEQUENCE:
+        return data[:8] + b"avif" + data[12:]
+    return data
 
 
 def matches(head: bytes) -> bool:
@@ -80,32 +97,98 @@ class _Boxes:
 class _Meta:
     primary: int | None = None
     properties: list[_Box] = field(default_factory=list)
-    primary_indices: list[int] = field(default_factory=list)  # 1-based into `properties`
+    ipma: list[bytes] = field(default_factory=list)
+    item_types: dict[int, bytes] = field(default_factory=dict)
+    tiles: list[int] = field(default_factory=list)  # the primary's dimg references
+
+    def properties_of(self, item: int) -> list[_Box]:
+        """The properties `item` is associated with, in ipma order."""
+        indices = [i for ipma in self.ipma for i in _associations(ipma, item)]
+        return [self.properties[i - 1] for i in indices if 0 < i <= len(self.properties)]
 
 
 def parse(data: bytes) -> SourceInfo:
     boxes = _Boxes(data)
-    meta = next(
-        (b for b in boxes.children(0, len(data), top_level=True) if b.kind == b"meta"), None
-    )
+    top = [b for b in boxes.children(0, len(data), top_level=True) if b.kind in (b"meta", b"moov")]
+    meta = _first(top, b"meta")
     if meta is None:
+        if _first(top, b"moov") is not None:
+            raise UnsupportedFormat("an AVIF image sequence without a still image is not supported")
         raise UndecodableImage("AVIF has no complete meta box")
     found = _read_meta(boxes, meta)
-    chosen = [
-        found.properties[i - 1] for i in found.primary_indices if 0 < i <= len(found.properties)
-    ]
+    has_alpha = any(_is_alpha(boxes.payload(p)) for p in found.properties if p.kind == b"auxC")
+    chosen = found.properties_of(found.primary) if found.primary is not None else []
     ispe = _first(chosen, b"ispe")
-    irot = _first(chosen, b"irot")
     if ispe is None:
-        ispe, irot = _largest_extent(boxes, found.properties), _first(found.properties, b"irot")
+        return _estimate(boxes, found, has_alpha)
+    width, height = _extent(boxes.payload(ispe))
+    require_size(width, height, "AVIF")
+    canvas = max(width * height, _tile_pixels(boxes, found))
+    for prop in chosen:
+        if prop.kind == b"clap":
+            width, height = _clean_aperture(boxes.payload(prop), width, height)
+        elif prop.kind == b"irot" and uint_be(boxes.payload(prop), 0, 1, "AVIF irot") & 1:
+            width, height = height, width  # a quarter turn either way
+    canvas_pixels = canvas if canvas > width * height else 0
+    return SourceInfo("avif", width, height, has_alpha=has_alpha, canvas_pixels=canvas_pixels)
+
+
+def _estimate(boxes: _Boxes, found: _Meta, has_alpha: bool) -> SourceInfo:
+    """The size from the largest ispe and the first irot, for want of the primary's."""
+    ispe = _largest_extent(boxes, found.properties)
     if ispe is None:
         raise UndecodableImage("AVIF has no image extent (ispe)")
     width, height = _extent(boxes.payload(ispe))
     require_size(width, height, "AVIF")
+    irot = _first(found.properties, b"irot")
     if irot is not None and uint_be(boxes.payload(irot), 0, 1, "AVIF irot") & 1:
-        width, height = height, width  # a quarter turn either way
-    has_alpha = any(_is_alpha(boxes.payload(p)) for p in found.properties if p.kind == b"auxC")
+        width, height = height, width
     return SourceInfo("avif", width, height, has_alpha=has_alpha)
+
+
+def _libheif_round(value: Fraction) -> int:
+    """libheif's Fraction::round: (n + d/2) / d in C integer division (towards zero)."""
+    return int(value + Fraction(value.denominator // 2, value.denominator))
+
+
+def _clean_aperture(clap: bytes, width: int, height: int) -> tuple[int, int]:
+    """The size after the crop `clap` describes, refused if it reaches outside the image.
+
+    libheif crops from left = floor(horizOff + (width - 1)/2 - (apertureWidth - 1)/2) to
+    right = round(apertureWidth - 1 + left), top and bottom alike but rounded; libvips'
+    header says round(apertureWidth) x round(apertureHeight), and refuses to decode a crop
+    that needs clamping to the image.
+    """
+    numbers = [uint_be(clap, at, 4, "AVIF clap") for at in range(0, 32, 4)]
+    signed = [n - (1 << 32) if i in (4, 6) and n >= 1 << 31 else n for i, n in enumerate(numbers)]
+    if any(d == 0 for d in signed[1::2]):
+        raise UndecodableImage("AVIF clean aperture (clap) has a zero denominator")
+    aperture_w, aperture_h, offset_x, offset_y = (
+        Fraction(n, d) for n, d in zip(signed[::2], signed[1::2], strict=True)
+    )
+    left = int(offset_x + Fraction(width - 1, 2) - (aperture_w - 1) / 2)
+    right = _libheif_round(aperture_w - 1 + left)
+    top = _libheif_round(offset_y + Fraction(height - 1, 2) - (aperture_h - 1) / 2)
+    bottom = _libheif_round(aperture_h - 1 + top)
+    if left < 0 or top < 0 or right >= width or bottom >= height or left > right or top > bottom:
+        raise UndecodableImage(
+            f"AVIF clean aperture (clap) {float(aperture_w):g}x{float(aperture_h):g} reaches "
+            f"outside the {width}x{height} image"
+        )
+    return right - left + 1, bottom - top + 1
+
+
+def _tile_pixels(boxes: _Boxes, found: _Meta) -> int:
+    """Pixels of all the tiles a grid primary item is made of (0 for any other item)."""
+    if found.primary is None or found.item_types.get(found.primary) != b"grid":
+        return 0
+    total = 0
+    for tile in found.tiles:
+        ispe = _first(found.properties_of(tile), b"ispe")
+        if ispe is None:
+            raise UndecodableImage(f"AVIF grid tile {tile} has no image extent (ispe)")
+        total += _pixels(_extent(boxes.payload(ispe)))
+    return total
 
 
 def _read_meta(boxes: _Boxes, meta: _Box) -> _Meta:
@@ -116,14 +199,46 @@ def _read_meta(boxes: _Boxes, meta: _Box) -> _Meta:
             version = uint_be(boxes.payload(box), 0, 1, "AVIF pitm")
             found.primary = uint_be(boxes.payload(box), 4, 2 if version == 0 else 4, "AVIF pitm")
     for box in children:
-        if box.kind != b"iprp":
-            continue
-        for child in boxes.children(box.start, box.end):
-            if child.kind == b"ipco":
-                found.properties = list(boxes.children(child.start, child.end))
-            elif child.kind == b"ipma" and found.primary is not None:
-                found.primary_indices += _associations(boxes.payload(child), found.primary)
+        if box.kind == b"iprp":
+            for child in boxes.children(box.start, box.end):
+                if child.kind == b"ipco":
+                    found.properties = list(boxes.children(child.start, child.end))
+                elif child.kind == b"ipma":
+                    found.ipma.append(boxes.payload(child))
+        elif box.kind == b"iinf":
+            found.item_types = _item_types(boxes, box)
+        elif box.kind == b"iref" and found.primary is not None:
+            found.tiles = _references(boxes, box, found.primary, b"dimg")
     return found
+
+
+def _item_types(boxes: _Boxes, iinf: _Box) -> dict[int, bytes]:
+    """Item ID to item type, for the infe entries of version 2 and 3."""
+    version = uint_be(boxes.data, iinf.start, 1, "AVIF iinf")
+    first = iinf.start + (6 if version == 0 else 8)  # version, flags, entry count (2 or 4)
+    types = {}
+    for infe in boxes.children(min(first, iinf.end), iinf.end):
+        body = boxes.payload(infe)
+        if infe.kind != b"infe" or uint_be(body, 0, 1, "AVIF infe") < 2:
+            continue
+        id_size = 2 if body[0] == 2 else 4
+        item = uint_be(body, 4, id_size, "AVIF infe")
+        types[item] = body[4 + id_size + 2 : 4 + id_size + 6]  # after the protection index
+    return types
+
+
+def _references(boxes: _Boxes, iref: _Box, item: int, kind: bytes) -> list[int]:
+    """The items `item` refers to by references of type `kind`."""
+    id_size = 2 if uint_be(boxes.data, iref.start, 1, "AVIF iref") == 0 else 4
+    targets: list[int] = []
+    for ref in boxes.children(min(iref.start + 4, iref.end), iref.end):
+        body = boxes.payload(ref)
+        if ref.kind != kind or uint_be(body, 0, id_size, "AVIF iref") != item:
+            continue
+        count = min(uint_be(body, id_size, 2, "AVIF iref"), _MAX_ITEMS)
+        at = id_size + 2
+        targets += [uint_be(body, at + i * id_size, id_size, "AVIF iref") for i in range(count)]
+    return targets
 
 
 def _associations(ipma: bytes, item: int) -> list[int]:
@@ -143,8 +258,8 @@ def _associations(ipma: bytes, item: int) -> list[int]:
     return []
 
 
-def _first(properties: list[_Box], kind: bytes) -> _Box | None:
-    return next((p for p in properties if p.kind == kind), None)
+def _first(found: list[_Box], kind: bytes) -> _Box | None:
+    return next((p for p in found if p.kind == kind), None)
 
 
 def _extent(ispe: bytes) -> tuple[int, int]:

@@ -23,8 +23,11 @@ class SourceInfo:
     """What the header says about an image: its format and its size as displayed.
 
     `width` and `height` are after the EXIF orientation (5 to 8 swap them) or the AVIF
-    `irot`; `orientation` is the EXIF one still to apply when decoding (always 1 for AVIF,
-    whose decoder applies `irot` itself, and for GIF).
+    transforms (`clap`, `irot`); `orientation` is the EXIF one still to apply when decoding
+    (always 1 for AVIF, whose decoder applies its transforms itself, and for GIF).
+    `canvas_pixels` is what a decoder allocates for one frame when that is more than the
+    displayed size (0 otherwise): a GIF frame overflowing its logical screen grows libnsgif's
+    canvas, and an AVIF grid's tiles may cover more than its canvas shows.
     """
 
     format: ImageFormat
@@ -33,11 +36,17 @@ class SourceInfo:
     orientation: int = 1
     frames: int = 1
     has_alpha: bool = False
+    canvas_pixels: int = 0
 
     @property
     def pixels(self) -> int:
         """Pixels of one frame, as displayed."""
         return self.width * self.height
+
+    @property
+    def decoded_pixels(self) -> int:
+        """Pixels of one frame as a decoder holds it: what the source pixel limits count."""
+        return max(self.pixels, self.canvas_pixels)
 
 
 def uint_be(data: bytes, offset: int, size: int, what: str) -> int:

@@ -1,4 +1,11 @@
-"""GIF: the logical screen, then a bounded walk of the blocks to count the frames."""
+"""GIF: the logical screen, then a bounded walk of the blocks to count the frames.
+
+The image is the logical screen: a frame reaching past it is clipped to it, as browsers do
+(and ImageMagick's coalesce), so that is the size reported, rendered and described. A
+screen declared empty takes the frames' extent instead. libnsgif grows its canvas to hold a
+first frame that overflows the screen, so that extent is reported as `canvas_pixels`, for
+the pixel limits.
+"""
 
 from __future__ import annotations
 
@@ -25,12 +32,18 @@ def parse(data: bytes) -> SourceInfo:
     scan.walk(13 + _colour_table_size(flags))
     if scan.frames == 0:
         raise UndecodableImage("GIF has no image")
-    # decoders grow the canvas to hold a frame (libnsgif the first, ImageMagick any), so the
-    # size that counts against the limits is the largest extent of any frame
-    width = max(uint_le(data, 6, 2, "GIF header"), scan.right)
-    height = max(uint_le(data, 8, 2, "GIF header"), scan.bottom)
+    screen = uint_le(data, 6, 2, "GIF header"), uint_le(data, 8, 2, "GIF header")
+    extent = max(screen[0], scan.right), max(screen[1], scan.bottom)
+    width, height = extent if 0 in screen else screen
     require_size(width, height, "GIF")
-    return SourceInfo("gif", width, height, frames=scan.frames, has_alpha=scan.transparent)
+    return SourceInfo(
+        "gif",
+        width,
+        height,
+        frames=scan.frames,
+        has_alpha=scan.transparent,
+        canvas_pixels=extent[0] * extent[1] if extent != (width, height) else 0,
+    )
 
 
 def _colour_table_size(flags: int) -> int:

@@ -2,11 +2,15 @@
 
 Every chunk's CRC is checked (zlib's crc32 runs at gigabytes a second): libvips forgives a
 bad CRC on an ancillary chunk, ImageMagick refuses the file, and a corrupt file must be a 422
-whatever the engine. Compressed metadata (iCCP, zTXt, iTXt, anywhere in the file) is
-inflated here with a bound:
-a 300 KB file whose text chunk inflates to 256 MB costs a decoder that much memory and
-seconds of time (measured with ImageMagick), so more than `MAX_METADATA_INFLATED` bytes of
-it is refused (413) before any decoder runs.
+whatever the engine. A file cut off is judged by what it lost, as browsers do: a cut in
+image data (IDAT, or an APNG's fcTL/fdAT) is a 422, while a file that only lost its end
+(IEND, an ancillary chunk after the image data, or a chunk header too short to name) is
+whole as an image: `ended` gives decoders (ImageMagick refuses a PNG without IEND) and
+`privacy` serves it ended with a proper IEND. Compressed metadata (iCCP, zTXt, iTXt,
+anywhere in the file) is inflated here with a bound: a 300 KB file whose text chunk
+inflates to 256 MB costs a decoder that much memory and seconds of time (measured with
+ImageMagick), so more than `MAX_METADATA_INFLATED` bytes of it is refused (413) before any
+decoder runs.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ _MAX_DIMENSION = 2**31 - 1
 _MAX_CHUNKS = 10_000
 _MAX_METADATA_WALK = 200_000  # chunks; IDAT may come in many small pieces
 MAX_METADATA_INFLATED = 4 * 1024 * 1024  # bytes; ICC profiles are kilobytes, text less
+IMAGE_DATA = frozenset({b"IDAT", b"fcTL", b"fdAT"})  # a cut in these loses pixels
+IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the whole chunk: empty, with its CRC
 
 
 @dataclass
@@ -101,10 +107,12 @@ def _check_chunks(data: bytes, pos: int) -> None:
     total = 0
     for _ in range(_MAX_METADATA_WALK):
         if pos + 8 > len(data):
-            return  # cut short: the full decode says so
+            return  # ends, or ends in a chunk header too short to name: the decoder judges
         length = uint_be(data, pos, 4, "PNG chunk")
         kind = data[pos + 4 : pos + 8]
         end = pos + 8 + length
+        if end + 4 > len(data) and kind in IMAGE_DATA:
+            raise UndecodableImage(f"the PNG is cut off in its {kind.decode('latin-1')} chunk")
         if end + 4 <= len(data) and zlib.crc32(data[pos + 4 : end]) != uint_be(
             data, end, 4, "PNG chunk CRC"
         ):
@@ -120,3 +128,22 @@ def _check_chunks(data: bytes, pos: int) -> None:
                     f"{MAX_METADATA_INFLATED} bytes"
                 )
         pos += 12 + length
+
+
+def ended(data: bytes) -> bytes:
+    """`data` up to its IEND, or its last whole chunk followed by an IEND if it has none."""
+    if data.endswith(IEND):
+        return data
+    pos = len(_SIGNATURE)
+    for _ in range(_MAX_METADATA_WALK):
+        if pos + 12 > len(data):
+            break
+        end = pos + 12 + uint_be(data, pos, 4, "PNG chunk")
+        if end > len(data):
+            break
+        if data[pos + 4 : pos + 8] == b"IEND":
+            return data  # what follows IEND is no decoder's business
+        pos = end
+    else:
+        return data  # too many chunks to walk: as it is, for the decoder to judge
+    return data[:pos] + IEND

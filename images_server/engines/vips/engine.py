@@ -1,10 +1,11 @@
 """libvips engine: decode (shrink-on-load through `thumbnail_buffer`), frames, encode.
 
 A leading resize that shrinks is folded into decoding, so JPEG and WebP shrink while they
-load. An animated GIF or WebP that stays GIF or WebP is decoded whole (`n=-1`) as a strip
-of frames (`page-height`); each frame goes through the steps on its own and the strip is
-joined again with its delays and loop count. Any other output takes the first frame only.
-Frames reach `steps.apply_step` as untagged 8-bit sRGB (`colour.to_srgb`).
+load (not a GIF whose first frame overflows its logical screen: libnsgif's canvas is cut
+back to the screen first). An animated GIF or WebP that stays GIF or WebP is decoded whole
+(`n=-1`) as a strip of frames (`page-height`); each frame goes through the steps on its own
+and the strip is joined again with its delays and loop count. Any other output takes the
+first frame only. Frames reach `steps.apply_step` as untagged 8-bit sRGB (`colour.to_srgb`).
 
 libvips itself is set up for untrusted input by `engines.hardening`.
 """
@@ -15,7 +16,7 @@ import pyvips
 
 from images_server.engines.base import Output, first_resize, keeps_animation
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
-from images_server.engines.sniff import SourceInfo
+from images_server.engines.sniff import SourceInfo, for_decoders
 from images_server.engines.vips.colour import is_bare_cmyk, to_srgb, untagged
 from images_server.engines.vips.encode import encode
 from images_server.engines.vips.steps import apply_step
@@ -40,6 +41,10 @@ def _load(
 ) -> tuple[pyvips.Image, int]:
     """The upright sRGB source (all frames when `animated`), and how many steps decoding did."""
     head = pyvips.Image.new_from_buffer(data, "", **({"n": -1} if animated else {}))
+    if info.format == "gif":
+        clipped = _clipped_to_screen(head, info)
+        if clipped is not head:  # shrinking the grown canvas on load would scale the overflow in
+            return to_srgb(clipped), 0
     resize = _shrink_on_load(info, resolved)
     if resize is None or is_bare_cmyk(head):
         return to_srgb(head if animated else head.autorot()), 0
@@ -71,6 +76,19 @@ def _thumbnail(data: bytes, head: pyvips.Image, resize: ResizeTo, animated: bool
 def _frames(strip: pyvips.Image) -> list[pyvips.Image]:
     height = strip.get(_PAGE_HEIGHT) if strip.get_typeof(_PAGE_HEIGHT) else strip.height
     return [strip.crop(0, top, strip.width, height) for top in range(0, strip.height, height)]
+
+
+def _clipped_to_screen(strip: pyvips.Image, info: SourceInfo) -> pyvips.Image:
+    """A GIF's frames cut to its logical screen, the size `sniff` gives (docs/api.md §3).
+
+    libnsgif grows its canvas to hold a first frame that reaches past the screen; browsers
+    and ImageMagick's coalesce clip the frame instead.
+    """
+    frames = _frames(strip)
+    if (frames[0].width, frames[0].height) == (info.width, info.height):
+        return strip
+    clipped = [frame.embed(0, 0, info.width, info.height) for frame in frames]
+    return _joined(clipped, strip) if len(clipped) > 1 else clipped[0]
 
 
 def _joined(frames: list[pyvips.Image], source: pyvips.Image) -> pyvips.Image:
@@ -117,7 +135,7 @@ class VipsEngine:
     ) -> bytes:
         animated = keeps_animation(info, output)
         try:
-            image, done = _load(data, info, resolved, animated, deadline)
+            image, done = _load(for_decoders(data), info, resolved, animated, deadline)
             image = _apply(image, resolved.steps[done:], output, animated, deadline)
             with encode_stage(self.name):
                 return encode(image, output, deadline)

@@ -7,7 +7,8 @@ larger than the image (otherwise ImageMagick ignores it or upscales while decodi
 An animated GIF or WebP that stays GIF or WebP is coalesced (every frame becomes a whole
 canvas) and each frame goes through the steps as an image of its own; the frames keep
 their delays and loop count through the copies. Any other output takes the first frame,
-coalesced alone so that a first frame smaller than the canvas still fills it. Every frame
+coalesced alone so that a first frame smaller than the canvas still fills it (a lone GIF
+frame too: coalescing places it on the logical screen and clips what lies outside). Every frame
 reaches `steps.apply_step` upright and in untagged 8-bit sRGB (`colour.to_srgb`).
 """
 
@@ -32,7 +33,7 @@ from images_server.engines.deadline import (
     imagemagick_monitor,
 )
 from images_server.engines.hardening import check_imagemagick_policy
-from images_server.engines.sniff import SourceInfo
+from images_server.engines.sniff import SourceInfo, for_decoders
 from images_server.engines.vips import VipsEngine
 from images_server.engines.wand.colour import to_srgb
 from images_server.engines.wand.encode import encode
@@ -66,7 +67,7 @@ def _read(data: bytes, info: SourceInfo, resolved: Resolved, animated: bool) -> 
         hint = _jpeg_size_hint(info, resize)
         if hint:
             image.options["jpeg:size"] = hint
-    image.read(blob=data)
+    image.read(blob=for_decoders(data))
     if len(image.sequence) > 1:
         if animated:
             image.coalesce()
@@ -75,6 +76,8 @@ def _read(data: bytes, info: SourceInfo, resolved: Resolved, animated: bool) -> 
         image.close()
         first.coalesce()
         return first
+    if info.format == "gif":
+        image.coalesce()  # a frame off its logical screen: placed on the screen, clipped to it
     return image
 
 
