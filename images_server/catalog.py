@@ -13,16 +13,31 @@ whether a user holds access to a private one (a grant that has not expired, or h
 the same bytes); `stored_metadata` is what `GET /image/<hash>/metadata` serves, from the row.
 Bytes without a row (a process killed between storing and committing) are not an image: reads
 answer 404 until an upload of the same bytes records them; an admin may delete them.
+
+While the database is down or hangs, `lookup` answers from memory for public images: each
+engine keeps the records of the `_REMEMBERED` public images it read most recently, and when the
+row cannot be read, a record the database confirmed within `_TRUSTED_FOR` seconds stands in
+for it, so their variants (cached, or rendered from the storage) are still served. Only
+public records are kept, so a private image is never served without its row: it is a 503.
+Deleting an image here forgets it; one deleted through another process is at worst served
+from its stored bytes, which the delete removed, so a render is a 404 and only a variant left
+in that process's memory cache could be served for that long. A row never turns from public
+to private in place: only a delete and a new upload of the same bytes could.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from images_server.db import queries
@@ -35,6 +50,9 @@ from images_server.observability.tracing import span
 from images_server.services import Services
 
 _MAX_NAME = 255  # the width of the user and file name columns
+_REMEMBERED = 10_000  # public records kept per engine, most recently read first
+_TRUSTED_FOR = 600.0  # seconds a remembered record may stand in for its row
+_DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,43 @@ def _record(row: Image) -> ImageRecord:
     return ImageRecord(hash=row.hash, public=row.public, owner=row.owner, width=row.width)
 
 
+class _PublicRecords:
+    """The public records one engine read lately, with when the database last confirmed them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: OrderedDict[str, tuple[ImageRecord, float]] = OrderedDict()
+
+    def confirmed(self, image_hash: str, record: ImageRecord | None) -> None:
+        with self._lock:
+            if record is None or not record.public:
+                self._records.pop(image_hash, None)
+                return
+            self._records[image_hash] = (record, time.monotonic())
+            self._records.move_to_end(image_hash)
+            if len(self._records) > _REMEMBERED:
+                self._records.popitem(last=False)
+
+    def recall(self, image_hash: str) -> ImageRecord | None:
+        with self._lock:
+            found = self._records.get(image_hash)
+        if found is None or time.monotonic() - found[1] > _TRUSTED_FOR:
+            return None
+        return found[0]
+
+
+_remembered: WeakKeyDictionary[Engine, _PublicRecords] = WeakKeyDictionary()
+_remembered_lock = threading.Lock()
+
+
+def _public_records(database: Engine) -> _PublicRecords:
+    with _remembered_lock:
+        records = _remembered.get(database)
+        if records is None:
+            records = _remembered[database] = _PublicRecords()
+        return records
+
+
 # --- Reads ---------------------------------------------------------------------------------
 
 
@@ -74,13 +129,23 @@ def lookup(services: Services, ref: ImageRef) -> ImageRecord | None:
     """The image's visibility and owner; None without a row (or without a database).
 
     Every read of `/image` asks this, so it selects only the record's columns (not the EXIF).
+    When the database cannot answer, a public record read lately stands in (see the module).
     """
     if services.database is None:
         return None
+    remembered = _public_records(services.database)
     columns = select(Image.hash, Image.public, Image.owner, Image.width)
-    with Session(services.database) as session:
-        found = session.execute(columns.where(Image.hash == ref.hash)).first()
-    return ImageRecord(*found) if found is not None else None
+    try:
+        with Session(services.database) as session:
+            found = session.execute(columns.where(Image.hash == ref.hash)).first()
+    except _DATABASE_DOWN:
+        standing_in = remembered.recall(ref.hash)
+        if standing_in is None:
+            raise  # private, unknown, or not read lately: a 503, never a guess
+        return standing_in
+    record = ImageRecord(*found) if found is not None else None
+    remembered.confirmed(ref.hash, record)
+    return record
 
 
 def may_read(services: Services, ref: ImageRef, user: str, now: datetime | None = None) -> bool:
@@ -202,9 +267,11 @@ def record_upload(
     once, as a duplicate.
     """
     try:
-        return _record_upload(services, ref, data, facts, uploader)
+        record, stored_here = _record_upload(services, ref, data, facts, uploader)
     except IntegrityError:  # another upload inserted this image's row first
-        return _record_upload(services, ref, data, facts, uploader)
+        record, stored_here = _record_upload(services, ref, data, facts, uploader)
+    _public_records(services.require_database()).confirmed(ref.hash, record)
+    return record, stored_here
 
 
 def _record_upload(
@@ -246,6 +313,7 @@ def delete(services: Services, ref: ImageRef) -> bool:
     """Delete the row (with its uploads and grants) and the bytes; whether either existed."""
     if services.database is None:
         return services.storage.delete(ref)
+    _public_records(services.database).confirmed(ref.hash, None)  # first: it may go halfway
     storage = services.storage
     with Session(services.database) as session:  # leaving without a commit rolls back
         had_row = queries.delete_image(session, ref.hash)

@@ -4,7 +4,20 @@ SQLite gets foreign keys switched on for every connection (it ignores them other
 `ON DELETE CASCADE` would do nothing), WAL journaling so readers do not block the writer, and
 a busy timeout; the directory of a file database is created if missing. PostgreSQL (and any
 other server) gets `pool_pre_ping`, so a connection the server dropped is replaced, not used,
-and PostgreSQL a connect timeout, so an unreachable host fails in seconds instead of hanging.
+and a pool timeout, so a request waits seconds, not half a minute, for a free connection.
+
+PostgreSQL also gets deadlines, so a server that hangs fails a request in seconds with a 503
+instead of holding a worker until gunicorn kills it (docs/api.md §8): a connect timeout, a
+`statement_timeout` (the server cancels a slow query itself), TCP keepalives and
+`tcp_user_timeout` (a host that vanished from the network), and, through psycopg, a deadline
+on every answer the client waits for. That last one is what catches a stopped server
+(SIGSTOP, a frozen VM): its kernel still accepts connections and acknowledges what is sent, so
+neither TCP option fires, and the server cannot enforce its own `statement_timeout`. A
+connection that missed its deadline is closed (the pool replaces it), and for `TRIP_FOR`
+seconds afterwards the engine fails at once instead of waiting again; then one request tries
+the server while the others keep failing fast, until it answers. Options given in the URL's
+query (`connect_timeout`, `options`, `keepalives*`, `tcp_user_timeout`) win; `query_timeout=None`
+(migrations) drops the statement and answer deadlines.
 
 `safe_url` renders a URL with its password hidden, and `database_error` says in a few words
 what went wrong when connecting (host unreachable, authentication failed, no such database),
@@ -14,9 +27,14 @@ for messages a user reads: neither ever shows the password.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
+from psycopg.abc import PQGen
+from psycopg.errors import ConnectionTimeout
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -24,12 +42,21 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 _SQLITE_BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT = 5  # seconds; libpq's `connect_timeout` (an explicit one in the URL wins)
+QUERY_TIMEOUT = 5.0  # seconds; PostgreSQL's `statement_timeout`, and the pool timeout
+# The client waits a little longer than the server's own timeout, so a live server that is
+# merely slow cancels the query itself and the connection stays usable.
+ANSWER_TIMEOUT = QUERY_TIMEOUT + 1.0
+TRIP_FOR = 5.0  # seconds of failing fast after the server missed a deadline
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5}
+_KEEPALIVE_COUNT = 3
+_T = TypeVar("_T")
 
 # What the drivers say, lowercased, and how to put it to a user; the first that matches wins.
 _REASONS = (
     ("password authentication failed", "authentication failed"),
     ("authentication failed", "authentication failed"),
     ("no password supplied", "authentication failed (no password given)"),
+    ("did not answer", "the server does not answer (timed out)"),
     ("connection refused", "host unreachable (connection refused)"),
     ("timeout expired", "host unreachable (timed out)"),
     ("timed out", "host unreachable (timed out)"),
@@ -54,8 +81,110 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str | URL) -> Engine:
-    """An engine for `url`: SQLite with foreign keys and WAL, servers with pre-ping."""
+class _Breaker:
+    """Whether the server missed a deadline lately: then callers fail at once, not wait."""
+
+    def __init__(self, trip_for: float) -> None:
+        self._trip_for = trip_for
+        self._lock = threading.Lock()
+        self._tripped = False
+        self._until = 0.0
+
+    def admit(self, probe_for: float) -> None:
+        """Raise while tripped; after `trip_for`, let one caller through for `probe_for` s."""
+        if not self._tripped:  # the common case, without the lock
+            return
+        with self._lock:
+            now = time.monotonic()
+            if not self._tripped:
+                return
+            if now < self._until:
+                left = self._until - now
+                raise psycopg.OperationalError(
+                    f"the database server did not answer a moment ago; not asking it again "
+                    f"for {left:.1f} s"
+                )
+            self._until = now + probe_for  # this caller probes; the others still fail fast
+
+    def trip(self) -> None:
+        with self._lock:
+            self._tripped = True
+            self._until = time.monotonic() + self._trip_for
+
+    def answered(self) -> None:
+        if self._tripped:
+            with self._lock:
+                self._tripped = False
+
+
+class _DeadlineConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits at most `answer_within` seconds for any answer."""
+
+    answer_within: float = ANSWER_TIMEOUT
+    breaker: _Breaker | None = None
+
+    def wait(self, gen: PQGen[_T], interval: float = 0.1, timeout: float | None = None) -> _T:
+        breaker = self.breaker
+        if timeout is not None or breaker is None:  # psycopg's own bounded waits
+            return super().wait(gen, interval, timeout)
+        try:
+            breaker.admit(self.answer_within)
+        except psycopg.OperationalError:
+            self.close()  # the generator was never started: nothing half-sent, but say closed
+            raise
+        try:
+            result = super().wait(gen, interval, self.answer_within)
+        except psycopg.OperationalError as exc:
+            # psycopg's own (private) class for a wait past its timeout
+            if self.closed or type(exc).__name__ != "_WaitTimeout":
+                raise  # the server said something, or hung up: it is not hanging
+            breaker.trip()
+            self.close()  # mid-protocol: never reusable; SQLAlchemy sees it closed, drops it
+            raise psycopg.OperationalError(
+                f"the database server did not answer within {self.answer_within:g} s"
+            ) from exc
+        breaker.answered()
+        return result
+
+
+def _watch_postgres(engine: Engine, answer_within: float | None) -> None:
+    """Connect through `_DeadlineConnection`, sharing one breaker per engine."""
+    breaker = _Breaker(TRIP_FOR)
+    connect_within = float(CONNECT_TIMEOUT)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        breaker.admit(connect_within)
+        try:
+            connection = _DeadlineConnection.connect(*cargs, **cparams)
+        except ConnectionTimeout:
+            breaker.trip()
+            raise
+        breaker.answered()
+        if answer_within is not None:
+            connection.answer_within = answer_within
+            connection.breaker = breaker
+        return connection
+
+
+def _postgres_args(parsed: URL, query_timeout: float | None) -> dict[str, Any]:
+    """libpq options for deadlines, unless the URL's query sets them itself."""
+    given = parsed.query
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in given:
+        args["connect_timeout"] = CONNECT_TIMEOUT
+    if query_timeout is not None and "options" not in given:
+        args["options"] = f"-c statement_timeout={round(query_timeout * 1000)}"
+    if not any(name.startswith("keepalives") for name in given):
+        args |= _KEEPALIVES | {"keepalives_count": _KEEPALIVE_COUNT}
+    if query_timeout is not None and "tcp_user_timeout" not in given:
+        args["tcp_user_timeout"] = round((query_timeout + 1.0) * 1000)
+    return args
+
+
+def make_engine(url: str | URL, query_timeout: float | None = QUERY_TIMEOUT) -> Engine:
+    """An engine for `url`: SQLite with foreign keys and WAL, servers with pre-ping, and
+    PostgreSQL with deadlines of `query_timeout` seconds (None: none, for migrations)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -64,10 +193,17 @@ def make_engine(url: str | URL) -> Engine:
         engine = create_engine(parsed)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
-    connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-        connect_args["connect_timeout"] = CONNECT_TIMEOUT
-    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    postgres = parsed.get_backend_name() == "postgresql"
+    connect_args = _postgres_args(parsed, query_timeout) if postgres else {}
+    engine = create_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_timeout=QUERY_TIMEOUT,
+        connect_args=connect_args,
+    )
+    if engine.dialect.driver == "psycopg":
+        _watch_postgres(engine, None if query_timeout is None else query_timeout + 1.0)
+    return engine
 
 
 def safe_url(url: str | URL) -> str:

@@ -1,10 +1,15 @@
 """Originals in an S3 bucket (AWS, MinIO, moto), keyed `namespace/ab/abcd…`.
 
 Credentials come from the standard AWS chain (environment, config files, instance roles). The
-client has short timeouts and few retries, so a dead endpoint fails a request in seconds rather
-than hanging a worker. botocore errors are mapped here, at the boundary: a missing key is
-`ImageNotFound`, everything else (unreachable endpoint, missing bucket, denied access, other
-client errors) is `ServiceUnavailable` with a message naming the bucket and error code only.
+client has short timeouts and one retry, so a dead or hung endpoint fails a request in seconds
+(at most about `ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT)` plus a backoff under a second: 9 s
+for an endpoint that accepts connections and never answers) rather than holding a worker until
+gunicorn kills it (docs/api.md §8). `READ_TIMEOUT` bounds each wait for bytes, not a whole
+transfer, so a large original that keeps flowing is not cut off.
+
+botocore errors are mapped here, at the boundary: a missing key is `ImageNotFound`,
+everything else (unreachable or hung endpoint, missing bucket, denied access, other client
+errors) is `ServiceUnavailable` (503) with a message naming the bucket and error code only.
 Creating the bucket is the operator's job; this class never does it.
 """
 
@@ -14,7 +19,13 @@ from typing import TYPE_CHECKING
 
 import boto3.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    HTTPClientError,
+    ReadTimeoutError,
+)
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from images_server.errors import ImageNotFound, ServiceUnavailable
@@ -23,9 +34,9 @@ from images_server.hashing import ImageRef
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 30.0
-RETRIES = 2  # retries after the first attempt
+CONNECT_TIMEOUT = 2.0  # seconds
+READ_TIMEOUT = 4.0  # seconds any one read may wait for the next bytes
+ATTEMPTS = 2  # the first attempt and one retry (botocore's standard mode, with backoff)
 
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -39,7 +50,7 @@ def make_client(endpoint_url: str | None = None, region: str | None = None) -> S
     config = Config(
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
-        retries={"max_attempts": RETRIES, "mode": "standard"},
+        retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
     )
     # A session of our own: boto3's default session is not safe to share across threads.
     return boto3.session.Session().client(
@@ -127,6 +138,8 @@ class S3Storage:
         # Only the bucket and an error code or class: endpoint URLs may embed credentials.
         if isinstance(exc, ClientError):
             reason = f"error {_code(exc)}"
+        elif isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
+            reason = f"endpoint did not answer in time ({type(exc).__name__})"
         elif isinstance(exc, BotoConnectionError | HTTPClientError):
             reason = f"endpoint unreachable ({type(exc).__name__})"
         else:

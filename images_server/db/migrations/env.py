@@ -23,7 +23,7 @@ def run_migrations_online() -> None:
     url = context.config.attributes.get("database_url")
     if not url:
         raise RuntimeError("no database URL: use images_server.db.migrate.upgrade(url)")
-    engine = make_engine(url)
+    engine = make_engine(url, query_timeout=None)  # a migration may take its time
     try:
         with engine.connect() as connection:
             context.configure(
