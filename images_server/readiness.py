@@ -2,9 +2,11 @@
 
 The server's own readiness (`/readyz`) runs on services that may create what is missing (the
 data dir, the SQLite files); a check must not, or checking a wrong path would bring it into
-being. So each probe here only reads: a directory the server would create on first use is
-ready when it could be created; a metadata database that does not exist yet, or whose schema
-is behind, is not ready; a SQLite queue file that does not exist yet holds no jobs.
+being. So each probe here only reads, or writes nothing that stays: a directory the server
+would create on first use is ready when it could be created, an existing one when a small file
+can be written to it, fsynced and removed (a full or read-only disk is not ready); a metadata
+database that does not exist yet, or whose schema is behind, is not ready; a SQLite queue file
+that does not exist yet holds no jobs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from images_server.db.engine import database_error, make_engine, safe_url
 from images_server.db.migrate import schema_behind
 from images_server.errors import ImagesError, ServiceUnavailable
 from images_server.settings import Settings
+from images_server.storages.filesystem import ensure_writable_dir
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,14 @@ class Readiness:
 
 
 def _directory(path: Path, what: str) -> str | None:
-    """None when `path` is (or could be created as) a writable directory; else why not."""
+    """None when `path` is (or could be created as) a writable directory; else why not.
+
+    An existing directory must take a small file, written, fsynced and removed (nothing is
+    left): `access()` passes on a full disk, and for root on a read-only one."""
     if path.exists():
         if not path.is_dir():
             raise ServiceUnavailable(f"{what} {path} is not a directory")
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise ServiceUnavailable(f"{what} {path} is not writable")
+        ensure_writable_dir(path, f"{what} {path}")
         return None
     parent = path.parent
     while not parent.exists() and parent != parent.parent:

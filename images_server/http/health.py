@@ -3,11 +3,16 @@
 `/readyz` also checks `workers`: jobs waiting with no job worker alive to run them (none
 started, or all dead) is not ready; no worker and no job waiting is ready, with a note, and so
 is a worker not seen yet in the first `IMAGES_WORKER_HEARTBEAT_TIMEOUT` seconds of the app.
+
+The storage and cache checks write a small file and remove it (a full or read-only disk fails
+with its cause, `ENOSPC` or `EROFS`). A check that fails is logged with its cause when it starts
+failing (or fails for another reason), and again when it recovers, not at every probe.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -24,6 +29,7 @@ from images_server.services import Services
 log = logging.getLogger(__name__)
 
 _STARTED = "images.started"  # app.extensions key: when this app was made
+_DOWN = "images.not_ready"  # app.extensions key: what this process's last /readyz found down
 
 bp = Blueprint("health", __name__)
 bp.record_once(lambda state: state.app.extensions.setdefault(_STARTED, time.time()))
@@ -59,6 +65,20 @@ def _workers_check(svc: Services) -> str | None:
     return check_workers(svc.jobs.huey, svc.settings.worker_heartbeat_timeout, started)
 
 
+def _log_changes(down: dict[str, ServiceUnavailable]) -> None:
+    """Log each check that went down (or down for another reason) and each that recovered."""
+    before: dict[str, str] = current_app.extensions.get(_DOWN, {})
+    now = {name: re.sub(r"\d+", "#", error.message) for name, error in down.items()}
+    for name, error in down.items():
+        if before.get(name) != now[name]:  # numbers aside: "no job worker for 75 s" ticks
+            cause = error.__cause__
+            reason = f"{type(cause).__name__}: {cause}" if cause is not None else None
+            log.error("not ready: %s: %s", name, error.message, extra={"cause": reason})
+    for name in before.keys() - down.keys():
+        log.warning("ready again: %s", name)
+    current_app.extensions[_DOWN] = now
+
+
 @bp.get("/readyz")
 def readyz() -> Response | tuple[Response, int]:
     svc = services()
@@ -70,19 +90,20 @@ def readyz() -> Response | tuple[Response, int]:
         "workers": lambda: _workers_check(svc),
         "rate_limit": svc.limiter.check_storage,
     }
-    down = {}
+    down: dict[str, ServiceUnavailable] = {}
     notes = {}
     for name, check in checks.items():
         try:
             note = check()
         except ServiceUnavailable as exc:
-            down[name] = exc.message
+            down[name] = exc
         else:
             if note:
                 notes[name] = note
+    _log_changes(down)
     if down:
         names = ", ".join(down)
         body = {"status": "error", "code": "not_ready", "message": f"unavailable: {names}"}
-        return jsonify(body | {"checks": down}), 503
+        return jsonify(body | {"checks": {name: exc.message for name, exc in down.items()}}), 503
     ready: dict[str, object] = {"status": "ok", "checks": {name: "ok" for name in checks}}
     return jsonify(ready | ({"notes": notes} if notes else {}))

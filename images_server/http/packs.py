@@ -6,6 +6,7 @@ A pack belongs to whoever created it: the API key's user; else the web UI's brow
 random bits: a capability, like a signed URL). Anyone else gets 404, as for a pack that never
 existed. A source sent with the pack is checked like an upload
 (415/413/422 at once), then stored privately under the pack, never reachable through `/image`.
+A pack whose job cannot be queued is answered `503` and leaves nothing behind (`_accept`).
 `POST /packs/analyze` answers the analysis and recommended settings at once and stores nothing,
 so a page can show them before the user commits. A queued or processing pack may be
 cancelled by whoever may read it: it is never built, or its job stops at its next file.
@@ -14,6 +15,7 @@ cancelled by whoever may read it: it is never built, or its job stops at its nex
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import zipfile
 from datetime import timedelta
@@ -46,6 +48,7 @@ from images_server.packs.recommend import OPTIONS, check_options, recommend, saf
 from images_server.services import Services
 
 bp = Blueprint("packs", __name__)
+log = logging.getLogger(__name__)
 
 _ID = 32  # hex digits: 128 bits
 
@@ -93,7 +96,7 @@ def analyze() -> Response:
 @bp.post("/packs")
 def create() -> tuple[Response, int]:
     svc = services()
-    database = svc.require_database()
+    svc.require_database()  # before reading the body: no database, no pack
     svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))
     pack_id = secrets.token_hex(_ID // 2)
     if request.mimetype == "multipart/form-data" or request.mimetype.startswith("image/"):
@@ -126,12 +129,41 @@ def create() -> tuple[Response, int]:
         attempts=0,
         expires_at=utcnow() + timedelta(seconds=svc.settings.pack_retention),
     )
-    store.create(database, row)
-    _enqueue(svc, pack_id)
+    _accept(svc, row)
     status_url = public_url(f"/packs/{pack_id}")
     response = jsonify(id=pack_id, status_url=status_url)
     response.headers["Location"] = status_url
     return response, 202
+
+
+def _accept(svc: Services, row: Pack) -> None:
+    """Record the pack, then queue its job; when either fails, remove what was stored, so a
+    `503` leaves no pack to be built for nobody.
+
+    The row is committed before the job is queued, so a worker never looks for a row that is
+    not there yet; a process killed between the two leaves a queued row, which the stall check
+    runs later (work for nobody, bounded by the pack's retention, never a pack lost). The
+    source is removed only once the row is: a row left behind still needs it."""
+    database = svc.require_database()
+    pack_id, own_source = row.id, row.source_namespace == Namespace.PACKS.value
+    created = False  # the row's attributes expire at its commit: read above
+    try:
+        store.create(database, row)
+        created = True
+        _enqueue(svc, pack_id)
+    except BaseException:
+        _discard(svc, pack_id, created, own_source)
+        raise
+
+
+def _discard(svc: Services, pack_id: str, created: bool, own_source: bool) -> None:
+    try:
+        if created:
+            store.discard(svc.require_database(), pack_id)
+        if own_source:
+            svc.storage.delete(pack_ref(pack_id, "source"))
+    except Exception as error:  # logged; the stall check or the retention cleanup ends it
+        log.error("pack %s not accepted, and not removed either: %s", pack_id, error)
 
 
 def _enqueue(svc: Services, pack_id: str) -> None:
@@ -139,7 +171,7 @@ def _enqueue(svc: Services, pack_id: str) -> None:
         raise ServiceUnavailable("no job queue")
     try:
         svc.jobs.enqueue_pack(pack_id)
-    except Exception as error:  # the pack stays queued; the stall check will run it
+    except Exception as error:  # any storage's connection error
         raise ServiceUnavailable(f"job queue: {type(error).__name__}") from error
 
 

@@ -3,7 +3,11 @@
 SQLite in the data dir is the embedded default (one file, no server; huey's SQLite storage
 takes an exclusive transaction per dequeue, so several consumers on one host share it safely);
 `redis://` is the scaled one, shared by workers on every host. Every call to either gives up
-after `TIMEOUT` seconds, so a probe never hangs on a queue that does not answer.
+within seconds, so neither a probe nor an upload (whose eager variants are enqueued best
+effort) hangs on a queue that does not answer: SQLite waits `TIMEOUT` for a lock; Redis
+`REDIS_TIMEOUT` for an answer and `REDIS_CONNECT_TIMEOUT` for a connection, never retrying a
+timeout (a hung Redis costs one wait, not four) and retrying a dropped connection once (a
+Redis that restarted costs nothing).
 
 Readiness: `check_queue` asks the storage for its queue length, which fails when the queue
 cannot be reached. Workers `beat` (write the time into the queue's key-value store) every few
@@ -12,23 +16,42 @@ seconds; `check_workers` fails when jobs wait and no worker has beaten within
 workers died, tells that its jobs will not run (a server that has just started gives its
 worker that long to show up). One key shared by every worker: readiness only
 asks whether any worker is alive, and the newest beat answers that.
+
+Each worker also beats under its own key, named by its `worker_identity`, and records which
+pack claim (pack id and attempt) it runs under a key of that claim: `worker_gone` then tells
+whether the worker running a pack has died, so the pack is resumed at once instead of after the
+stall timeout. A worker is gone when its own beat is older than the heartbeat timeout (or
+missing), or, for a worker of this same machine and PID namespace, as soon as its process is
+no longer running (the identity carries the process's start time, so a reused PID is not
+mistaken for it).
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+from functools import cache
 from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.constants import EmptyData
 from redis import ConnectionPool
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 from images_server.errors import ServiceUnavailable
 from images_server.settings import Settings
 
 QUEUE_NAME = "images-server"
 HEARTBEAT_KEY = "images-server.worker-heartbeat"
-TIMEOUT = 5.0  # seconds any one call to the queue's storage may take
+WORKER_BEAT_PREFIX = "images-server.worker-heartbeat:"  # + a worker's identity
+CLAIM_PREFIX = "images-server.pack-claim:"  # + "<pack id>:<attempt>": the identity running it
+TIMEOUT = 5.0  # seconds any one call to the SQLite queue may wait for its lock
+# Above huey's blocking dequeue (BRPOP of 1 s), which must not time out while it waits.
+REDIS_TIMEOUT = 2.0
+REDIS_CONNECT_TIMEOUT = 1.0
 
 
 def build_queue(settings: Settings, immediate: bool = False, create: bool = True) -> Huey:
@@ -38,7 +61,12 @@ def build_queue(settings: Settings, immediate: bool = False, create: bool = True
     (what `images-server check` needs: it changes nothing)."""
     url = settings.queue_url_or_default
     if url.startswith(("redis://", "rediss://")):
-        pool = ConnectionPool.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+        pool = ConnectionPool.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        )
         return RedisHuey(QUEUE_NAME, connection_pool=pool, immediate=immediate, results=False)
     path = queue_file(settings)
     if create:
@@ -66,21 +94,110 @@ def check_queue(huey: Huey) -> int:
         raise ServiceUnavailable(f"job queue: {type(error).__name__}: {error}") from error
 
 
-def beat(huey: Huey, now: float | None = None) -> None:
-    """Record that a worker is alive now (raises the storage's error when it is down)."""
-    moment = time.time() if now is None else now
-    huey.storage.put_data(HEARTBEAT_KEY, repr(moment).encode("ascii"))
+def beat(huey: Huey, now: float | None = None, worker: str | None = None) -> None:
+    """Record that a worker (`worker`, by its identity, too) is alive now (raises the
+    storage's error when it is down)."""
+    moment = repr(time.time() if now is None else now).encode("ascii")
+    huey.storage.put_data(HEARTBEAT_KEY, moment)
+    if worker is not None:
+        huey.storage.put_data(WORKER_BEAT_PREFIX + worker, moment)
 
 
-def last_beat(huey: Huey) -> float | None:
-    """The time of the newest worker heartbeat, or None when no worker ever beat."""
-    value = huey.storage.peek_data(HEARTBEAT_KEY)
+def _time(huey: Huey, key: str) -> float | None:
+    value = huey.storage.peek_data(key)
     if value is EmptyData:
         return None
     try:
         return float(bytes(value).decode("ascii"))
     except ValueError:
         return None
+
+
+def last_beat(huey: Huey) -> float | None:
+    """The time of the newest worker heartbeat, or None when no worker ever beat."""
+    return _time(huey, HEARTBEAT_KEY)
+
+
+def worker_beat(huey: Huey, worker: str) -> float | None:
+    """The time of the last heartbeat of the worker `worker`, None when it has none."""
+    return _time(huey, WORKER_BEAT_PREFIX + worker)
+
+
+def forget_worker(huey: Huey, worker: str) -> None:
+    """Drop a worker's own heartbeat (it stopped, or it is gone)."""
+    huey.storage.pop_data(WORKER_BEAT_PREFIX + worker)
+
+
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """/proc/<pid>/stat from the state on (None when there is no such process)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()
+
+
+@cache
+def _scope() -> str:
+    """This machine's boot and PID namespace: where a PID means the same process ('' when
+    unknown: then only heartbeats count)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return ""
+    return f"{boot}.{namespace}"
+
+
+def worker_identity(pid: int | None = None) -> str:
+    """A job worker's identity: `host pid scope start-time` (of this process by default)."""
+    pid = os.getpid() if pid is None else pid
+    fields = _stat_fields(pid)
+    started = fields[19] if fields is not None and len(fields) > 19 else "0"
+    return f"{socket.gethostname()} {pid} {_scope() or '-'} {started}"
+
+
+def _running_here(worker: str) -> bool | None:
+    """Whether the worker's process still runs, if it is of this machine and PID namespace;
+    None when that cannot be told from here."""
+    parts = worker.split(" ")
+    if len(parts) != 4 or not _scope() or parts[2] != _scope() or not parts[1].isdigit():
+        return None
+    fields = _stat_fields(parts[1])
+    if fields is None or fields[0] in ("Z", "X"):  # a zombie has stopped running jobs
+        return False
+    return len(fields) > 19 and fields[19] == parts[3]
+
+
+def worker_gone(huey: Huey, worker: str, max_age: float, now: float | None = None) -> bool:
+    """Whether the worker `worker` is dead: not running (on this machine), or, elsewhere,
+    no heartbeat of its own within `max_age` seconds."""
+    if _running_here(worker) is False:
+        return True
+    beaten = worker_beat(huey, worker)
+    moment = time.time() if now is None else now
+    return beaten is None or moment - beaten > max_age
+
+
+def _claim_key(pack_id: str, attempt: int) -> str:
+    return f"{CLAIM_PREFIX}{pack_id}:{attempt}"
+
+
+def record_claim(huey: Huey, pack_id: str, attempt: int, worker: str) -> None:
+    """Note that `worker` runs the pack's claim `attempt` (and forget the claim before it)."""
+    huey.storage.put_data(_claim_key(pack_id, attempt), worker.encode())
+    if attempt > 1:
+        huey.storage.pop_data(_claim_key(pack_id, attempt - 1))
+
+
+def claimed_by(huey: Huey, pack_id: str, attempt: int) -> str | None:
+    """The identity of the worker running the pack's claim `attempt`, if it was recorded."""
+    value = huey.storage.peek_data(_claim_key(pack_id, attempt))
+    return None if value is EmptyData else bytes(value).decode(errors="replace")
+
+
+def forget_claim(huey: Huey, pack_id: str, attempt: int) -> None:
+    huey.storage.pop_data(_claim_key(pack_id, attempt))
 
 
 def check_workers(huey: Huey, max_age: float, started: float | None = None) -> str | None:

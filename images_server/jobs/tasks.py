@@ -10,6 +10,10 @@ deadline) is transient, retried `RETRIES` times with exponential backoff from `R
 seconds; anything else about the image (gone, undecodable, over a limit) is permanent and
 cancels the task at once. Enqueueing never fails an upload: a queue that is down is logged and
 the variants are rendered by their first visitor instead.
+
+Packs left by a dead worker are queued again by `requeue_stalled` (at every worker's start and
+each minute) and `resume_orphaned` (also every few seconds, from the worker's watch thread):
+as soon as their worker is known to be gone, else after the stall timeout.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from huey.exceptions import CancelExecution
 
 from images_server.errors import ImagesError, ServiceUnavailable
 from images_server.hashing import ImageRef, parse_hash
-from images_server.jobs.packs import delete_expired, run_pack, stalled_packs
+from images_server.jobs.packs import delete_expired, resume_orphaned, run_pack, stalled_packs
 from images_server.jobs.variants import warm_variants
 from images_server.services import Services
 
@@ -40,6 +44,7 @@ class Jobs:
     def __init__(self, huey: Huey, retry_delay: float = RETRY_DELAY) -> None:
         self.huey = huey
         self._services: Services | None = None
+        self.identity: str | None = None  # set in `images-server worker`: see queue.py
         retrying = partial(
             huey.task, retries=RETRIES, retry_delay=retry_delay, retry_backoff=RETRY_BACKOFF
         )
@@ -74,17 +79,26 @@ class Jobs:
         self._pack(pack_id)
 
     def requeue_stalled(self) -> int:
-        """Queue again every pack whose job stopped reporting; how many."""
-        stalled = stalled_packs(self.services)
+        """Queue again every pack whose worker is gone or whose job stopped reporting; how
+        many."""
+        resumed = self.resume_orphaned()
+        stalled = [pack for pack in stalled_packs(self.services) if pack not in resumed]
         for pack_id in stalled:
             self._pack(pack_id)
-        return len(stalled)
+        return len(resumed) + len(stalled)
+
+    def resume_orphaned(self) -> list[str]:
+        """Queue again every pack whose recorded worker is gone; their ids."""
+        released = resume_orphaned(self.services, self.huey, self.identity)
+        for pack_id in released:
+            self._pack(pack_id)
+        return released
 
     def _cleanup(self) -> int:
         return delete_expired(self.services)
 
     def _run_pack(self, pack_id: str) -> bool:
-        return run_pack(self.services, pack_id)
+        return run_pack(self.services, pack_id, self.identity)
 
     def _run_warm_variants(self, image_hash: str) -> int:
         return _permanent_or_retry(lambda: warm_variants(self.services, parse_hash(image_hash)))

@@ -9,19 +9,25 @@ hand before it exits (huey's graceful shutdown).
 A daemon thread `beat`s into the queue every `heartbeat_interval` seconds, from before the
 first job to the process's end, so readiness can tell when queued jobs have no worker left
 (`images_server.jobs.queue.check_workers`). It runs beside the job threads, so a long render
-does not silence it.
+does not silence it. It beats under the worker's own identity too, and the worker records that
+identity with each pack it claims; a second daemon thread looks every `heartbeat_interval`
+seconds for packs whose recorded worker is gone and queues them again
+(`Jobs.resume_orphaned`), so a pack whose worker was killed is resumed within seconds of
+another worker being up, not after the stall timeout.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from huey import Huey
 
 from images_server.app import migrate_embedded
 from images_server.db.engine import safe_url
-from images_server.jobs.queue import beat
+from images_server.jobs.queue import beat, forget_worker, worker_identity
+from images_server.jobs.tasks import Jobs
 from images_server.services import build_services
 from images_server.settings import Settings
 
@@ -37,14 +43,16 @@ def heartbeat_interval(settings: Settings) -> float:
     return min(MAX_HEARTBEAT_INTERVAL, settings.worker_heartbeat_timeout / 4)
 
 
-def _beat_forever(huey: Huey, interval: float, stop: threading.Event) -> None:
+def _repeat(
+    what: str, action: Callable[[], object], interval: float, stop: threading.Event
+) -> None:
     failing = False
     while True:
         try:
-            beat(huey)
-        except Exception as error:  # any storage's errors: the next beat may get through
+            action()
+        except Exception as error:  # any storage's errors: the next round may get through
             if not failing:
-                log.warning("worker heartbeat not recorded: %s", error)
+                log.warning("%s failed: %s", what, error)
             failing = True
         else:
             failing = False
@@ -52,14 +60,30 @@ def _beat_forever(huey: Huey, interval: float, stop: threading.Event) -> None:
             return
 
 
-def start_heartbeat(huey: Huey, interval: float) -> threading.Event:
-    """Beat now and every `interval` seconds in a daemon thread; set the event to stop it."""
+def start_heartbeat(huey: Huey, interval: float, worker: str | None = None) -> threading.Event:
+    """Beat now and every `interval` seconds in a daemon thread (also under the identity
+    `worker`, when given); set the event to stop it."""
     stop = threading.Event()
     thread = threading.Thread(
-        target=_beat_forever, args=(huey, interval, stop), name="heartbeat", daemon=True
+        target=_repeat,
+        args=("worker heartbeat", lambda: beat(huey, worker=worker), interval, stop),
+        name="heartbeat",
+        daemon=True,
     )
     thread.start()
     return stop
+
+
+def start_watch(jobs: Jobs, interval: float, stop: threading.Event) -> None:
+    """Every `interval` seconds, queue again the packs whose worker is gone (a daemon
+    thread, stopped with the heartbeat's event)."""
+    thread = threading.Thread(
+        target=_repeat,
+        args=("looking for packs of dead workers", jobs.resume_orphaned, interval, stop),
+        name="watch",
+        daemon=True,
+    )
+    thread.start()
 
 
 def run_worker(settings: Settings) -> None:
@@ -78,9 +102,17 @@ def run_worker(settings: Settings) -> None:
         periodic=True,
     )
     queue = safe_url(settings.queue_url_or_default)
-    log.info("worker: %d threads on %s", settings.queue_workers, queue)
-    stop = start_heartbeat(services.jobs.huey, heartbeat_interval(settings))
+    identity = worker_identity()
+    services.jobs.identity = identity
+    log.info("worker %s: %d threads on %s", identity, settings.queue_workers, queue)
+    interval = heartbeat_interval(settings)
+    stop = start_heartbeat(services.jobs.huey, interval, identity)
+    start_watch(services.jobs, interval, stop)
     try:
         consumer.run()
     finally:
         stop.set()
+        try:
+            forget_worker(services.jobs.huey, identity)
+        except Exception as error:  # the queue is down: the key is only a few bytes
+            log.warning("worker heartbeat not removed: %s", error)

@@ -10,6 +10,7 @@ other than "not there" become `ServiceUnavailable` whose message names no server
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -65,15 +66,28 @@ def _make_temp(directory: Path) -> tuple[int, str]:
         return tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
 
 
+PROBE_BYTES = 4096  # one page: a full disk refuses it, where an empty file may still fit
+
+
 def ensure_writable_dir(root: Path, what: str) -> None:
-    """Create `root` if needed and prove it takes writes, else `ServiceUnavailable`."""
+    """Create `root` if needed and prove it takes writes, else `ServiceUnavailable` naming the
+    cause (`ENOSPC`, `EROFS`, ...): a small file is written, fsynced and removed, since an
+    empty file (or `access()`) still passes on a full or read-only-remounted disk."""
     try:
         root.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=root, prefix=TEMP_PREFIX)
-        os.close(fd)
-        os.unlink(probe)
+        fd, probe = tempfile.mkstemp(dir=root, prefix=TEMP_PREFIX + "ready-")
+        try:
+            data = memoryview(b"\0" * PROBE_BYTES)
+            while data:  # a short write means the disk took what it had left: ask again
+                data = data[os.write(fd, data) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
     except OSError as exc:
-        raise ServiceUnavailable(f"{what} is not a writable directory ({_reason(exc)})") from exc
+        code = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        raise ServiceUnavailable(f"{what} is not writable ({code}: {_reason(exc)})") from exc
 
 
 def _reason(exc: OSError) -> str:
