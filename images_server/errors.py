@@ -27,12 +27,15 @@ snake_case `code` that clients may match on; the message is for humans.
     │   ├── UploadTooLarge (413 upload_too_large)
     │   ├── TooManyPixels (413 too_many_pixels)
     │   └── QuotaExceeded (413 quota_exceeded)          the user's stored bytes or images
+    ├── UriTooLong (414 uri_too_long)                 request line over gunicorn's limit
     ├── UnsupportedFormat (415 unsupported_format)
     ├── UndecodableImage (422 undecodable_image)
     ├── RateLimited (429 rate_limited)                 carries `retry_after` seconds
+    ├── HeadersTooLarge (431 headers_too_large)       too many or too long header fields
     ├── UpstreamError (502 upstream_error)
     ├── ServiceUnavailable (503 service_unavailable)
-    │   ├── RenderTimeout (503 render_timeout)
+    │   ├── RenderTimeout (503 render_timeout)         carries `retry_after` seconds
+    │   ├── Overloaded (503 overloaded)                 no render slot in time; `retry_after`
     │   └── DatabaseUnavailable (503 database_unavailable)
     └── UpstreamTimeout (504 upstream_timeout)
 """
@@ -170,6 +173,12 @@ class QuotaExceeded(PayloadTooLarge):
     default_message = "this upload would exceed your storage quota"
 
 
+class UriTooLong(ImagesError):
+    status = 414
+    code = "uri_too_long"
+    default_message = "the request line is longer than the server accepts"
+
+
 class UnsupportedFormat(ImagesError):
     status = 415
     code = "unsupported_format"
@@ -192,6 +201,12 @@ class RateLimited(ImagesError):
         super().__init__(message)
 
 
+class HeadersTooLarge(ImagesError):
+    status = 431
+    code = "headers_too_large"
+    default_message = "the request has more or longer header fields than the server accepts"
+
+
 class UpstreamError(ImagesError):
     status = 502
     code = "upstream_error"
@@ -207,6 +222,19 @@ class ServiceUnavailable(ImagesError):
 class RenderTimeout(ServiceUnavailable):
     code = "render_timeout"
     default_message = "the render took longer than the render time limit and was stopped"
+
+    def __init__(self, message: str | None = None, retry_after: int = 1) -> None:
+        self.retry_after = retry_after  # whole seconds, for the Retry-After header
+        super().__init__(message)
+
+
+class Overloaded(ServiceUnavailable):
+    code = "overloaded"
+    default_message = "the server is busy rendering; retry shortly"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = retry_after  # whole seconds, for the Retry-After header
+        super().__init__(message)
 
 
 class UpstreamTimeout(ImagesError):

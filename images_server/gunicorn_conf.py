@@ -6,13 +6,16 @@ settings: the bind address, `IMAGES_WORKERS` workers of `IMAGES_THREADS` threads
 worker timeout above the longest a request may legitimately take (an `/external` fetch, then
 a render), so gunicorn only kills workers the in-process deadline failed to stop. Workers are
 recycled after about `max_requests` requests, jittered so they do not all restart together.
+Each web worker bounds its own renders (`post_fork`: `images_server.admission`), and answers
+what gunicorn itself refuses as JSON (`images_server.gunicorn_workers`).
 
 Metrics: every start gets a fresh, empty `PROMETHEUS_MULTIPROC_DIR` (the operator's, emptied,
 or a new temporary directory, removed at exit), set here before any worker imports
 prometheus-client, so `/metrics` sums all workers; a dead worker's live gauges are dropped.
 
 The job worker: on the embedded defaults (no `IMAGES_QUEUE_URL`) the master starts one
-`images-server worker` beside the web workers and stops it when it exits (docs/api.md §8: a worker
+`images-server worker` beside the web workers, starts it again whenever it dies (with a backoff:
+images_server/jobs/supervisor.py) and stops it when it exits (docs/api.md §8: a worker
 started beside the web process); with a shared queue, workers are run on their own.
 `images-server serve --worker/--no-worker` decides instead (`IMAGES_SERVE_WORKER`).
 
@@ -23,13 +26,9 @@ serve` exports it before starting gunicorn; export it yourself when running guni
 
 from __future__ import annotations
 
-import ctypes
 import math
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ def _metrics_dir() -> tuple[str, bool]:
 _multiproc_dir, _made_multiproc_dir = _metrics_dir()
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _multiproc_dir
 
+from images_server.jobs.supervisor import Supervisor  # noqa: E402 - after the above
 from images_server.observability.logs import logging_config  # noqa: E402 - after the above
 
 # libvips and ImageMagick read these in each worker, after the fork: one thread each.
@@ -66,7 +66,9 @@ _host = f"[{_settings.host}]" if ":" in _settings.host else _settings.host
 bind = [f"{_host}:{_settings.port}"]
 workers = _settings.workers
 threads = _settings.threads
-worker_class = "gthread" if threads > 1 else "sync"
+# gunicorn's own workers, answering what they refuse as JSON (images_server/gunicorn_workers.py)
+_WORKERS = "images_server.gunicorn_workers"
+worker_class = f"{_WORKERS}.JsonThreadWorker" if threads > 1 else f"{_WORKERS}.JsonSyncWorker"
 timeout = math.ceil(_settings.render_timeout + _settings.external_timeout) + 5
 graceful_timeout = timeout  # a stopping worker finishes the renders it has started
 keepalive = 5
@@ -83,6 +85,12 @@ logconfig_dict = logging_config(loglevel)
 wsgi_app = "images_server.app:create_app()"
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    from images_server import admission
+
+    admission.configure(_settings)  # this worker's render slots and wait queue
+
+
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
@@ -95,8 +103,7 @@ def worker_exit(server: Any, worker: Any) -> None:
     tracing.shutdown()  # spans still batched go out before the worker is gone
 
 
-_job_worker: list[subprocess.Popen[bytes]] = []
-_PR_SET_PDEATHSIG = 1
+_job_worker: list[Supervisor] = []  # images_server/jobs/supervisor.py: restarted if it dies
 
 
 def _wants_job_worker() -> bool:
@@ -104,24 +111,20 @@ def _wants_job_worker() -> bool:
     return _settings.queue_url is None if choice == "auto" else choice == "1"
 
 
-def _die_with_parent() -> None:
-    """In the job worker, before exec: SIGTERM when the master dies, even by SIGKILL."""
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def on_starting(server: Any) -> None:
     if _wants_job_worker():
-        command = [sys.executable, "-m", "images_server.cli", "worker"]
-        _job_worker.append(subprocess.Popen(command, preexec_fn=_die_with_parent))
+        supervisor = Supervisor()
+        supervisor.start()
+        _job_worker.append(supervisor)
+
+
+def when_ready(server: Any) -> None:
+    for supervisor in _job_worker:  # the master's signal handlers are in place now
+        supervisor.watch_stop_signals()
 
 
 def on_exit(server: Any) -> None:
-    for process in _job_worker:
-        process.terminate()
-        try:
-            process.wait(timeout=graceful_timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    for supervisor in _job_worker:
+        supervisor.stop(timeout=graceful_timeout)
     if _made_multiproc_dir:
         shutil.rmtree(_multiproc_dir, ignore_errors=True)

@@ -4,18 +4,22 @@
                             └ miss ─► storage.get ─► sniff ─► resolve sizes ─► engine.render
                                                                          ─► cache.put ─► Rendered
 
-A cache hit never touches storage or the engine, nor the render rate limit: a miss counts
-against the caller's `client` (when given) before storage is read. Every caller (`/image`,
-`/external`, later presets and jobs) comes through `render`.
+A cache hit never touches storage or the engine, nor the render rate limit, nor the render
+gate: a miss counts against the caller's `client` (when given) before storage is read, then
+takes one of the process's render slots (`images_server.admission`: `503 overloaded` when none
+frees in time). The engine runs within the render deadline (`engines.deadline.finish_within`),
+which answers `503 render_timeout` on time even when an encoder cannot be stopped. Every caller
+(`/image`, `/external`, later presets and jobs) comes through `render`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from images_server import admission
 from images_server.caches.base import CachedResult, CacheKey
 from images_server.engines.base import MAX_SIDE, Output, keeps_animation
-from images_server.engines.deadline import Deadline
+from images_server.engines.deadline import Deadline, finish_within
 from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
 from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.hashing import ImageRef
@@ -28,7 +32,7 @@ from images_server.privacy import strip_metadata
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.
-RENDER_REVISION = "r3"
+RENDER_REVISION = "r4"
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,14 @@ def _compute(services: Services, data: bytes, plan: Plan) -> CachedResult:
     info = sniff(data)
     resolved = resolve(plan.ops, info.width, info.height, settings.max_output_pixels)
     output = _output(services, plan, info, resolved)
-    with engine_stages(services.engine.name):  # decode_ops, and encode inside the engine
-        body = services.engine.render(
-            data, info, resolved, output, Deadline(settings.render_timeout)
-        )
+    release = admission.gate().admit()  # only now: refused requests cost no decode
+    deadline = Deadline(settings.render_timeout)
+
+    def engine_render() -> bytes:
+        with engine_stages(services.engine.name):  # decode_ops, and encode inside the engine
+            return services.engine.render(data, info, resolved, output, deadline)
+
+    body = finish_within(deadline, engine_render, then=release)
     return CachedResult(body, MEDIA_TYPES[output.format])
 
 

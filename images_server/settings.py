@@ -203,6 +203,24 @@ class Settings(BaseSettings):
     render_timeout: float = Field(
         20.0, gt=0, le=600, description="seconds one render may take before it is cut off (503)"
     )
+    max_concurrent_renders: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="renders one web worker process runs at once (cache misses; more wait)",
+    )
+    render_queue: int = Field(
+        2,
+        ge=0,
+        le=1024,
+        description="renders that may wait for a slot in one web worker (past it: 503 overloaded)",
+    )
+    render_queue_timeout: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="seconds a render may wait for a slot before the answer is 503 overloaded",
+    )
     secret_key: CommaList = Field(
         (),
         description="keys that sign URLs, comma-separated: the first signs, any verifies "
@@ -223,7 +241,7 @@ class Settings(BaseSettings):
         "120/minute", description="per-client limit on `/external` requests (`0` is off)"
     )
     rate_limit_renders: str = Field(
-        "600/minute", description="per-client limit on renders that miss the cache (`0` is off)"
+        "0", description="per-client limit on renders that miss the cache (`0` is off)"
     )
     rate_limit_storage_url: str = Field(
         "memory://",

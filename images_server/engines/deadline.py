@@ -6,16 +6,34 @@ computes, so each is asked to stop itself: libvips through its `eval` progress s
 `set_kill`, ImageMagick through a progress monitor that answers "stop" (bound with ctypes;
 Wand does not expose it). Both then return early, and `check` turns the expired budget into
 `RenderTimeout` (503), so the worker process lives on.
+
+Some encoders never look at either: libaom (AVIF) encodes after libvips has computed every
+pixel, and cgif (GIF) quantises whole frames, so a 24-megapixel AVIF can run 30 s past its
+budget with no way in (measured: pixels in 1.2 s, then 28 s in libaom). `finish_within` is the
+backstop for those: the render runs on its own thread and the request is answered `503` at
+the deadline (plus a short grace for the engine to stop itself first) whatever the thread is
+doing. The abandoned encoder runs to its end; its `then` (the render slot it holds,
+`images_server.admission`) is only called then, so the process never takes on more renders
+than it has slots, even counting the abandoned ones.
 """
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
+import math
+import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from images_server.errors import RenderTimeout
+
+T = TypeVar("T")
+
+# After the deadline, how long the engine has to stop itself (libvips' kill flag and
+# ImageMagick's monitor act within milliseconds) before the request stops waiting for it.
+GRACE = 0.5
 
 
 class Deadline:
@@ -27,14 +45,54 @@ class Deadline:
     def expired(self) -> bool:
         return self._at is not None and time.monotonic() > self._at
 
+    @property
+    def remaining(self) -> float | None:
+        return None if self._at is None else max(0.0, self._at - time.monotonic())
+
     def check(self) -> None:
         if self.expired:
-            raise RenderTimeout(
-                f"the render took longer than the limit of {self.seconds:g} s and was stopped"
-            )
+            raise self.timeout()
+
+    def timeout(self) -> RenderTimeout:
+        seconds = self.seconds or 0.0
+        return RenderTimeout(
+            f"the render took longer than the limit of {seconds:g} s and was stopped",
+            retry_after=max(1, math.ceil(seconds)),  # not sooner than one more budget
+        )
 
 
 NO_DEADLINE = Deadline(None)
+
+
+def finish_within(deadline: Deadline, work: Callable[[], T], then: Callable[[], None]) -> T:
+    """`work()`'s result, or `RenderTimeout` once `deadline` (and `GRACE`) has passed while
+    it still runs; `then()` is called once `work` has really returned, either way."""
+    if deadline.seconds is None:
+        try:
+            return work()
+        finally:
+            then()
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed to the waiting request, raised there
+            failure.append(exc)
+        finally:
+            done.set()
+            then()
+
+    context = contextvars.copy_context()  # the request's trace span and request id
+    threading.Thread(target=context.run, args=(run,), name="render", daemon=True).start()
+    remaining = deadline.remaining
+    if not done.wait((remaining or 0.0) + GRACE):
+        raise deadline.timeout()
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def watch_vips(image: Any, deadline: Deadline) -> Any:

@@ -3,7 +3,12 @@
 `ImagesError`s carry their own status and code; Flask/werkzeug errors (unknown route, wrong
 method, body over the size limit) are mapped to the same shape; anything unexpected is
 logged with its trace and answered with a plain 500, never a trace. A metadata database that
-cannot be reached (connection refused, locked, pool exhausted) is a 503.
+cannot be reached (connection refused, timed out, locked, pool exhausted) is a 503.
+
+Every 503 (a backing service down or hanging, a render past its deadline, `/readyz` not
+ready) carries `Retry-After`: the error's own when it has one (`retry_after`, as a 429 does),
+else `RETRY_AFTER_503` (5 s): the outage is ours and may be brief, so a client should come back
+soon, not at once and not never.
 """
 
 from __future__ import annotations
@@ -11,14 +16,21 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
+from gunicorn.http.errors import (  # type: ignore[import-untyped]
+    ChunkMissingTerminator,
+    InvalidChunkExtension,
+    InvalidChunkSize,
+)
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from images_server.db.engine import database_error as describe_database_error
-from images_server.errors import DatabaseUnavailable, ImagesError, RateLimited
+from images_server.errors import DatabaseUnavailable, ImagesError, Overloaded
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_503 = 5  # seconds
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -41,11 +53,15 @@ def _images_error(exc: ImagesError) -> Response:
         cause = exc.__cause__
         reason = f"{type(cause).__name__}: {cause}" if cause is not None else None
         # 503 is ours (a backing service, a render); 502/504 an outside source a client named
+        # but shedding load (`overloaded`) is the server working as meant: no error per request
         level = logging.ERROR if exc.status == 503 else logging.WARNING
+        if isinstance(exc, Overloaded):
+            level = logging.INFO
         log.log(level, "%s %s: %s", exc.status, exc.code, exc.message, extra={"cause": reason})
     response = error_response(exc.status, exc.code, exc.message)
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)  # RateLimited, Overloaded, RenderTimeout
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -63,6 +79,11 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
+def _malformed_body(exc: Exception) -> Response:
+    """A chunked body gunicorn cannot parse, found while the app reads it: the client's fault."""
+    return error_response(400, "bad_request", f"malformed request body: {str(exc)[:200]}")
+
+
 def _database_down(exc: Exception) -> Response:
     reason = describe_database_error(exc)  # a few words: never the host, the URL or the password
     unavailable = DatabaseUnavailable(f"metadata database unavailable: {reason}")
@@ -75,9 +96,18 @@ def _unexpected(exc: Exception) -> Response:
     return error_response(500, "internal_error", "internal error")
 
 
+def _retry_after(response: Response) -> Response:
+    if response.status_code == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(RETRY_AFTER_503)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.after_request(_retry_after)  # every 503, however it was made (e.g. /readyz)
     app.register_error_handler(ImagesError, _images_error)
     app.register_error_handler(HTTPException, _http_error)
+    for body_error in (InvalidChunkSize, ChunkMissingTerminator, InvalidChunkExtension):
+        app.register_error_handler(body_error, _malformed_body)
     for database_error in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(database_error, _database_down)
     app.register_error_handler(Exception, _unexpected)

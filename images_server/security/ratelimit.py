@@ -16,6 +16,9 @@ at most once a minute: serving images matters more than limiting them, and a lim
 turned a Redis outage into a full outage would make Redis a single point of failure.
 `check_storage` still reports the outage to `/readyz`. After a failure the store is left
 alone for a second, so an unreachable Redis costs one timeout a second, not one per request.
+A dead Redis (connection refused: at once) and a hung one (accepts connections, never answers:
+`socket_timeout`, 0.5 s) fail open alike, so the limiter never holds a request longer than
+that (tests/faults/test_redis_hung.py).
 """
 
 from __future__ import annotations

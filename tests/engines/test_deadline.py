@@ -7,14 +7,17 @@ give up well under two seconds (the cut lands inside libvips' or ImageMagick's o
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import pyvips
 
 from images_server.engines import build_engine
 from images_server.engines.base import Output
-from images_server.engines.deadline import Deadline
+from images_server.engines.deadline import GRACE, Deadline, finish_within
 from images_server.engines.sniff import sniff
 from images_server.errors import RenderTimeout
 from images_server.pipeline.parse import parse_pipeline
@@ -47,3 +50,43 @@ def test_a_slow_render_is_cut_off_and_the_engine_works_on(engine_name: str, samp
 def test_no_deadline_is_free(engine_name: str, samples: Path) -> None:
     data = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     assert sniff(_render(engine_name, data, "blur/2/resize/300x", seconds=None)).width == 300
+
+
+def _noisy(width: int, height: int) -> Any:
+    bands = [pyvips.Image.gaussnoise(width, height, sigma=25, mean=128, seed=i) for i in range(3)]
+    return bands[0].bandjoin(bands[1:]).cast("uchar").copy(interpretation="srgb").copy_memory()
+
+
+def test_an_encoder_that_cannot_be_stopped_is_answered_at_the_deadline() -> None:
+    """libaom never looks at libvips' kill flag: `finish_within` answers on time anyway, and
+    calls `then` only once the abandoned encode has really ended."""
+    image = _noisy(1600, 1200)
+    encoded = threading.Event()
+    released = threading.Event()
+
+    def encode() -> bytes:
+        body = bytes(image.heifsave_buffer(Q=60, compression="av1", effort=2, keep="none"))
+        encoded.set()
+        return body
+
+    started = time.monotonic()
+    with pytest.raises(RenderTimeout) as caught:
+        finish_within(Deadline(0.2), encode, then=released.set)
+    assert time.monotonic() - started < 0.2 + GRACE + 1.0
+    assert caught.value.retry_after == 1
+    assert not released.is_set()  # the encoder still runs, and still holds its slot
+    assert released.wait(120)
+    assert encoded.is_set()
+
+
+def test_finish_within_passes_results_and_errors_through() -> None:
+    calls: list[str] = []
+    assert finish_within(Deadline(10), lambda: 42, then=lambda: calls.append("then")) == 42
+
+    def broken() -> int:
+        raise ValueError("broken")
+
+    with pytest.raises(ValueError, match="broken"):
+        finish_within(Deadline(10), broken, then=lambda: calls.append("then"))
+    assert finish_within(Deadline(None), lambda: 7, then=lambda: calls.append("then")) == 7
+    assert calls == ["then", "then", "then"]

@@ -164,7 +164,7 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "60/minute",
         "120/minute",
     )
-    assert defaults.rate_limit_renders == "600/minute"
+    assert defaults.rate_limit_renders == "0"  # off: render admission bounds the work instead
     assert (defaults.rate_limit_storage_url, defaults.trusted_proxies) == ("memory://", 0)
 
 

@@ -1,0 +1,111 @@
+"""gunicorn's workers, answering their own errors as our JSON instead of HTML pages.
+
+gunicorn answers what never reaches the app itself: a malformed request, a request line or
+header over its limits, a worker stopped mid-request at the worker timeout. It writes those
+pages in `Worker.handle_error`, as `text/html`. These workers let gunicorn decide the status
+and log the error as it always does, capture the page it would write, and send instead the
+JSON every other error has (docs/api.md §2): `{"status":"error","message":…,"code":…}`.
+`gunicorn_conf` selects them (`worker_class`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from gunicorn import util  # type: ignore[import-untyped]
+from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
+from gunicorn.workers.sync import SyncWorker  # type: ignore[import-untyped]
+
+from images_server.errors import BadRequest, Forbidden, HeadersTooLarge, UriTooLong
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
+# gunicorn's statuses for what it refuses itself, and the app's codes for them
+_CODES = {
+    400: BadRequest.code,
+    403: Forbidden.code,
+    414: UriTooLong.code,
+    417: "http_error",
+    431: HeadersTooLarge.code,
+    501: "http_error",
+}
+_REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    414: "URI Too Long",
+    417: "Expectation Failed",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+}
+_MESSAGE_CHARS = 200  # gunicorn's message quotes the request: enough to recognise it
+
+
+class _Page:
+    """Stands in for the client's socket while gunicorn writes its HTML error page, keeping
+    the page instead of sending it."""
+
+    def __init__(self) -> None:
+        self.written = b""
+
+    def gettimeout(self) -> float:
+        return 0.0
+
+    def sendall(self, data: bytes) -> None:
+        self.written += data
+
+
+def json_error(exc: BaseException, page: bytes) -> tuple[int, bytes]:
+    """The status gunicorn chose (from its `page`) and our JSON body for it."""
+    match = _STATUS_LINE.match(page)
+    status = int(match.group(1)) if match else 500
+    if isinstance(exc, SystemExit):
+        # gunicorn's worker timeout aborts the worker (SIGABRT, then SystemExit in the request)
+        status, code = 503, "service_unavailable"
+        message = "the request ran past the worker timeout and was stopped; retry later"
+    elif status in _CODES:
+        code, message = _CODES[status], _describe(status, exc)
+    else:
+        status, code, message = 500, "internal_error", "internal error"
+    body = json.dumps({"status": "error", "message": message, "code": code})
+    return status, body.encode()
+
+
+def _describe(status: int, exc: BaseException) -> str:
+    detail = str(exc)[:_MESSAGE_CHARS] or _REASONS[status].lower()
+    return f"{_REASONS[status].lower()}: {detail}"
+
+
+def _write_json_error(client: Any, status: int, body: bytes) -> None:
+    head = (
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        "Cache-Control: no-store\r\n"
+        + ("Retry-After: 1\r\n" if status == 503 else "")
+        + f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(client, head.encode("latin-1") + body)
+
+
+class _JsonErrors:
+    """Mixed in before a gunicorn worker class: its `handle_error`, answered as JSON."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        page = _Page()
+        super().handle_error(req, page, addr, exc)  # type: ignore[misc]
+        status, body = json_error(exc, page.written)
+        try:
+            _write_json_error(client, status, body)
+        except Exception:  # the client is gone: gunicorn ignores that alike
+            self.log.debug("Failed to send error message.")  # type: ignore[attr-defined]
+
+
+class JsonSyncWorker(_JsonErrors, SyncWorker):  # type: ignore[misc]
+    """gunicorn's `sync` worker, with JSON error pages."""
+
+
+class JsonThreadWorker(_JsonErrors, ThreadWorker):  # type: ignore[misc]
+    """gunicorn's `gthread` worker, with JSON error pages."""

@@ -1,0 +1,54 @@
+"""SIGTERM to gunicorn's master drains: the request being rendered is finished and answered
+`200`, then the server exits (docs/api.md §8, README "Graceful drain")."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from tests.serving.server import serving
+from tests.serving.wire import address, read_reply
+
+ENV = {"IMAGES_WORKERS": "1", "IMAGES_RENDER_TIMEOUT": "60"}
+
+
+def test_sigterm_finishes_the_render_in_flight(tmp_path: Path, samples: Path) -> None:
+    with serving(tmp_path, ENV) as served, ThreadPoolExecutor(1) as pool:
+        photo = (samples / "photo-12mp-4000x3000.jpg").read_bytes()
+        url = requests.post(f"{served.base}/upload", files={"file": photo}, timeout=30).json()[
+            "url"
+        ]
+        started = time.monotonic()
+        in_flight = pool.submit(requests.get, f"{url}/resize/3000x/blur/15", timeout=90)
+        time.sleep(1.0)  # the render has started
+        assert not in_flight.done()
+        served.process.send_signal(signal.SIGTERM)
+        # sent after the signal: the listener is closed, so this is refused or reset, not hung
+        late = _late_request(served.base)
+
+        answer = in_flight.result()
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Content-Type"] == "image/jpeg"
+        assert served.process.wait(90) == 0
+        assert time.monotonic() - started < 90
+    assert late in ("refused", "reset", "closed") or late.startswith("HTTP 503"), late
+
+
+def _late_request(base: str) -> str:
+    """What a client connecting after SIGTERM gets, in a word."""
+    time.sleep(0.3)  # the master has closed its listener
+    try:
+        with socket.create_connection(address(base), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return f"HTTP {read_reply(sock, timeout=60).status}"
+    except ConnectionRefusedError:
+        return "refused"
+    except ConnectionResetError:
+        return "reset"
+    except ConnectionError:
+        return "closed"
