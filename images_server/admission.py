@@ -8,8 +8,9 @@ process slower and holding more memory. So a cache miss takes a slot; up to
 `IMAGES_RENDER_QUEUE` more wait, each at most `IMAGES_RENDER_QUEUE_TIMEOUT` seconds; anything
 past that is answered at once with `Overloaded` (503, `Retry-After`), which a client, a CDN or
 NGINX (`proxy_next_upstream`) can retry elsewhere or later. This is how imgproxy bounds its
-work (`IMGPROXY_WORKERS`, `IMGPROXY_REQUESTS_QUEUE_SIZE`). Cache hits, originals served as
-stored and every other route never take a slot.
+work (`IMGPROXY_WORKERS`, `IMGPROXY_REQUESTS_QUEUE_SIZE`). An upload's full decode check
+takes a slot too (`slot`). Cache hits, originals served as stored and every other route never
+take one.
 
 The gate is per process, by nature: it counts what this process's CPU is doing. The gunicorn
 web workers configure it (`gunicorn_conf.post_fork`); anywhere else (the job worker, which has
@@ -24,7 +25,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from images_server.errors import Overloaded
 from images_server.settings import Settings
@@ -105,3 +107,14 @@ def configure(settings: Settings) -> None:
 
 def gate() -> RenderGate:
     return _gate
+
+
+@contextmanager
+def slot() -> Iterator[None]:
+    """Hold one of this process's render slots for the block (an upload's full decode costs
+    what a render does, so it takes a slot too)."""
+    release = _gate.admit()
+    try:
+        yield
+    finally:
+        release()

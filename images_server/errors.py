@@ -20,6 +20,7 @@ snake_case `code` that clients may match on; the message is for humans.
     ├── NotFound (404 not_found)
     │   ├── ImageNotFound (404 file_not_found)
     │   └── PackNotFound (404 pack_not_found)           also someone else's pack
+    ├── RequestTimeout (408 request_timeout)         the client sent too slowly
     ├── PackNotReady (409 pack_not_ready)
     ├── PackFinished (409 pack_finished)                cancelling a done or failed pack
     ├── PackExpired (410 pack_expired)
@@ -171,6 +172,12 @@ class TooManyPixels(PayloadTooLarge):
 class QuotaExceeded(PayloadTooLarge):
     code = "quota_exceeded"
     default_message = "this upload would exceed your storage quota"
+
+
+class RequestTimeout(ImagesError):
+    status = 408
+    code = "request_timeout"
+    default_message = "the request did not arrive in time: the client sent it too slowly"
 
 
 class UriTooLong(ImagesError):

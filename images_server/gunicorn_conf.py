@@ -89,6 +89,7 @@ def post_fork(server: Any, worker: Any) -> None:
     from images_server import admission
 
     admission.configure(_settings)  # this worker's render slots and wait queue
+    worker.client_grace = _settings.client_timeout  # images_server/client_deadlines.py
 
 
 def child_exit(server: Any, worker: Any) -> None:
@@ -98,8 +99,11 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def worker_exit(server: Any, worker: Any) -> None:
+    from images_server.gunicorn_workers import refuse_backlog
     from images_server.observability import tracing
 
+    if getattr(worker, "stopping", False):  # told to stop: nobody will accept these any more
+        refuse_backlog(worker.sockets)  # what the worker did not answer while closing them
     tracing.shutdown()  # spans still batched go out before the worker is gone
 
 

@@ -5,19 +5,24 @@ header over its limits, a worker stopped mid-request at the worker timeout. It w
 pages in `Worker.handle_error`, as `text/html`. These workers let gunicorn decide the status
 and log the error as it always does, capture the page it would write, and send instead the
 JSON every other error has (docs/api.md §2): `{"status":"error","message":…,"code":…}`.
-`gunicorn_conf` selects them (`worker_class`).
+`gunicorn_conf` selects them (`worker_class`). Both also pace their clients: every client
+socket is a `client_deadlines.PacedSocket`, so a slow client cannot hold a thread for long.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import re
+import socket
 from typing import Any
 
 from gunicorn import util  # type: ignore[import-untyped]
 from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
 from gunicorn.workers.sync import SyncWorker  # type: ignore[import-untyped]
 
+from images_server.client_deadlines import DEFAULT_GRACE, PacedSocket
 from images_server.errors import BadRequest, Forbidden, HeadersTooLarge, UriTooLong
 
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
@@ -40,6 +45,7 @@ _REASONS = {
     501: "Not Implemented",
     503: "Service Unavailable",
 }
+log = logging.getLogger(__name__)
 _MESSAGE_CHARS = 200  # gunicorn's message quotes the request: enough to recognise it
 
 
@@ -103,9 +109,107 @@ class _JsonErrors:
             self.log.debug("Failed to send error message.")  # type: ignore[attr-defined]
 
 
-class JsonSyncWorker(_JsonErrors, SyncWorker):  # type: ignore[misc]
-    """gunicorn's `sync` worker, with JSON error pages."""
+class _RefusesBacklogOnStop:
+    """Mixed in before a gunicorn worker class: a worker told to stop (SIGTERM) answers the
+    connections still waiting in the listen backlog with a JSON 503 before it exits (see
+    `refuse_backlog`); a worker recycled after `max_requests` leaves them to the others."""
+
+    stopping = False
+
+    def handle_exit(self, sig: Any, frame: Any) -> None:
+        self.stopping = True
+        super().handle_exit(sig, frame)  # type: ignore[misc]
 
 
-class JsonThreadWorker(_JsonErrors, ThreadWorker):  # type: ignore[misc]
-    """gunicorn's `gthread` worker, with JSON error pages."""
+def refuse_backlog(listeners: list[Any]) -> int:
+    """Accept every connection waiting on `listeners`, answer each `503 service_unavailable`
+    with `Retry-After`, and close it cleanly: it would otherwise be reset when the last worker
+    holding the listening socket exits. How many were answered."""
+    body = json.dumps(
+        {
+            "status": "error",
+            "message": "the server is restarting: retry in a second",
+            "code": "service_unavailable",
+        }
+    ).encode()
+    answered = 0
+    for listener in listeners:
+        try:
+            listener.setblocking(False)
+        except (OSError, AttributeError):  # closed already (gunicorn's socket wrapper: None)
+            continue
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # BlockingIOError: the backlog is empty
+                break
+            with client:
+                _answer_and_close(client, body)
+            answered += 1
+    if answered:
+        log.info("answered %d waiting connection(s) 503 while stopping", answered)
+    return answered
+
+
+def _answer_and_close(client: socket.socket, body: bytes) -> None:
+    """Read what the client sent (closing over unread bytes would reset the connection),
+    answer, and close after the client has read the answer."""
+    client.settimeout(0.5)
+    try:
+        with contextlib.suppress(TimeoutError):
+            client.recv(65536)
+        _write_json_error(client, 503, body)
+        client.shutdown(socket.SHUT_WR)
+        with contextlib.suppress(TimeoutError):
+            while client.recv(65536):
+                pass
+    except OSError:  # the client is gone: nothing to answer
+        pass
+
+
+class JsonSyncWorker(_RefusesBacklogOnStop, _JsonErrors, SyncWorker):  # type: ignore[misc]
+    """gunicorn's `sync` worker, with JSON error pages and paced client sockets (one request
+    per connection: its clock starts when it is accepted)."""
+
+    client_grace = DEFAULT_GRACE  # set from IMAGES_CLIENT_TIMEOUT by gunicorn_conf.post_fork
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        super().handle(listener, PacedSocket(client, self.client_grace), addr)
+
+
+class _ListenerClosingLast:
+    """A listening socket whose `close` first answers its backlog when the worker is stopping:
+    gthread closes its listeners itself at the end of `run`, before `worker_exit`."""
+
+    def __init__(self, listener: Any, worker: _RefusesBacklogOnStop) -> None:
+        self._listener = listener
+        self._worker = worker
+
+    def close(self) -> None:
+        if self._worker.stopping:
+            refuse_backlog([self._listener])
+        self._listener.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._listener, name)
+
+
+class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # type: ignore[misc]
+    """gunicorn's `gthread` worker, with JSON error pages and paced client sockets (each
+    request on a kept-alive connection starts the clocks again)."""
+
+    client_grace = DEFAULT_GRACE
+
+    def run(self) -> None:
+        listeners: list[Any] = self.sockets  # type: ignore[has-type]
+        self.sockets = [_ListenerClosingLast(listener, self) for listener in listeners]
+        super().run()
+
+    def enqueue_req(self, conn: Any) -> None:
+        if not isinstance(conn.sock, PacedSocket):  # a new connection
+            conn.sock = PacedSocket(conn.sock, self.client_grace)
+        super().enqueue_req(conn)
+
+    def handle(self, conn: Any) -> Any:
+        conn.sock.start_request()
+        return super().handle(conn)

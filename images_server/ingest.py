@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from images_server import catalog
+from images_server import admission, catalog
 from images_server.catalog import ImageRecord, Uploader
 from images_server.engines.sniff import SourceInfo, sniff
 from images_server.engines.verify import verify_decodes
@@ -62,7 +62,8 @@ def check_image(services: Services, data: bytes) -> SourceInfo:
     """The image's header facts, once it is known to be within limits and to decode."""
     info = sniff(data)
     check_header_limits(services.settings, info)
-    verify_decodes(data, info)
+    with admission.slot():  # a full decode is a render's worth of CPU and memory
+        verify_decodes(data, info)
     return info
 
 
@@ -86,7 +87,8 @@ def admit_upload(services: Services, ref: ImageRef, data: bytes, uploader: Uploa
     info = sniff(data)
     check_header_limits(services.settings, info)
     catalog.check_quota(services, ref, len(data), uploader.user)  # before the costly decode
-    verify_decodes(data, info)
-    facts = describe(data)
+    with admission.slot():  # a full decode is a render's worth of CPU and memory
+        verify_decodes(data, info)
+        facts = describe(data)
     record, new = catalog.record_upload(services, ref, data, facts, uploader)
     return Admitted(ref, info, len(data), record, new)

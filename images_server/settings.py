@@ -127,11 +127,18 @@ class Settings(BaseSettings):
         description="gunicorn worker processes (default: one per core)",
     )
     threads: int = Field(
-        1,
+        16,
         ge=1,
         le=64,
-        description="threads per gunicorn worker (more than 1: the gthread worker, for slow "
-        "storage or `/external` I/O)",
+        description="threads per gunicorn worker; above 1 the gthread worker is used, so "
+        "cache hits, slow clients and network waits never queue behind a render (1: sync)",
+    )
+    client_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="seconds a client has for a request's head; beyond it a request or "
+        "response must move at least 4 KiB/s, or the connection is closed",
     )
     data_dir: Path = Field(
         Path("./data"), description="root of everything the embedded defaults write"

@@ -25,8 +25,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from images_server.client_deadlines import ClientTooSlow
 from images_server.db.engine import database_error as describe_database_error
-from images_server.errors import DatabaseUnavailable, ImagesError, Overloaded
+from images_server.errors import DatabaseUnavailable, ImagesError, Overloaded, RequestTimeout
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,11 @@ def _malformed_body(exc: Exception) -> Response:
     return error_response(400, "bad_request", f"malformed request body: {str(exc)[:200]}")
 
 
+def _client_too_slow(exc: Exception) -> Response:
+    """A body that did not keep pace (`client_deadlines`): the connection closes after this."""
+    return _images_error(RequestTimeout(f"{RequestTimeout.default_message} ({exc})"))
+
+
 def _database_down(exc: Exception) -> Response:
     reason = describe_database_error(exc)  # a few words: never the host, the URL or the password
     unavailable = DatabaseUnavailable(f"metadata database unavailable: {reason}")
@@ -108,6 +114,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     for body_error in (InvalidChunkSize, ChunkMissingTerminator, InvalidChunkExtension):
         app.register_error_handler(body_error, _malformed_body)
+    app.register_error_handler(ClientTooSlow, _client_too_slow)
     for database_error in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(database_error, _database_down)
     app.register_error_handler(Exception, _unexpected)
