@@ -8,7 +8,7 @@ TOOLS_STAMP := tools/node_modules/.installed
 BENCH_IMAGE ?= samples/photo-12mp-4000x3000.jpg
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test lint format bench bench-nginx fuzz system-deps serve-deps clean
+.PHONY: run test lint format bench bench-nginx bench-peers fuzz system-deps serve-deps clean
 
 system-deps:  # everything the tests use
 	@bash scripts/install-system-deps.sh
@@ -54,6 +54,19 @@ bench: system-deps $(DEV_STAMP)
 
 bench-nginx: system-deps $(DEV_STAMP)  # NGINX cache HIT vs static file, req/s (wrk)
 	$(BIN)/python -m bench.nginx $(BENCH_IMAGE)
+
+# thumbor, the peer of `make bench-peers`: pinned, in its own venv, never a dependency of ours;
+# inside .venv, so it is ignored by git and the repository walks, and `make clean` removes it
+THUMBOR_VENV := $(VENV)/bench-thumbor
+THUMBOR_STAMP := $(THUMBOR_VENV)/.installed
+$(THUMBOR_STAMP):
+	$(PYTHON) -m venv $(THUMBOR_VENV)
+	$(THUMBOR_VENV)/bin/pip install --quiet --upgrade pip
+	$(THUMBOR_VENV)/bin/pip install --quiet thumbor==7.7.7 pillow-avif-plugin==1.6.0
+	touch $@
+
+bench-peers: system-deps $(DEV_STAMP) $(THUMBOR_STAMP)  # images-server vs thumbor over HTTP (wrk)
+	$(BIN)/python -m bench.peers --thumbor $(THUMBOR_VENV)/bin/thumbor
 
 fuzz: $(DEV_STAMP)
 	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
