@@ -13,6 +13,7 @@ from images_server.caches.base import CachedResult, CacheKey, ResultCache
 from images_server.caches.filesystem import FilesystemCache
 from images_server.caches.memory import MemoryCache
 from images_server.caches.null import NullCache
+from images_server.caches.s3 import S3Cache
 from images_server.settings import Settings
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "MemoryCache",
     "NullCache",
     "ResultCache",
+    "S3Cache",
     "build_cache",
 ]
 
@@ -31,12 +33,22 @@ def _filesystem(settings: Settings) -> ResultCache:
     return FilesystemCache(settings.cache_dir, int(settings.cache_max_bytes))
 
 
+def _s3(settings: Settings) -> ResultCache:
+    return S3Cache(
+        settings.cache_s3_bucket_or_default,
+        settings.cache_s3_prefix,
+        settings.s3_endpoint_url,
+        settings.s3_region,
+    )
+
+
 def _none(settings: Settings) -> ResultCache:
     return NullCache()
 
 
 CACHES: dict[str, Callable[[Settings], ResultCache]] = {
     "filesystem": _filesystem,
+    "s3": _s3,
     "none": _none,
 }
 

@@ -8,17 +8,23 @@ the oldest entries down to 90% of `max_bytes`. The directory is the only truth, 
 processes can share it; files vanishing under a scan are expected and skipped. With N
 processes the bound is approximate: each may write about 10% of `max_bytes` before it sweeps.
 The cache is best-effort: read and write failures are logged and served as misses.
+
+`render_lock` is the cross-process half of one render per variant (`caches/flight.py`): an
+`flock` on `root/.locks/<namespace>-<hash>-<variant>`, which its holder unlinks before it lets
+go (a waiter that then finds a different file at the path locks again); sweeps never look there.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +45,8 @@ _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*", re.IGNORE
 _MAX_HEADER = 128
 _MISSING_ERRORS = (FileNotFoundError, NotADirectoryError)
 SWEEP_TARGET = 0.9
+LOCKS_DIR = ".locks"
+_LOCK_POLL = (0.005, 0.05)  # seconds between tries for a held lock: first, at most
 # Temp files older than this belong to a writer that died mid-put; sweeps remove them.
 STALE_TEMP_NS = 3600 * 1_000_000_000
 
@@ -62,6 +70,43 @@ def _subdirs(path: str) -> list[str]:
             return [item.path for item in items if item.is_dir(follow_symlinks=False)]
     except _MISSING_ERRORS:
         return []
+
+
+def _acquire(path: str, deadline: float) -> tuple[int | None, bool]:
+    """An open, `flock`ed descriptor of the file at `path` (None past `deadline`), and whether
+    it had to wait."""
+    waited = False
+    pause = _LOCK_POLL[0]
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            continue
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    waited = True
+                    if time.monotonic() >= deadline:
+                        os.close(fd)
+                        return None, True
+                    time.sleep(pause)
+                    pause = min(pause * 2, _LOCK_POLL[1])
+            held = os.fstat(fd)
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                now = None
+            if now is not None and (now.st_ino, now.st_dev) == (held.st_ino, held.st_dev):
+                return fd, waited
+            os.close(fd)  # its holder unlinked it before letting go: lock the new file
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            raise
 
 
 class FilesystemCache:
@@ -136,6 +181,27 @@ class FilesystemCache:
 
     def check(self) -> None:
         ensure_writable_dir(self.root, "the result cache directory")
+
+    @contextmanager
+    def render_lock(self, key: CacheKey, timeout: float) -> Iterator[bool]:
+        """Hold `key`'s lock file, waiting at most `timeout` s; yields whether it waited.
+        Past the timeout, or when the lock cannot be taken at all, it yields True unlocked."""
+        path = (
+            os.path.join(self.root, LOCKS_DIR, f"{key.image.namespace.value}-{key.image.hash}-")
+            + self._entry_path(key).name
+        )
+        try:
+            fd, waited = _acquire(path, time.monotonic() + timeout)
+        except OSError as exc:
+            _log.warning("result cache lock failed: %s", exc.strerror)
+            fd, waited = None, True
+        try:
+            yield waited
+        finally:
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)  # before letting go: see _acquire
+                os.close(fd)
 
     def sweep(self) -> int:
         """Scan the directory and evict the least recently used entries; returns how many.

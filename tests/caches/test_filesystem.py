@@ -15,7 +15,7 @@ from images_server.caches.filesystem import STALE_TEMP_NS, FilesystemCache, _Ent
 from images_server.errors import ServiceUnavailable
 from images_server.hashing import ImageRef
 from images_server.storages.filesystem import TEMP_PREFIX
-from tests.caches.contract import MAX_BYTES, VARIANT, CacheContract, image, jpeg, key, variant
+from tests.caches.contract import MAX_BYTES, VARIANT, SizeBoundedContract, image, jpeg, key, variant
 
 
 def entry_files(root: Path) -> list[Path]:
@@ -26,7 +26,7 @@ def disk_bytes(root: Path) -> int:
     return sum(path.stat().st_size for path in entry_files(root))
 
 
-class TestFilesystemCache(CacheContract):
+class TestFilesystemCache(SizeBoundedContract):
     @pytest.fixture
     def cache(self, tmp_path: Path) -> FilesystemCache:
         return FilesystemCache(tmp_path / "cache", self.MAX_BYTES)

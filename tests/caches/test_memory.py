@@ -6,10 +6,10 @@ import pytest
 
 from images_server.caches.base import ResultCache
 from images_server.caches.memory import MemoryCache
-from tests.caches.contract import CacheContract
+from tests.caches.contract import SizeBoundedContract
 
 
-class TestMemoryCache(CacheContract):
+class TestMemoryCache(SizeBoundedContract):
     @pytest.fixture
     def cache(self) -> MemoryCache:
         return MemoryCache(self.MAX_BYTES)
