@@ -6,7 +6,8 @@ the quota check run in one transaction; the bytes are stored inside it and only 
 committed. A failing `put` rolls the rows back; a failing commit removes the bytes this call
 stored. Deletes: the rows are deleted, then the bytes; a failing storage delete rolls the rows
 back, a failing commit puts the bytes back. So neither a row without bytes nor bytes without a
-row is left behind.
+row is left behind. An original's derivatives (`derivatives.py`) are deleted with it, before its
+bytes; a rollback that puts the bytes back queues them to be built again.
 
 Reads: `lookup` gives the visibility and owner of an image (`ImageRecord`); `may_read` says
 whether a user holds access to a private one (a grant that has not expired, or having uploaded
@@ -40,6 +41,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from images_server import derivatives
 from images_server.db import queries
 from images_server.db.models import Image, Upload
 from images_server.engines.sniff import MEDIA_TYPES
@@ -302,6 +304,7 @@ def _record_upload(
         except BaseException:
             if stored_here:  # bytes that were here before this call stay
                 storage.delete(ref)
+                derivatives.delete(storage, ref)
             raise
     return record, stored_here
 
@@ -312,18 +315,22 @@ def _record_upload(
 def delete(services: Services, ref: ImageRef) -> bool:
     """Delete the row (with its uploads and grants) and the bytes; whether either existed."""
     if services.database is None:
+        derivatives.delete(services.storage, ref)
         return services.storage.delete(ref)
     _public_records(services.database).confirmed(ref.hash, None)  # first: it may go halfway
     storage = services.storage
     with Session(services.database) as session:  # leaving without a commit rolls back
         had_row = queries.delete_image(session, ref.hash)
         kept = storage.get(ref) if had_row and storage.exists(ref) else None
+        derivatives.delete(storage, ref)  # before the bytes: never copies without an original
         had_bytes = storage.delete(ref)
         try:
             session.commit()
         except BaseException:
             if kept is not None:
                 storage.put(ref, kept)
+                if services.jobs is not None:  # until they are back, renders read the original
+                    services.jobs.enqueue_derivatives(ref)
             raise
     return had_row or had_bytes
 

@@ -19,11 +19,13 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 
 class Namespace(StrEnum):
     """Originals uploaded by users, remote originals fetched by `/external` (keyed by URL), and
-    the private files of responsive image packs (keyed by pack id; never served by `/image`)."""
+    the private files of responsive image packs (keyed by pack id; never served by `/image`), and
+    the downscaled derivatives of originals (keyed by original and part; never served as one)."""
 
     ORIGINALS = "originals"
     EXTERNAL = "external"
     PACKS = "packs"
+    DERIVATIVES = "derivatives"
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,9 @@ def external_ref(url: str) -> ImageRef:
 def pack_ref(pack_id: str, part: str) -> ImageRef:
     """The storage key of one part (`source`, `zip`) of a pack."""
     return ImageRef(Namespace.PACKS, hash_bytes(f"{part}:{pack_id}".encode()))
+
+
+def derivative_ref(original: ImageRef, part: str) -> ImageRef:
+    """The storage key of one part (`manifest`, `level1`…) of an original's derivatives."""
+    key = f"{part}:{original.namespace.value}:{original.hash}"
+    return ImageRef(Namespace.DERIVATIVES, hash_bytes(key.encode()))

@@ -25,6 +25,8 @@ from functools import partial
 from huey import Huey, crontab
 from huey.exceptions import CancelExecution
 
+from images_server.derivatives import build as build_derivatives
+from images_server.derivatives import enabled as derivatives_enabled
 from images_server.errors import ImagesError, ServiceUnavailable
 from images_server.hashing import ImageRef, parse_hash
 from images_server.jobs.packs import delete_expired, resume_orphaned, run_pack, stalled_packs
@@ -49,6 +51,7 @@ class Jobs:
             huey.task, retries=RETRIES, retry_delay=retry_delay, retry_backoff=RETRY_BACKOFF
         )
         self._warm = retrying(name="warm_variants")(self._run_warm_variants)
+        self._derive = retrying(name="build_derivatives")(self._run_derivatives)
         self._pack = retrying(name="build_pack")(self._run_pack)
         huey.periodic_task(crontab(minute="*"), name="requeue_stalled_packs")(self.requeue_stalled)
         huey.periodic_task(crontab(minute="*/10"), name="delete_expired_packs")(self._cleanup)
@@ -64,13 +67,27 @@ class Jobs:
         return self._services
 
     def enqueue_variants(self, ref: ImageRef) -> bool:
-        """Queue the eager variants of a new original; False (logged) if the queue is down."""
+        """Queue the derivatives (`enqueue_derivatives`) and the eager variants of a new
+        original; False (logged) if the queue is down or there are no eager variants."""
+        self.enqueue_derivatives(ref)
         if not self.services.settings.eager_presets or not self.services.settings.eager_formats:
             return False
         try:
             self._warm(ref.hash)
         except Exception as error:  # any storage's connection error: never fail the upload
             log.warning("eager variants of %s not queued: %s", ref.hash, error)
+            return False
+        return True
+
+    def enqueue_derivatives(self, ref: ImageRef) -> bool:
+        """Queue the derivatives of an original (derivatives.py); False (logged) if they are
+        off or the queue is down: renders then read the original, as they do until then."""
+        if not derivatives_enabled(self.services):
+            return False
+        try:
+            self._derive(ref.hash)
+        except Exception as error:  # any storage's connection error: never fail the upload
+            log.warning("derivatives of %s not queued: %s", ref.hash, error)
             return False
         return True
 
@@ -99,6 +116,12 @@ class Jobs:
 
     def _run_pack(self, pack_id: str) -> bool:
         return run_pack(self.services, pack_id, self.identity)
+
+    def _run_derivatives(self, image_hash: str) -> int:
+        def job() -> int:
+            return len(build_derivatives(self.services, parse_hash(image_hash)).levels)
+
+        return _permanent_or_retry(job)
 
     def _run_warm_variants(self, image_hash: str) -> int:
         return _permanent_or_retry(lambda: warm_variants(self.services, parse_hash(image_hash)))
