@@ -6,7 +6,8 @@ settings: the bind address, `IMAGES_WORKERS` workers of `IMAGES_THREADS` threads
 worker timeout above the longest a request may legitimately take (an `/external` fetch, then
 a render), so gunicorn only kills workers the in-process deadline failed to stop. Workers are
 recycled after about `max_requests` requests, jittered so they do not all restart together.
-Each web worker bounds its own renders (`post_fork`: `images_server.admission`), and answers
+The web workers share one render gate, made here before the fork (`images_server.admission`;
+the master gives back the slots of a worker that died), and each answers
 what gunicorn itself refuses as JSON (`images_server.gunicorn_workers`).
 
 Metrics: every start gets a fresh, empty `PROMETHEUS_MULTIPROC_DIR` (the operator's, emptied,
@@ -55,6 +56,7 @@ def _metrics_dir() -> tuple[str, bool]:
 _multiproc_dir, _made_multiproc_dir = _metrics_dir()
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _multiproc_dir
 
+from images_server import admission  # noqa: E402 - after the above
 from images_server.jobs.supervisor import Supervisor  # noqa: E402 - after the above
 from images_server.observability.logs import logging_config  # noqa: E402 - after the above
 
@@ -72,8 +74,8 @@ worker_class = f"{_WORKERS}.JsonThreadWorker" if threads > 1 else f"{_WORKERS}.J
 timeout = math.ceil(_settings.render_timeout + _settings.external_timeout) + 5
 graceful_timeout = timeout  # a stopping worker finishes the renders it has started
 keepalive = 5
-max_requests = 1000
-max_requests_jitter = 100
+max_requests = 20000  # a restart costs a second of start-up on a busy CPU: rarely
+max_requests_jitter = 2000
 _SHM = "/dev/shm"  # noqa: S108 - gunicorn's own advice for its heartbeat files
 if Path(_SHM).is_dir():  # the heartbeat file: never on a slow or full disk
     worker_tmp_dir = _SHM
@@ -85,15 +87,21 @@ logconfig_dict = logging_config(loglevel)
 wsgi_app = "images_server.app:create_app()"
 
 
-def post_fork(server: Any, worker: Any) -> None:
-    from images_server import admission
+# One render gate for the whole server, in shared memory: made here, before the fork.
+_render_gate = admission.create_shared(_settings)
 
-    admission.configure(_settings)  # this worker's render slots and wait queue
+
+def post_fork(server: Any, worker: Any) -> None:
+    admission.use(_render_gate)  # the server's render slots and wait queue
     worker.client_grace = _settings.client_timeout  # images_server/client_deadlines.py
 
 
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
+
+    freed = _render_gate.release_dead(worker.pid)  # a worker killed mid-render
+    if freed:
+        server.log.info("gave back %d render slot(s) held by worker %s", freed, worker.pid)
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 

@@ -5,19 +5,24 @@
                                                                          ─► cache.put ─► Rendered
 
 A cache hit never touches storage or the engine, nor the render rate limit, nor the render
-gate: a miss counts against the caller's `client` (when given) before storage is read, then
-takes one of the process's render slots (`images_server.admission`: `503 overloaded` when none
-frees in time). The engine runs within the render deadline (`engines.deadline.finish_within`),
-which answers `503 render_timeout` on time even when an encoder cannot be stopped. Every caller
-(`/image`, `/external`, later presets and jobs) comes through `render`.
+gate; concurrent misses of one variant render it once (`caches.flight`: the others wait for
+that render, at most the render timeout, then render themselves). A miss counts against the
+caller's `client` (when given) before storage is read, then takes one of the process's render
+slots (`images_server.admission`: `503 overloaded` when none frees in time). The engine runs
+within the render deadline (`engines.deadline.finish_within`), which answers
+`503 render_timeout` on time even when an encoder cannot be stopped. A miss whose plan starts
+by shrinking to at most half of one of the original's derivatives reads that copy instead of
+the original (`derivatives.choose`: same sizes, same key). Every caller (`/image`,
+`/external`, later presets and jobs) comes through `render`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from images_server import admission
+from images_server import admission, derivatives
 from images_server.caches.base import CachedResult, CacheKey
+from images_server.caches.flight import single_flight
 from images_server.engines.base import MAX_SIDE, Output, keeps_animation
 from images_server.engines.deadline import Deadline, finish_within
 from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
@@ -89,11 +94,32 @@ def _output(services: Services, plan: Plan, info: SourceInfo, resolved: Resolved
     )
 
 
-def _compute(services: Services, data: bytes, plan: Plan) -> CachedResult:
-    settings = services.settings
+@dataclass(frozen=True)
+class _Source:
+    data: bytes  # what the engine decodes: the original, or one of its derivatives
+    info: SourceInfo  # its header (a derivative's is upright: orientation 1)
+    original: SourceInfo  # the original's header: the output format and limits follow it
+    resolved: Resolved  # the plan, resolved against the original's size
+
+
+def _source(services: Services, ref: ImageRef, plan: Plan, data: bytes | None) -> _Source:
+    """The smallest derivative that serves `plan` with the same sizes (derivatives.py), else
+    the original (`data`, when already read)."""
+    if data is None:
+        with stage("load", services.engine.name):  # one load: a copy, else the original
+            chosen = derivatives.choose(services, ref, plan)
+            if chosen is not None:
+                return _Source(chosen.data, chosen.info, chosen.original, chosen.resolved)
+            data = services.storage.get(ref)
     info = sniff(data)
-    resolved = resolve(plan.ops, info.width, info.height, settings.max_output_pixels)
-    output = _output(services, plan, info, resolved)
+    resolved = resolve(plan.ops, info.width, info.height, services.settings.max_output_pixels)
+    return _Source(data, info, info, resolved)
+
+
+def _compute(services: Services, source: _Source, plan: Plan) -> CachedResult:
+    settings = services.settings
+    data, info, resolved = source.data, source.info, source.resolved
+    output = _output(services, plan, source.original, resolved)
     release = admission.gate().admit()  # only now: refused requests cost no decode
     deadline = Deadline(settings.render_timeout)
 
@@ -134,7 +160,14 @@ def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -
         return Rendered(hit.body, hit.media_type, _etag(key))
     if client is not None:
         services.limiter.check("render", client)
-    result = _compute(services, data if data is not None else _load(services, ref), plan)
-    with span("cache.put"):
-        services.cache.put(key, result)
+
+    def compute() -> CachedResult:
+        result = _compute(services, _source(services, ref, plan, data), plan)
+        with span("cache.put"):
+            services.cache.put(key, result)
+        return result
+
+    # Concurrent misses of this key (in this process, and in others where the cache can lock
+    # a key) wait for one render, at most the render timeout (caches/flight.py).
+    result = single_flight(services.cache, key, compute, services.settings.render_timeout)
     return Rendered(result.body, result.media_type, _etag(key))

@@ -156,8 +156,14 @@ class Settings(BaseSettings):
     s3_region: str | None = Field(
         None, description="S3 region (unset: `AWS_DEFAULT_REGION` or us-east-1)"
     )
-    cache: Literal["filesystem", "none"] = Field(
-        "filesystem", description="result cache: `filesystem` or `none`"
+    cache: Literal["filesystem", "s3", "none"] = Field(
+        "filesystem", description="result cache: `filesystem`, `s3` (shared) or `none`"
+    )
+    cache_s3_bucket: str = Field(
+        "", description="S3 bucket of the `s3` result cache (unset: `IMAGES_S3_BUCKET`)"
+    )
+    cache_s3_prefix: str = Field(
+        "cache/", description="key prefix of the `s3` result cache in its bucket"
     )
     cache_max_bytes: ByteSize = Field(
         ByteSize(1_000_000_000),
@@ -211,19 +217,20 @@ class Settings(BaseSettings):
         20.0, gt=0, le=600, description="seconds one render may take before it is cut off (503)"
     )
     max_concurrent_renders: int = Field(
-        1,
+        default_factory=lambda: os.cpu_count() or 1,
         ge=1,
         le=64,
-        description="renders one web worker process runs at once (cache misses; more wait)",
+        description="renders the whole server runs at once, shared by its web workers "
+        "(cache misses and upload decodes; more wait)",
     )
     render_queue: int = Field(
-        2,
+        16,
         ge=0,
         le=1024,
-        description="renders that may wait for a slot in one web worker (past it: 503 overloaded)",
+        description="renders that may wait for a slot, server-wide (past it: 503 overloaded)",
     )
     render_queue_timeout: float = Field(
-        5.0,
+        10.0,
         ge=0,
         le=600,
         description="seconds a render may wait for a slot before the answer is 503 overloaded",
@@ -298,6 +305,19 @@ class Settings(BaseSettings):
         ("avif", "webp"),
         description="formats of those eager variants: `avif`, `webp`, `jpeg`, `png`, `gif` "
         "or `source`",
+    )
+    derivatives: bool = Field(
+        False,
+        description="after each upload of a large JPEG, a worker stores downscaled copies "
+        "(½, ¼, ⅛… in sRGB, upright) that renders shrinking to at most half of one read "
+        "instead of the original",
+    )
+    derivatives_max_storage: float = Field(
+        0.4,
+        ge=0.0,
+        le=4.0,
+        description="most bytes the derivatives of one original may add, as a share of the "
+        "original's (largest copies are left out first)",
     )
     pack_retention: int = Field(
         86400,
@@ -452,6 +472,31 @@ class Settings(BaseSettings):
         if self.storage == "s3" and not self.s3_bucket:
             raise ValueError("IMAGES_STORAGE=s3 needs IMAGES_S3_BUCKET")
         return self
+
+    @field_validator("cache_s3_prefix")
+    @classmethod
+    def _cache_prefix_is_a_folder(cls, value: str) -> str:
+        if value.startswith("/") or "//" in value or ".." in value.split("/"):
+            raise ValueError("must be a relative key prefix like `cache/`")
+        return value if not value or value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _s3_cache_needs_a_bucket(self) -> Settings:
+        if self.cache != "s3":
+            return self
+        if not self.cache_s3_bucket_or_default:
+            raise ValueError("IMAGES_CACHE=s3 needs IMAGES_CACHE_S3_BUCKET or IMAGES_S3_BUCKET")
+        shared = self.storage == "s3" and self.cache_s3_bucket_or_default == self.s3_bucket
+        if shared and not self.cache_s3_prefix:
+            raise ValueError(
+                "an s3 result cache in the originals' bucket needs IMAGES_CACHE_S3_PREFIX "
+                "(its lifecycle rule must not reach the originals)"
+            )
+        return self
+
+    @property
+    def cache_s3_bucket_or_default(self) -> str:
+        return self.cache_s3_bucket or self.s3_bucket
 
     @property
     def originals_dir(self) -> Path:
