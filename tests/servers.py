@@ -76,3 +76,31 @@ def _healthy(base: str) -> bool:
         return requests.get(f"{base}/healthz", timeout=5).status_code == 200
     except requests.RequestException:
         return False
+
+
+def children(parent: int) -> list[int]:
+    """The pids of `parent`'s live children, read from /proc."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found.append(int(proc.name))
+    return found
+
+
+def job_workers(parent: int) -> list[int]:
+    """Children of `parent` running `images_server.cli worker` (the job worker of `serve`)."""
+    found = []
+    for pid in children(parent):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"images_server.cli" in cmdline and b"worker" in cmdline:
+            found.append(pid)
+    return found

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.images import decode
-from tests.servers import free_port
+from tests.servers import free_port, job_workers
 
 CLI = str(Path(sys.executable).parent / "images-server")
 
@@ -114,27 +114,10 @@ def test_the_embedded_worker_stops_with_the_server(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         workers: list[int] = []
         while time.monotonic() < deadline and not workers:
-            workers = _job_workers(process.pid)
+            workers = job_workers(process.pid)
             time.sleep(0.2)
         assert len(workers) == 1
     finally:
         process.terminate()
         process.wait(timeout=60)
     assert not Path(f"/proc/{workers[0]}").exists()
-
-
-def _job_workers(parent: int) -> list[int]:
-    """Children of `parent` running `images_server.cli worker`."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == parent and b"images_server.cli" in cmdline and b"worker" in cmdline:
-            found.append(int(proc.name))
-    return found

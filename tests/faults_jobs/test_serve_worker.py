@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.servers import CLI, free_port, stop
+from tests.servers import CLI, free_port, job_workers, stop
 
 STALL = 300
 HEARTBEAT = 2
@@ -22,27 +22,10 @@ WAIT = 120.0
 RESTART_WITHIN = 10.0
 
 
-def _children_running_worker(parent: int) -> list[int]:
-    """Children of `parent` running `images_server.cli worker` (as tests/test_serve.py)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == parent and b"images_server.cli" in cmdline and b"worker" in cmdline:
-            found.append(int(proc.name))
-    return found
-
-
 def _one_worker(master: int, other_than: int | None = None) -> int:
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
-        found = [pid for pid in _children_running_worker(master) if pid != other_than]
+        found = [pid for pid in job_workers(master) if pid != other_than]
         if len(found) == 1:
             return found[0]
         time.sleep(0.1)
@@ -138,7 +121,7 @@ def test_serve_restarts_a_killed_job_worker_and_resumes_its_pack(
         while requests.get(f"{base}/readyz", timeout=30).status_code != 200:
             assert time.monotonic() < deadline, "/readyz did not recover"
             time.sleep(0.2)
-        assert _children_running_worker(master.pid) == [restarted]  # never restarted twice
+        assert job_workers(master.pid) == [restarted]  # never restarted twice
     finally:
         stop(master, timeout=90)
     text = log.read_text(errors="replace")

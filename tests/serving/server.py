@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from tests.servers import CLI, free_port, stop
+from tests.servers import CLI, children, free_port, stop
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Served:
 
     def workers(self) -> set[int]:
         """The pids of the master's gunicorn workers (run with no job worker beside them)."""
-        return set(_children(self.process.pid))
+        return set(children(self.process.pid))
 
     def log_text(self) -> str:
         return (self.logs / "stderr.log").read_text(errors="replace")
@@ -60,17 +60,3 @@ def _healthy(base: str) -> bool:
         return requests.get(f"{base}/healthz", timeout=5).status_code == 200
     except requests.RequestException:
         return False
-
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-            found.append(int(proc.name))
-    return found
