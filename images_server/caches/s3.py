@@ -24,13 +24,12 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-import boto3.session
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from images_server.caches.base import CachedResult, CacheKey
 from images_server.errors import ServiceUnavailable
 from images_server.hashing import ImageRef
+from images_server.storages.s3 import MISSING_CODES, error_code, make_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -45,28 +44,16 @@ _DELETE_BATCH = 1000  # the most keys one DeleteObjects takes
 
 _VARIANT = re.compile(r"[0-9a-f]{16,128}")
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*", re.IGNORECASE)
-_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
 def make_cache_client(endpoint_url: str | None = None, region: str | None = None) -> S3Client:
     """An S3 client with the cache's tight timeouts; credentials from the AWS chain."""
-    config = Config(
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-        retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
-    )
-    return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint_url, region_name=region, config=config
-    )
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "")) or "unknown"
+    return make_client(endpoint_url, region, CONNECT_TIMEOUT, READ_TIMEOUT, ATTEMPTS)
 
 
 def _reason(exc: ClientError | BotoCoreError) -> str:
     # Only an error code or class: endpoint URLs may embed credentials.
-    return f"error {_code(exc)}" if isinstance(exc, ClientError) else type(exc).__name__
+    return f"error {error_code(exc)}" if isinstance(exc, ClientError) else type(exc).__name__
 
 
 class S3Cache:
@@ -102,7 +89,7 @@ class S3Cache:
             finally:
                 body.close()
         except ClientError as exc:
-            if _code(exc) in _MISSING_CODES:
+            if error_code(exc) in MISSING_CODES:
                 return None
             self._failed("read", exc)
             return None

@@ -38,19 +38,25 @@ CONNECT_TIMEOUT = 2.0  # seconds
 READ_TIMEOUT = 4.0  # seconds any one read may wait for the next bytes
 ATTEMPTS = 2  # the first attempt and one retry (botocore's standard mode, with backoff)
 
-_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
 def object_key(ref: ImageRef) -> str:
     return f"{ref.namespace.value}/{ref.hash[:2]}/{ref.hash}"
 
 
-def make_client(endpoint_url: str | None = None, region: str | None = None) -> S3Client:
+def make_client(
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    read_timeout: float = READ_TIMEOUT,
+    attempts: int = ATTEMPTS,
+) -> S3Client:
     """An S3 client with short timeouts and few retries; credentials from the AWS chain."""
     config = Config(
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-        retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
     )
     # A session of our own: boto3's default session is not safe to share across threads.
     return boto3.session.Session().client(
@@ -58,7 +64,7 @@ def make_client(endpoint_url: str | None = None, region: str | None = None) -> S
     )
 
 
-def _code(exc: ClientError) -> str:
+def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "")) or "unknown"
 
 
@@ -91,7 +97,7 @@ class S3Storage:
             finally:
                 body.close()
         except ClientError as exc:
-            if _code(exc) in _MISSING_CODES:
+            if error_code(exc) in MISSING_CODES:
                 raise ImageNotFound() from exc
             raise self._unavailable("get", exc) from exc
         except BotoCoreError as exc:
@@ -101,7 +107,7 @@ class S3Storage:
         try:
             self._client.head_object(Bucket=self.bucket, Key=object_key(ref))
         except ClientError as exc:
-            if _code(exc) in _MISSING_CODES:
+            if error_code(exc) in MISSING_CODES:
                 return False
             raise self._unavailable("head", exc) from exc
         except BotoCoreError as exc:
@@ -122,7 +128,7 @@ class S3Storage:
         try:
             self._client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
-            if _code(exc) in {"404", "NoSuchBucket"}:
+            if error_code(exc) in {"404", "NoSuchBucket"}:
                 message = f"S3 bucket {self.bucket!r} does not exist"
                 raise ServiceUnavailable(message) from exc
             raise self._unavailable("bucket check", exc) from exc
@@ -137,7 +143,7 @@ class S3Storage:
     def _unavailable(self, action: str, exc: ClientError | BotoCoreError) -> ServiceUnavailable:
         # Only the bucket and an error code or class: endpoint URLs may embed credentials.
         if isinstance(exc, ClientError):
-            reason = f"error {_code(exc)}"
+            reason = f"error {error_code(exc)}"
         elif isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
             reason = f"endpoint did not answer in time ({type(exc).__name__})"
         elif isinstance(exc, BotoConnectionError | HTTPClientError):
