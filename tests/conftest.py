@@ -7,6 +7,7 @@ photos in `samples/`) fail when it is missing, never skip; and in CI any skipped
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -19,6 +20,7 @@ from images_server.app import create_app
 from images_server.services import Services
 from images_server.settings import Settings
 from tests.images import SAMPLES
+from tests.servers import stop
 from tests.spine import Spine, make_spine
 
 pytest_plugins = ["tests.conftest_s3", "tests.conftest_redis", "tests.conftest_postgres"]
@@ -40,6 +42,16 @@ def convert() -> str:
     if not os.access(REAL_CONVERT, os.X_OK):
         pytest.fail("ImageMagick's convert is missing: run scripts/install-system-deps.sh")
     return str(REAL_CONVERT)
+
+
+@pytest.fixture
+def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Processes a test starts (`images-server worker`...): stopped when it ends, whatever
+    happened (SIGTERM, then SIGKILL if one does not exit)."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        stop(process, timeout=60)
 
 
 @pytest.fixture(params=ENGINES)

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,6 @@ from images_server.jobs import queue
 from images_server.packs import store
 from images_server.services import Services
 from images_server.settings import Settings
-from tests.servers import stop
 
 CLI = str(Path(sys.executable).parent / "images-server")
 STALL = 300  # the fallback: no pack here may wait for it
@@ -45,14 +44,6 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
     values.pop("IMAGES_QUEUE_URL", None)
     return values
-
-
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        stop(process)
 
 
 def _start(env: dict[str, str], started: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:

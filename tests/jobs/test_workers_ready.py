@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,6 @@ from images_server.app import create_app
 from images_server.jobs.worker import heartbeat_interval
 from images_server.settings import Settings
 from tests.images import quadrant_bytes
-from tests.servers import stop
 
 CLI = str(Path(sys.executable).parent / "images-server")
 TIMEOUT = 2  # seconds a heartbeat stays fresh (tests only: the default is 60)
@@ -39,14 +37,6 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     if request.param == "redis":
         values["IMAGES_QUEUE_URL"] = f"{request.getfixturevalue('redis_url')}/0"
     return values
-
-
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        stop(process)
 
 
 def _app(env: dict[str, str]) -> Flask:

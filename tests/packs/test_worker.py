@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,16 +39,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         "IMAGES_EAGER_PRESETS": "",
         "IMAGES_QUEUE_WORKERS": "1",
     }
-
-
-@pytest.fixture
-def workers(env: dict[str, str]) -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-        process.communicate(timeout=60)
 
 
 def _start(env: dict[str, str], started: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
