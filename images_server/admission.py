@@ -45,8 +45,10 @@ class RenderGate:
         self.slots = slots  # None: unbounded
         self.queue = queue
         self.wait = wait
+        if slots is None:  # ungated (outside gunicorn): no shared memory, no semaphores
+            return
         self._changed = multiprocessing.Condition()
-        self._holders: Any = multiprocessing.Array("i", slots or 0, lock=False)  # pid or 0
+        self._holders: Any = multiprocessing.Array("i", slots, lock=False)  # pid or 0
         self._waiting: Any = multiprocessing.Value("i", 0, lock=False)
 
     @classmethod
@@ -95,6 +97,8 @@ class RenderGate:
 
     def release_dead(self, pid: int) -> int:
         """Give back the slots a process that died held (gunicorn's `child_exit`)."""
+        if self.slots is None:
+            return 0
         freed = 0
         with self._changed:
             for index in range(len(self._holders)):

@@ -143,7 +143,7 @@ def _queue_and_workers(settings: Settings) -> tuple[Check, Check, int | None]:
         return Check("queue", False, reason), Check("workers", False), None
     queue = Check("queue", True, f"{waiting} jobs waiting")
     try:
-        workers_note = check_workers(huey, settings.worker_heartbeat_timeout)
+        workers_note = check_workers(huey, settings.worker_heartbeat_timeout, waiting=waiting)
     except ServiceUnavailable as error:
         return queue, Check("workers", False, error.message), waiting
     return queue, Check("workers", True, workers_note or ""), waiting

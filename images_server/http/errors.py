@@ -42,6 +42,12 @@ _HTTP_CODES = {
 }
 
 
+def cause_of(exc: BaseException) -> str | None:
+    """What an error was raised from, for the log line (never for the client)."""
+    cause = exc.__cause__
+    return f"{type(cause).__name__}: {cause}" if cause is not None else None
+
+
 def error_response(status: int, code: str, message: str) -> Response:
     response = jsonify(status="error", message=message, code=code)
     response.status_code = status
@@ -51,8 +57,7 @@ def error_response(status: int, code: str, message: str) -> Response:
 
 def _images_error(exc: ImagesError) -> Response:
     if exc.status >= 500:  # not the client's fault: say why, for whoever runs the server
-        cause = exc.__cause__
-        reason = f"{type(cause).__name__}: {cause}" if cause is not None else None
+        reason = cause_of(exc)
         # 503 is ours (a backing service, a render); 502/504 an outside source a client named
         # but shedding load (`overloaded`) is the server working as meant: no error per request
         level = logging.ERROR if exc.status == 503 else logging.WARNING

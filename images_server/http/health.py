@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from images_server.db.engine import database_error, safe_url
 from images_server.errors import ServiceUnavailable
 from images_server.http import services
+from images_server.http.errors import cause_of
 from images_server.jobs.queue import check_queue, check_workers
 from images_server.services import Services
 
@@ -52,17 +53,28 @@ def _database_check(svc: Services) -> None:
         raise ServiceUnavailable(f"metadata database: {reason}") from error
 
 
-def _queue_check(svc: Services) -> None:
-    if svc.jobs is None:
-        raise ServiceUnavailable("no job queue (see the server log)")
-    check_queue(svc.jobs.huey)
+def _queue_and_workers_check(svc: Services) -> dict[str, Callable[[], str | None]]:
+    """The `queue` and `workers` checks, reading the queue once: the second uses the count
+    the first read (a hung queue then costs one timeout, not two)."""
+    assert svc.jobs is not None
+    huey = svc.jobs.huey
+    waiting: list[int] = []
+
+    def queue() -> None:
+        waiting.append(check_queue(huey))
+
+    def workers() -> str | None:
+        if not waiting:
+            raise ServiceUnavailable("the job queue cannot be read (see `queue`)")
+        started = float(current_app.extensions[_STARTED])
+        timeout = svc.settings.worker_heartbeat_timeout
+        return check_workers(huey, timeout, started, waiting[0])
+
+    return {"queue": queue, "workers": workers}
 
 
-def _workers_check(svc: Services) -> str | None:
-    if svc.jobs is None:
-        raise ServiceUnavailable("no job queue (see the server log)")
-    started = float(current_app.extensions[_STARTED])
-    return check_workers(svc.jobs.huey, svc.settings.worker_heartbeat_timeout, started)
+def _no_queue() -> None:
+    raise ServiceUnavailable("no job queue (see the server log)")
 
 
 def _log_changes(down: dict[str, ServiceUnavailable]) -> None:
@@ -71,9 +83,8 @@ def _log_changes(down: dict[str, ServiceUnavailable]) -> None:
     now = {name: re.sub(r"\d+", "#", error.message) for name, error in down.items()}
     for name, error in down.items():
         if before.get(name) != now[name]:  # numbers aside: "no job worker for 75 s" ticks
-            cause = error.__cause__
-            reason = f"{type(cause).__name__}: {cause}" if cause is not None else None
-            log.error("not ready: %s: %s", name, error.message, extra={"cause": reason})
+            extra = {"cause": cause_of(error)}
+            log.error("not ready: %s: %s", name, error.message, extra=extra)
     for name in before.keys() - down.keys():
         log.warning("ready again: %s", name)
     current_app.extensions[_DOWN] = now
@@ -86,8 +97,11 @@ def readyz() -> Response | tuple[Response, int]:
         "storage": svc.storage.check,
         "cache": svc.cache.check,
         "database": lambda: _database_check(svc),
-        "queue": lambda: _queue_check(svc),
-        "workers": lambda: _workers_check(svc),
+        **(
+            _queue_and_workers_check(svc)
+            if svc.jobs
+            else {"queue": _no_queue, "workers": _no_queue}
+        ),
         "rate_limit": svc.limiter.check_storage,
     }
     down: dict[str, ServiceUnavailable] = {}

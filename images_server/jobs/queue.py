@@ -200,13 +200,17 @@ def forget_claim(huey: Huey, pack_id: str, attempt: int) -> None:
     huey.storage.pop_data(_claim_key(pack_id, attempt))
 
 
-def check_workers(huey: Huey, max_age: float, started: float | None = None) -> str | None:
+def check_workers(
+    huey: Huey, max_age: float, started: float | None = None, waiting: int | None = None
+) -> str | None:
     """None when a worker beat within `max_age` seconds; a note when none did but no job waits;
     `ServiceUnavailable` when jobs wait and no worker is there to run them.
 
     `started`: when the caller's server started; for `max_age` seconds after it, a worker that
-    has not beaten yet is taken to be starting (`serve` starts one beside gunicorn)."""
-    waiting = check_queue(huey)
+    has not beaten yet is taken to be starting (`serve` starts one beside gunicorn).
+    `waiting`: the count `check_queue` just gave, so the queue is not asked twice."""
+    if waiting is None:
+        waiting = check_queue(huey)
     try:
         beaten = last_beat(huey)
     except Exception as error:  # as check_queue: any storage's errors
