@@ -1,15 +1,16 @@
 """Derivatives: a pyramid of downscaled copies of a large original, so a render that shrinks
 decodes a few hundred thousand pixels instead of twelve million.
 
-After an upload, a worker (`jobs.tasks`, task `build_derivatives`) renders the original at ½,
-¼, ⅛… of its upright size, down to a longest side of about 256 px, with the configured engine
-itself: so each copy holds exactly what that engine decodes (orientation applied, converted to
-untagged 8-bit sRGB, no metadata), encoded as JPEG quality 95 with full-resolution chroma
-(4:4:4). Copies are kept smallest first while their bytes stay within
-`derivatives_max_storage` (40%) of the original's; a 12 MP JPEG keeps ¼, ⅛ and 1/16 (about
-34%), since its ½ copy alone would add about 66%. A small JSON manifest records the original's
-size and format, the engine, and the copies kept; it is stored before them, so `delete` finds
-every copy that may exist, and a render that misses a named copy reads the original.
+After an upload, a worker (`jobs.tasks`, task `after_upload`, before the eager variants)
+renders the original at ½, ¼, ⅛… of its upright size, down to a longest side of about
+256 px, with the configured engine itself: so each copy holds exactly what that engine
+decodes (orientation applied, converted to untagged 8-bit sRGB, no metadata), encoded as JPEG
+quality 95 with full-resolution chroma (4:4:4). Copies are kept smallest first while their
+bytes stay within `derivatives_max_storage` (40%) of the original's; a 12 MP JPEG keeps ¼, ⅛
+and 1/16 (about 34%), since its ½ copy alone would add about 66%. A small JSON manifest
+records the original's size and format, the engine, and the copies kept; it is stored before
+them, so `delete` finds every copy that may exist, and a render that misses a named copy reads
+the original.
 
 Everything is stored through the `Storage` Protocol under `Namespace.DERIVATIVES`, keyed by a
 hash of the part and the original's ref (`hashing.derivative_ref`): no URL can name one, it
@@ -17,11 +18,12 @@ follows the original into whatever storage holds it, and `delete` removes it wit
 
 Rendering (`choose`): only originals (not `/external` ones, not packs), only when a manifest
 built by the same engine exists, and only when the plan, resolved against the original's size,
-starts by shrinking (`ResizeTo`) to at most half of a copy in both dimensions. Every later
+starts by shrinking (`ResizeTo`) to at most 1/1.25 of a copy in both dimensions (`SHRINK`;
+half of it when the plan sharpens). Every later
 step runs on the shrunk image, whose size is the same from either source, so the output size
 and every intermediate size stay exactly those of the original's plan; the copy read is the
 smallest that qualifies. Anything else (a crop in original pixels, a rotation or a pad of the
-full image, an enlargement, a shrink by less than half of the ½ copy) reads the original.
+full image, an enlargement, a shrink by less than 1.25 of the ½ copy) reads the original.
 JPEG originals only, opaque and of one frame, with a longest side of at least 1024 px.
 The cache key does not depend on the source: `tests/derivatives` proves the outputs equivalent
 (same sizes and format; SSIM ≥ 0.99 of the variant's pixels, ≥ 0.97 as served in JPEG 85 or
@@ -52,7 +54,7 @@ from images_server.engines.sniff import ImageFormat, SourceInfo, sniff
 from images_server.errors import ImageNotFound
 from images_server.hashing import ImageRef, Namespace, derivative_ref
 from images_server.pipeline.plan import Plan
-from images_server.pipeline.steps import ResizeTo, Resolved, resolve
+from images_server.pipeline.steps import ResizeTo, Resolved, SharpenBy, resolve
 from images_server.services import Services
 from images_server.storages.base import Storage
 
@@ -62,7 +64,14 @@ QUALITY = 95  # JPEG; from 90 both engines keep chroma at full resolution (4:4:4
 MAX_LEVELS = 8  # ½ .. 1/256: every part `delete` removes
 MIN_LEVEL_SIDE = 200  # the smallest copy's longest side is at least this (≈256 px)
 MIN_SOURCE_SIDE = 1024  # smaller originals decode fast enough: no copies
-SHRINK = 2  # a copy is read only for a first resize to at most 1/SHRINK of it, both ways
+# A copy is read for a first resize to at most 1/SHRINK of it, both ways. libvips decodes the
+# original itself at 2, 4 or 8 times the output; a ¼ copy holds what its 4x decode gives (plus
+# JPEG q95 noise), and its renders match the original's at SSIM 0.991 with no resize left
+# (1.0), 0.996 at 1.25 and 0.999 at 2 (12 MP and 8 MP photos, measured): so 800 px from a
+# 4000 px photo decodes 0.75 MP instead of 3. Sharpening amplifies the copy's coding noise
+# (0.986 at 1.28, measured on a 3 MP photo), so a plan that sharpens keeps the margin of 2.
+SHRINK = 1.25
+SHRINK_TO_SHARPEN = 2.0
 ENGINES = frozenset({"vips"})  # the engines that build and read copies
 _MANIFEST = "manifest"
 _VERSION = 1
@@ -179,10 +188,12 @@ def pick(levels: tuple[Level, ...], resolved: Resolved) -> Level | None:
     resize = first_resize(resolved)
     if resize is None:
         return None
+    sharpens = any(isinstance(step, SharpenBy) for step in resolved.steps)
+    shrink = SHRINK_TO_SHARPEN if sharpens else SHRINK
     fits = [
         level
         for level in levels
-        if level.width >= SHRINK * resize.width and level.height >= SHRINK * resize.height
+        if level.width >= shrink * resize.width and level.height >= shrink * resize.height
     ]
     return min(fits, key=lambda level: level.width * level.height, default=None)
 

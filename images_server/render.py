@@ -37,7 +37,7 @@ from images_server.privacy import strip_metadata
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.
-RENDER_REVISION = "r4"
+RENDER_REVISION = "r5"
 
 
 @dataclass(frozen=True)

@@ -307,10 +307,10 @@ class Settings(BaseSettings):
         "or `source`",
     )
     derivatives: bool = Field(
-        False,
+        True,
         description="after each upload of a large JPEG, a worker stores downscaled copies "
-        "(½, ¼, ⅛… in sRGB, upright) that renders shrinking to at most half of one read "
-        "instead of the original",
+        "(½, ¼, ⅛… in sRGB, upright) that renders shrinking to at most 1/1.25 of one (½ "
+        "when they sharpen) read instead of the original",
     )
     derivatives_max_storage: float = Field(
         0.4,

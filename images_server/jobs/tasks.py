@@ -26,7 +26,9 @@ from huey import Huey, crontab
 from huey.exceptions import CancelExecution
 
 from images_server.derivatives import build as build_derivatives
+from images_server.derivatives import eligible
 from images_server.derivatives import enabled as derivatives_enabled
+from images_server.engines.sniff import SourceInfo
 from images_server.errors import ImagesError, ServiceUnavailable
 from images_server.hashing import ImageRef, parse_hash
 from images_server.jobs.packs import delete_expired, resume_orphaned, run_pack, stalled_packs
@@ -50,6 +52,8 @@ class Jobs:
         retrying = partial(
             huey.task, retries=RETRIES, retry_delay=retry_delay, retry_backoff=RETRY_BACKOFF
         )
+        self._after_upload = retrying(name="after_upload")(self._run_after_upload)
+        # jobs queued by earlier versions, which queued these two apart
         self._warm = retrying(name="warm_variants")(self._run_warm_variants)
         self._derive = retrying(name="build_derivatives")(self._run_derivatives)
         self._pack = retrying(name="build_pack")(self._run_pack)
@@ -66,16 +70,19 @@ class Jobs:
             raise RuntimeError("Jobs.bind(services) was not called")
         return self._services
 
-    def enqueue_variants(self, ref: ImageRef) -> bool:
-        """Queue the derivatives (`enqueue_derivatives`) and the eager variants of a new
-        original; False (logged) if the queue is down or there are no eager variants."""
-        self.enqueue_derivatives(ref)
-        if not self.services.settings.eager_presets or not self.services.settings.eager_formats:
+    def enqueue_variants(self, ref: ImageRef, info: SourceInfo | None = None) -> bool:
+        """Queue one job for a new original: its derivatives (when on and `info` says it gets
+        some), then its eager variants, which read them. False (logged) if the queue is down
+        or there is nothing to do. One job, so a hung queue costs an upload one timeout."""
+        settings = self.services.settings
+        derive = info is not None and derivatives_enabled(self.services) and eligible(info)
+        warm = bool(settings.eager_presets and settings.eager_formats)
+        if not derive and not warm:
             return False
         try:
-            self._warm(ref.hash)
+            self._after_upload(ref.hash, derive, warm)
         except Exception as error:  # any storage's connection error: never fail the upload
-            log.warning("eager variants of %s not queued: %s", ref.hash, error)
+            log.warning("derivatives and eager variants of %s not queued: %s", ref.hash, error)
             return False
         return True
 
@@ -122,6 +129,14 @@ class Jobs:
             return len(build_derivatives(self.services, parse_hash(image_hash)).levels)
 
         return _permanent_or_retry(job)
+
+    def _run_after_upload(self, image_hash: str, derive: bool, warm: bool) -> int:
+        def job() -> int:
+            ref = parse_hash(image_hash)
+            done = len(build_derivatives(self.services, ref).levels) if derive else 0
+            return done + (warm_variants(self.services, ref) if warm else 0)
+
+        return _permanent_or_retry(job)  # a retry finds the derivatives built: one read
 
     def _run_warm_variants(self, image_hash: str) -> int:
         return _permanent_or_retry(lambda: warm_variants(self.services, parse_hash(image_hash)))

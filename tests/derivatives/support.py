@@ -19,6 +19,9 @@ from images_server.storages.memory import MemoryStorage
 def make_services(
     engine_name: str = "vips", storage: Storage | None = None, **overrides: object
 ) -> Services:
+    """Services reading the original unless `derivatives=True` is passed (the default
+    settings read copies)."""
+    overrides.setdefault("derivatives", False)
     return Services(
         settings=Settings(engine=engine_name, **overrides),  # type: ignore[arg-type]
         storage=storage if storage is not None else MemoryStorage(),

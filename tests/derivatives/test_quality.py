@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import pyvips
 
+from bench.ssim import ssim
 from images_server import derivatives
 from images_server.derivatives import Manifest
 from images_server.engines.sniff import sniff
 from images_server.hashing import ImageRef, Namespace
 from images_server.services import Services
-from tests.derivatives.ssim import ssim
 from tests.derivatives.support import make_services, plan_of, render_path, store
 
 PHOTOS = (
@@ -26,8 +26,10 @@ PHOTOS = (
     "camera-iphone-8mp-3264x2448.jpg",
     "camera-canon-3mp-orient6.jpg",  # EXIF orientation 6: copies are upright, turned once
 )
-# Pipelines that start by shrinking to at most half of a copy: rendered from the copy.
+# Pipelines that start by shrinking to at most 1/1.25 of a copy: rendered from the copy.
 FROM_COPY = (
+    "resize/800x",  # the benchmark's: 12 MP decodes its 1000 px copy
+    "resize/x450",
     "resize/300x200^/crop/300x200",
     "resize/400x",
     "resize/x300",
@@ -56,7 +58,7 @@ FROM_ORIGINAL = (
     "rotate/90/resize/300x",
     "flip/h/resize/300x",
     "pad/5000x5000",
-    "resize/3000x",  # more than half of the largest copy kept (¼)
+    "resize/3000x",  # larger than 1/1.25 of the largest copy kept (¼)
 )
 MIN_SSIM = 0.99  # the variant's pixels
 MIN_SERVED_SSIM = 0.97  # the served bytes, JPEG 85 / WebP 80: their encoder's own loss
@@ -103,6 +105,17 @@ def test_every_row_reads_a_copy_of_the_12mp_photo(samples: Path) -> None:
     services, ref = _with_copies("vips", samples, PHOTOS[0])
     read = {path: derivatives.choose(services, ref, plan_of(path)) for path in FROM_COPY}
     assert [path for path, chosen in read.items() if chosen is None] == []
+
+
+def test_a_plan_that_sharpens_keeps_a_margin_of_two(samples: Path) -> None:
+    services, ref = _with_copies("vips", samples, PHOTOS[0])  # copies 1000, 500, 250 px wide
+    plain = derivatives.choose(services, ref, plan_of("resize/800x"))
+    assert plain is not None
+    assert plain.level.width == 1000
+    assert derivatives.choose(services, ref, plan_of("resize/800x/sharpen/0.8")) is None
+    sharpened = derivatives.choose(services, ref, plan_of("resize/500x/sharpen/0.8"))
+    assert sharpened is not None
+    assert sharpened.level.width == 1000  # 500 px passes 1.25x, not 2x
 
 
 @pytest.mark.parametrize("path", FROM_ORIGINAL)
@@ -161,16 +174,16 @@ def test_copies_live_in_their_own_namespace(samples: Path) -> None:
         assert not services.storage.exists(ImageRef(Namespace.ORIGINALS, part.hash))
 
 
-def test_a_larger_budget_keeps_the_half_copy_for_800_px_outputs(samples: Path) -> None:
+def test_a_larger_budget_keeps_the_half_copy_for_1200_px_outputs(samples: Path) -> None:
     services = make_services(derivatives=True, derivatives_max_storage=1.0)
     ref = store(services, (samples / PHOTOS[0]).read_bytes())
     manifest = derivatives.build(services, ref)
     assert [level.n for level in manifest.levels] == [1, 2, 3, 4]  # about 101% more bytes
-    chosen = derivatives.choose(services, ref, plan_of("resize/800x"))
+    chosen = derivatives.choose(services, ref, plan_of("resize/1200x"))
     assert chosen is not None
     assert (chosen.level.width, chosen.level.height) == (2000, 1500)
     without = make_services(storage=services.storage)
-    for path in ("resize/800x/format/png", "resize/800x"):
+    for path in ("resize/1200x/format/png", "resize/1200x"):
         score = ssim(
             _image(render_path(services, ref, path)), _image(render_path(without, ref, path))
         )

@@ -9,6 +9,7 @@ import pytest
 
 from images_server import derivatives
 from images_server.hashing import ImageRef
+from images_server.settings import Settings
 from images_server.storages.base import Storage
 from images_server.storages.filesystem import FilesystemStorage
 from images_server.storages.memory import MemoryStorage
@@ -59,12 +60,12 @@ def test_small_or_unsuitable_originals_get_a_manifest_without_copies(samples: Pa
         assert derivatives.choose(services, ref, plan_of("resize/100x")) is None
 
 
-def test_off_reads_no_copies(samples: Path) -> None:
+def test_on_by_default_and_off_reads_no_copies(samples: Path) -> None:
+    assert Settings().derivatives is True
     services = make_services(derivatives=True)
     ref = store(services, (samples / PHOTO).read_bytes())
     derivatives.build(services, ref)
-    off = make_services(storage=services.storage)  # the default
-    assert off.settings.derivatives is False
+    off = make_services(storage=services.storage, derivatives=False)
     assert derivatives.choose(off, ref, plan_of("resize/300x")) is None
 
 
@@ -76,7 +77,7 @@ def _check_follows(storage: Storage, samples: Path) -> None:
     assert all(storage.exists(part) for part in [derivatives.manifest_ref(ref), *kept])
     chosen = derivatives.choose(services, ref, plan_of("resize/300x200^/crop/300x200"))
     assert chosen is not None
-    assert chosen.level.n == 2
+    assert chosen.level.n == 3  # 500x375: the smallest at least 1.25x of 300x225
     assert render_path(services, ref, "resize/300x200^/crop/300x200")
     derivatives.delete(storage, ref)
     assert not any(storage.exists(part) for part in _parts(ref))
@@ -111,7 +112,7 @@ def test_a_copy_gone_missing_falls_back_to_the_original(samples: Path) -> None:
     ref = store(services, (samples / PHOTO).read_bytes())
     derivatives.build(services, ref)
     assert derivatives.choose(services, ref, plan_of("resize/300x")) is not None
-    services.storage.delete(derivatives.level_ref(ref, 2))
+    services.storage.delete(derivatives.level_ref(ref, 3))
     assert derivatives.choose(services, ref, plan_of("resize/300x")) is None
     assert render_path(services, ref, "resize/300x")
 

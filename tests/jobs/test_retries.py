@@ -13,7 +13,7 @@ import pytest
 from images_server.caches.memory import MemoryCache
 from images_server.engines import build_engine
 from images_server.errors import ServiceUnavailable
-from images_server.hashing import ImageRef, original_ref
+from images_server.hashing import ImageRef, Namespace, original_ref
 from images_server.jobs.queue import build_queue
 from images_server.jobs.tasks import Jobs
 from images_server.jobs.variants import eager_plans
@@ -28,7 +28,8 @@ WAIT = 30.0
 
 
 class FlakyStorage(MemoryStorage):
-    """A memory storage whose first `failures` reads fail as if its server were down."""
+    """A memory storage whose first `failures` reads of an original fail as if its server
+    were down (`reads` counts those; a render also looks for the original's derivatives)."""
 
     def __init__(self, failures: int) -> None:
         super().__init__()
@@ -36,6 +37,8 @@ class FlakyStorage(MemoryStorage):
         self.reads: list[float] = []
 
     def get(self, ref: ImageRef) -> bytes:
+        if ref.namespace is not Namespace.ORIGINALS:
+            return super().get(ref)
         self.reads.append(time.monotonic())
         if len(self.reads) <= self.failures:
             raise ServiceUnavailable("storage: connection refused (injected)")

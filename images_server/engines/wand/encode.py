@@ -23,6 +23,7 @@ from wand.image import Image
 
 from images_server.engines.base import Output
 from images_server.engines.colour import css_rgba
+from images_server.engines.vips.encode import WEBP_EFFORT
 from images_server.engines.vips.encode import encode as vips_encode
 from images_server.errors import UndecodableImage
 
@@ -40,7 +41,7 @@ def _set_options(image: Image, output: Output) -> None:
             image.options["png:compression-filter"] = "5"
         case "webp":
             image.options["webp:lossless"] = "true" if output.lossless else "false"
-            image.options["webp:method"] = "4"
+            image.options["webp:method"] = str(WEBP_EFFORT)
 
 
 def _coder(output: Output) -> str:
