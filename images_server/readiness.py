@@ -80,6 +80,15 @@ def _storage(settings: Settings) -> str | None:
 def _cache(settings: Settings) -> str | None:
     if settings.cache == "filesystem":
         return _directory(Path(os.path.abspath(settings.cache_dir)), "the result cache")
+    if settings.cache == "s3":
+        from images_server.caches import S3Cache, build_cache
+
+        cache = build_cache(settings)
+        try:
+            cache.check()  # a HEAD of the bucket, within the cache's own short timeouts
+        finally:
+            if isinstance(cache, S3Cache):
+                cache.close()
     return None
 
 

@@ -263,3 +263,26 @@ def test_the_readme_lifecycle_rule_is_accepted(s3_client: S3Client, s3_bucket: s
     stored = s3_client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)["Rules"]
     assert [r["Filter"] for r in stored] == [{"Prefix": "cache/"}]  # the prefix, never the bucket
     assert stored[0]["Expiration"]["Days"] == 30
+
+
+def test_readiness_heads_the_cache_bucket(
+    tmp_path: Path, moto_endpoint: str, s3_bucket: str
+) -> None:
+    def readyz(bucket: str) -> tuple[int, dict[str, str]]:
+        settings = Settings(
+            data_dir=tmp_path,
+            cache="s3",
+            cache_s3_bucket=bucket,
+            s3_endpoint_url=moto_endpoint,
+            s3_region=AWS_REGION,
+        )
+        response = create_app(settings).test_client().get("/readyz")
+        return response.status_code, response.get_json()["checks"]
+
+    status, checks = readyz(s3_bucket)
+    assert status == 200
+    assert checks["cache"] == "ok"
+    status, checks = readyz("no-such-bucket")
+    assert status == 503
+    assert list(checks) == ["cache"]  # only what is down is named; the originals are fine
+    assert "no-such-bucket" in checks["cache"]
