@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from images_server import admission, derivatives
-from images_server.caches.base import CachedResult, CacheKey
+from images_server.caches.base import CachedFile, CachedResult, CacheKey, FileHits
 from images_server.caches.flight import single_flight
 from images_server.engines.base import MAX_SIDE, Output, keeps_animation
 from images_server.engines.deadline import Deadline, finish_within
@@ -42,9 +42,16 @@ RENDER_REVISION = "r5"
 
 @dataclass(frozen=True)
 class Rendered:
-    body: bytes
+    # The bytes, or a hit of a cache of files (caches.base.FileHits) still as its open file,
+    # which http/responses.py sends without reading it (sendfile, X-Accel-Redirect).
+    content: bytes | CachedFile
     media_type: str
     etag: str  # unquoted, strong: the output is a pure function of what it is made of
+
+    @property
+    def body(self) -> bytes:
+        """The bytes (a cached file's are read now)."""
+        return self.content if isinstance(self.content, bytes) else self.content.read()
 
 
 def cache_key(services: Services, ref: ImageRef, plan: Plan) -> CacheKey:
@@ -154,10 +161,12 @@ def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -
         plan = plan.with_format(info.format)  # cannot strip losslessly: re-encode, cached
         key = cache_key(services, ref, plan)
     with span("cache.get"):
-        hit = services.cache.get(key)
+        cache = services.cache
+        hit = cache.open(key) if isinstance(cache, FileHits) else cache.get(key)
     count_cache_lookup(hit is not None)
     if hit is not None:
-        return Rendered(hit.body, hit.media_type, _etag(key))
+        content = hit if isinstance(hit, CachedFile) else hit.body
+        return Rendered(content, hit.media_type, _etag(key))
     if client is not None:
         services.limiter.check("render", client)
 

@@ -45,6 +45,7 @@ CommaList = Annotated[tuple[str, ...], NoDecode]
 log = logging.getLogger(__name__)
 
 PREFIX = "IMAGES_"
+_URI_PREFIX = re.compile(r"/(?:(?!\.\.?/)[A-Za-z0-9._~-]+/)+")  # IMAGES_ACCEL_REDIRECT
 
 SECRET_FIELDS = (
     "secret_key",
@@ -168,6 +169,12 @@ class Settings(BaseSettings):
     cache_max_bytes: ByteSize = Field(
         ByteSize(1_000_000_000),
         description="result cache size; least recently used variants are evicted beyond it",
+    )
+    accel_redirect: str = Field(
+        "",
+        description="URI prefix of NGINX's internal location over the result cache directory, "
+        "e.g. `/_cache/`: filesystem-cache hits NGINX marks are sent by NGINX "
+        "(`X-Accel-Redirect`); empty: off",
     )
     upload_enabled: bool = Field(True, description="`POST /upload` on or off (off: 403)")
     external_enabled: bool = Field(True, description="`/external` on or off (off: 403)")
@@ -479,6 +486,13 @@ class Settings(BaseSettings):
         if value.startswith("/") or "//" in value or ".." in value.split("/"):
             raise ValueError("must be a relative key prefix like `cache/`")
         return value if not value or value.endswith("/") else value + "/"
+
+    @field_validator("accel_redirect")
+    @classmethod
+    def _accel_redirect_is_a_uri_prefix(cls, value: str) -> str:
+        if value and not _URI_PREFIX.fullmatch(value):
+            raise ValueError("must be empty or a URI prefix like `/_cache/` (from / to /)")
+        return value
 
     @model_validator(mode="after")
     def _s3_cache_needs_a_bucket(self) -> Settings:

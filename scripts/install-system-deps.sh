@@ -28,6 +28,7 @@ full=(
   nginx              # the HTTP response cache in front (tests start their own on loopback)
   libnginx-mod-http-perl  # runs nginx/images_purge.pm: DELETE and /purge evict NGINX entries
   wrk                # `make bench-nginx`: bounded load runs on loopback
+  strace             # tests/warm_hits: a cache hit leaves gunicorn as sendfile(2) calls
   chromium           # the web UI's browser tests (Playwright drives it; never a downloaded one)
 )
 # libMagickWand, which Wand loads with ctypes: Debian 12 (the image's base) and Ubuntu 22.04

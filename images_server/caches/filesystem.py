@@ -1,8 +1,12 @@
 """Rendered variants on a local filesystem, bounded in size with least-recently-used eviction.
 
-An entry is one file, `root/namespace/ab/<hash>/<variant>`, holding its media type on a first
-line and then the body, written atomically (temp file + `os.replace`). The file's mtime is the
-entry's last use: put sets it and every hit bumps it. Each process counts the bytes it writes
+An entry is one file, `root/namespace/ab/<hash>/<variant>.<type>`, holding exactly the body
+(so it can be sent as it is: `sendfile(2)`, or NGINX's `X-Accel-Redirect`), its media type
+named by the suffix (`.jpeg`, `.webp`, `.avif`, `.png`, `.gif`: the types the engines write;
+a lookup tries each), written atomically (temp file + `os.replace`); a put removes the key's
+entries of other types. Entries of the earlier format (`<variant>`, the media type on a first
+line) are never read: misses, evicted first as the least recently used. The file's mtime is
+the entry's last use: put sets it and every hit bumps it. Each process counts the bytes it writes
 since its last sweep; when its estimate may exceed `max_bytes` it scans the directory and evicts
 the oldest entries down to 90% of `max_bytes`. The directory is the only truth, so several
 processes can share it; files vanishing under a scan are expected and skipped. With N
@@ -28,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from images_server.caches.base import CachedResult, CacheKey
+from images_server.caches.base import CachedFile, CachedResult, CacheKey
 from images_server.errors import ServiceUnavailable
 from images_server.hashing import ImageRef, Namespace
 from images_server.storages.filesystem import (
@@ -41,8 +45,14 @@ from images_server.storages.filesystem import (
 _log = logging.getLogger(__name__)
 
 _VARIANT = re.compile(r"[0-9a-f]{16,128}")
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*", re.IGNORECASE)
-_MAX_HEADER = 128
+# The media types an entry may have, by file suffix, in the order a lookup tries them.
+SUFFIXES = {
+    "image/jpeg": ".jpeg",
+    "image/webp": ".webp",
+    "image/avif": ".avif",
+    "image/png": ".png",
+    "image/gif": ".gif",
+}
 _MISSING_ERRORS = (FileNotFoundError, NotADirectoryError)
 SWEEP_TARGET = 0.9
 LOCKS_DIR = ".locks"
@@ -58,10 +68,11 @@ class _Entry:
     mtime_ns: int
 
 
-def _header(media_type: str) -> bytes:
-    if len(media_type) >= _MAX_HEADER or not _MEDIA_TYPE.fullmatch(media_type):
+def _suffix(media_type: str) -> str:
+    suffix = SUFFIXES.get(media_type)
+    if suffix is None:
         raise ValueError(f"not a cacheable media type: {media_type!r}")
-    return media_type.encode("ascii") + b"\n"
+    return suffix
 
 
 def _subdirs(path: str) -> list[str]:
@@ -122,35 +133,56 @@ class FilesystemCache:
         self._written = 0  # bytes this process wrote since then
 
     def get(self, key: CacheKey) -> CachedResult | None:
-        path = self._entry_path(key)
-        try:
-            with open(path, "rb") as handle:
-                header = handle.readline(_MAX_HEADER)
-                body = handle.read()
-        except _MISSING_ERRORS:
+        hit = self.open(key)
+        if hit is None:
             return None
+        try:
+            body = hit.read()
         except OSError as exc:
             _log.warning("result cache read failed: %s", exc.strerror)
             return None
-        media_type = header[:-1].decode("ascii", "replace")
-        if not header.endswith(b"\n") or not _MEDIA_TYPE.fullmatch(media_type):
-            _log.warning("dropping a corrupt result cache entry")
-            with contextlib.suppress(OSError):
-                path.unlink()
-            return None
-        now = time.time_ns()
-        with contextlib.suppress(OSError):  # evicted meanwhile: the bytes read are still good
-            os.utime(path, ns=(now, now))
-        return CachedResult(body, media_type)
+        finally:
+            hit.close()
+        return CachedResult(body, hit.media_type)
+
+    def open(self, key: CacheKey) -> CachedFile | None:
+        """`key`'s entry as its open file, or None; a hit counts as a use (its mtime)."""
+        base = self._entry_path(key)
+        for media_type, suffix in SUFFIXES.items():
+            path = f"{base}{suffix}"
+            try:
+                file = open(path, "rb", buffering=0)  # noqa: SIM115 - CachedFile closes it
+            except _MISSING_ERRORS:
+                continue
+            except OSError as exc:
+                _log.warning("result cache read failed: %s", exc.strerror)
+                return None
+            try:
+                size = os.fstat(file.fileno()).st_size
+            except OSError as exc:
+                file.close()
+                _log.warning("result cache read failed: %s", exc.strerror)
+                return None
+            now = time.time_ns()
+            with contextlib.suppress(OSError):  # evicted meanwhile: the open file still holds it
+                os.utime(path, ns=(now, now))
+            image = key.image
+            relative = f"{image.namespace.value}/{image.hash[:2]}/{image.hash}/{base.name}{suffix}"
+            return CachedFile(file, size, media_type, relative)
+        return None
 
     def put(self, key: CacheKey, result: CachedResult) -> None:
-        path = self._entry_path(key)
-        header = _header(result.media_type)
-        size = len(header) + len(result.body)
+        base = self._entry_path(key)
+        suffix = _suffix(result.media_type)
+        size = len(result.body)
         if size > self.target_bytes:
             return  # it would evict everything, itself included
         try:
-            write_atomically(path, header, result.body, mtime_ns=time.time_ns())
+            write_atomically(Path(f"{base}{suffix}"), result.body, mtime_ns=time.time_ns())
+            for other in (*SUFFIXES.values(), ""):  # "": the key's entry of the earlier format
+                if other != suffix:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(f"{base}{other}")
             if self._note_written(size):
                 self.sweep()
         except OSError as exc:

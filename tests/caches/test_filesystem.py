@@ -44,9 +44,30 @@ def cache(tmp_path: Path) -> FilesystemCache:
 def test_layout(cache: FilesystemCache, tmp_path: Path) -> None:
     ref = image("a")
     cache.put(key("a"), CachedResult(b"body", "image/png"))
-    path = tmp_path / "originals" / ref.hash[:2] / ref.hash / VARIANT
+    path = tmp_path / "originals" / ref.hash[:2] / ref.hash / f"{VARIANT}.png"
     assert entry_files(tmp_path) == [path]
-    assert path.read_bytes() == b"image/png\nbody"
+    assert path.read_bytes() == b"body"  # the body alone: sendable as it is
+
+
+def test_a_hit_opens_the_entry_file(cache: FilesystemCache, tmp_path: Path) -> None:
+    cache.put(key("a"), CachedResult(b"body", "image/avif"))
+    [path] = entry_files(tmp_path)
+    hit = cache.open(key("a"))
+    assert hit is not None
+    assert (hit.size, hit.media_type) == (4, "image/avif")
+    assert tmp_path / hit.relative == path
+    assert os.path.samestat(os.fstat(hit.file.fileno()), path.stat())
+    path.unlink()  # evicted or purged while being sent: the open file still holds the bytes
+    assert hit.read() == b"body"
+    hit.close()
+    assert hit.file.closed
+    assert cache.open(key("a")) is None
+
+
+def test_a_put_of_another_type_replaces_the_entry(cache: FilesystemCache, tmp_path: Path) -> None:
+    cache.put(key("a"), jpeg(b"first"))
+    cache.put(key("a"), CachedResult(b"second", "image/webp"))
+    assert [path.suffix for path in entry_files(tmp_path)] == [".webp"]
 
 
 @pytest.mark.parametrize(
@@ -176,19 +197,24 @@ def test_sweep_removes_stale_temp_files_only(cache: FilesystemCache, tmp_path: P
     assert cache.purge(image("a")) == 1  # the in-flight temp file is not a variant
 
 
-def test_corrupt_entry_is_a_miss_and_removed(cache: FilesystemCache, tmp_path: Path) -> None:
-    cache.put(key("a"), jpeg(b"body"))
-    [path] = entry_files(tmp_path)
-    path.write_bytes(b"no header line at all")
+def test_an_entry_of_the_earlier_format_is_a_miss(cache: FilesystemCache, tmp_path: Path) -> None:
+    ref = image("a")
+    old = tmp_path / "originals" / ref.hash[:2] / ref.hash / VARIANT
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"image/jpeg\nbody")  # <variant>, its media type on a first line
     assert cache.get(key("a")) is None
-    assert not path.exists()
+    assert cache.purge(ref) == 1  # still an entry to purge and sweep
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"image/jpeg\nbody")
+    cache.put(key("a"), jpeg(b"body"))  # its replacement removes it
+    assert entry_files(tmp_path) == [old.with_name(f"{VARIANT}.jpeg")]
 
 
 def test_unreadable_entry_is_a_logged_miss(
     cache: FilesystemCache, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     ref: ImageRef = image("a")
-    (tmp_path / "originals" / ref.hash[:2] / ref.hash / VARIANT).mkdir(parents=True)
+    (tmp_path / "originals" / ref.hash[:2] / ref.hash / f"{VARIANT}.jpeg").mkdir(parents=True)
     with caplog.at_level(logging.WARNING):
         assert cache.get(key("a")) is None
     assert "read failed" in caplog.text

@@ -14,7 +14,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "install-system-deps.sh"
-TEST_ONLY = {"imagemagick", "redis-server", "postgresql", "nginx", "wrk", "chromium", "nodejs"}
+TEST_ONLY = {
+    "imagemagick",
+    "redis-server",
+    "postgresql",
+    "nginx",
+    "wrk",
+    "strace",
+    "chromium",
+    "nodejs",
+}
 
 
 def _packages(*mode: str) -> set[str]:

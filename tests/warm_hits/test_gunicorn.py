@@ -1,0 +1,118 @@
+"""Warm hits through gunicorn itself (no NGINX): the cache file, sent whole by `sendfile(2)`,
+with the headers, 304 and HEAD of a rendered variant, on kept-alive connections.
+
+The app runs with `IMAGES_ACCEL_REDIRECT` set, so these also show that a request NGINX did
+not mark (`X-Images-Accel`) always gets the bytes, never a redirect it could not follow.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.warm_hits.conftest import AUTH, Stack
+
+HEADERS = ("Content-Type", "Content-Length", "ETag", "Cache-Control", "X-Content-Type-Options")
+
+
+def test_a_hit_is_the_cache_file_with_the_headers_of_its_render(stack: Stack) -> None:
+    hash_ = stack.upload()
+    url = f"{stack.app.base}/image/{hash_}/resize/30x/format/webp"
+    miss = requests.get(url, timeout=30)
+    hit = requests.get(url, timeout=30)
+    assert miss.status_code == hit.status_code == 200
+    assert hit.content == miss.content == stack.entry(hash_).read_bytes()
+    for name in HEADERS:
+        assert hit.headers[name] == miss.headers[name], name
+    assert "X-Accel-Redirect" not in hit.headers
+
+    etag = hit.headers["ETag"]
+    revalidated = requests.get(url, headers={"If-None-Match": etag}, timeout=30)
+    assert revalidated.status_code == 304
+    assert revalidated.content == b""
+    assert revalidated.headers["ETag"] == etag
+    head = requests.head(url, timeout=30)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["Content-Length"] == str(len(miss.content))
+    assert head.headers["ETag"] == etag
+
+
+def test_a_private_hit_is_sent_whole_to_its_owner_only(stack: Stack) -> None:
+    hash_ = stack.upload(public=False)
+    url = f"{stack.app.base}/image/{hash_}/resize/30x"
+    first = requests.get(url, headers=AUTH, timeout=30)
+    hit = requests.get(url, headers=AUTH, timeout=30)
+    assert hit.status_code == 200
+    assert hit.content == first.content == stack.entry(hash_).read_bytes()
+    assert hit.headers["Cache-Control"] == "private, no-cache"
+    assert requests.get(url, timeout=30).status_code == 403
+
+
+def test_hits_keep_the_connection_alive(stack: Stack) -> None:
+    hash_ = stack.upload()
+    path = f"/image/{hash_}/resize/20x"
+    connection = http.client.HTTPConnection(stack.app.base.removeprefix("http://"), timeout=30)
+    try:
+        bodies, sockets = set(), set()
+        for _ in range(5):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            bodies.add(response.read())
+            assert response.status == 200
+            assert not response.will_close
+            sockets.add(id(connection.sock))
+        assert len(bodies) == 1
+        assert len(sockets) == 1  # one connection for all five
+    finally:
+        connection.close()
+
+
+def _traced(pids: set[int]) -> bool:
+    tasks = [task for pid in pids for task in Path(f"/proc/{pid}/task").iterdir()]
+    return all(
+        int(re.search(r"TracerPid:\s+(\d+)", (task / "status").read_text())[1]) != 0  # type: ignore[index]
+        for task in tasks
+    )
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_a_hit_leaves_gunicorn_by_sendfile(stack: Stack, samples: Path) -> None:
+    """Seen from the kernel: the web workers send a hit with sendfile(2), all its bytes."""
+    hash_ = stack.upload(data=(samples / "photo-1mp-1200x900.jpg").read_bytes())
+    url = f"{stack.app.base}/image/{hash_}/format/png"  # about 2.7 MB
+    size = len(requests.get(url, timeout=60).content)
+    assert size == stack.entry(hash_).stat().st_size > 1_000_000
+    workers = stack.app.workers()
+    log = stack.root / "strace.log"
+    command = ["strace", "-f", "-qq", "-e", "trace=sendfile", "-o", str(log)]
+    tracer = subprocess.Popen(
+        [*command, *(arg for pid in workers for arg in ("-p", str(pid)))],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _traced(workers) and tracer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        attached = tracer.poll() is None and _traced(workers)
+        if attached:
+            hit = requests.get(url, timeout=60)
+    finally:
+        tracer.send_signal(signal.SIGINT)  # detaches; the workers go on
+        _, errors = tracer.communicate(timeout=30)
+    if not attached:
+        pytest.skip(f"strace cannot attach here: {errors!r}")
+    assert hit.status_code == 200
+    assert len(hit.content) == size
+    calls = [line for line in log.read_text().splitlines() if "sendfile(" in line]
+    sent = [int(m[1]) for line in calls if (m := re.search(r"\) = (\d+)$", line))]
+    assert sum(sent) == size, calls  # every byte by the kernel, none read into Python
