@@ -71,6 +71,9 @@ $(THUMBOR_STAMP):
 bench-peers: system-deps $(DEV_STAMP) $(THUMBOR_STAMP)  # images-server vs thumbor over HTTP (wrk)
 	$(BIN)/python -m bench.peers --thumbor $(THUMBOR_VENV)/bin/thumbor
 
+bench-memory: serve-deps $(DEV_STAMP)  # PSS of `serve`'s processes after a load; one render's peak
+	$(BIN)/python -m bench.memory
+
 fuzz: $(DEV_STAMP)
 	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 

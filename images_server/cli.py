@@ -29,7 +29,7 @@ from images_server.db import queries
 from images_server.db.engine import database_error, make_engine, safe_url
 from images_server.db.models import ApiKey
 from images_server.errors import BadRequest, ImagesError
-from images_server.observability.logs import logging_config
+from images_server.observability.logs import JsonFormatter, logging_config
 from images_server.packs.recommend import MAX_WIDTH, OPTIONS, ROLES, check_options
 from images_server.security import signing
 from images_server.security.auth import DatabaseKeys, open_writes_warning
@@ -55,6 +55,25 @@ def _database_errors(url: str) -> Iterator[None]:
     except SQLAlchemyError as exc:
         message = f"metadata database {safe_url(url)}: {database_error(exc)}"
         raise click.ClickException(message) from exc
+
+
+@contextmanager
+def _json_lines(name: str) -> Iterator[None]:
+    """Meanwhile, what logger `name` says at INFO and above goes to stderr as the server's
+    JSON lines (the process's logging is otherwise left as it is)."""
+    logger = logging.getLogger(name)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @click.group()
@@ -84,6 +103,12 @@ def serve(worker: bool | None) -> None:
     os.environ.setdefault("MAGICK_THREAD_LIMIT", "1")
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     build_services(settings).storage.check()  # a wrong data dir or bucket fails here, loudly
+    # The embedded database is brought up to date here, in a process about to be replaced, so
+    # no worker has to load Alembic for it (images_server/db/migrate.py); said as they say it.
+    from images_server.app import migrate_embedded
+
+    with _json_lines("images_server.db.migrate"):
+        migrate_embedded(settings)
     # Workers, threads, timeouts, JSON logs and metrics: images_server/gunicorn_conf.py.
     args = [sys.executable, "-m", "gunicorn", "-c", "python:images_server.gunicorn_conf"]
     click.echo(f"images-server on http://{host}:{settings.port} ({settings.engine} engine)")
@@ -94,8 +119,11 @@ def serve(worker: bool | None) -> None:
 def worker() -> None:
     """Run background jobs (eager variants, packs, cleanup) from IMAGES_QUEUE_URL until stopped."""
     from images_server.jobs.worker import run_worker
+    from images_server.memory import start_trimming, tune_malloc
 
     logging.config.dictConfig(logging_config())  # JSON lines on stderr, as the web process
+    tune_malloc()  # what its renders free goes back to the system (images_server/memory.py)
+    start_trimming()
     run_worker(_settings())
 
 

@@ -134,6 +134,12 @@ class Settings(BaseSettings):
         description="threads per gunicorn worker; above 1 the gthread worker is used, so "
         "cache hits, slow clients and network waits never queue behind a render (1: sync)",
     )
+    preload: bool = Field(
+        True,
+        description="gunicorn's master imports the app before it forks the web workers, and "
+        "forks the embedded job worker from itself, so they share those pages (false: each "
+        "process imports its own copy)",
+    )
     client_timeout: float = Field(
         10.0,
         gt=0,

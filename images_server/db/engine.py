@@ -19,6 +19,9 @@ the server while the others keep failing fast, until it answers. Options given i
 query (`connect_timeout`, `options`, `keepalives*`, `tcp_user_timeout`) win; `query_timeout=None`
 (migrations) drops the statement and answer deadlines.
 
+The psycopg side of those deadlines lives in `images_server.db.postgres`, imported only for a
+PostgreSQL URL: a server on the embedded SQLite database never loads psycopg.
+
 `safe_url` renders a URL with its password hidden, and `database_error` says in a few words
 what went wrong when connecting (host unreachable, authentication failed, no such database),
 for messages a user reads: neither ever shows the password.
@@ -27,14 +30,9 @@ for messages a user reads: neither ever shows the password.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import psycopg
-from psycopg.abc import PQGen
-from psycopg.errors import ConnectionTimeout
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -49,7 +47,6 @@ ANSWER_TIMEOUT = QUERY_TIMEOUT + 1.0
 TRIP_FOR = 5.0  # seconds of failing fast after the server missed a deadline
 _KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5}
 _KEEPALIVE_COUNT = 3
-_T = TypeVar("_T")
 
 # What the drivers say, lowercased, and how to put it to a user; the first that matches wins.
 _REASONS = (
@@ -79,92 +76,6 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
     finally:
         cursor.close()
-
-
-class _Breaker:
-    """Whether the server missed a deadline lately: then callers fail at once, not wait."""
-
-    def __init__(self, trip_for: float) -> None:
-        self._trip_for = trip_for
-        self._lock = threading.Lock()
-        self._tripped = False
-        self._until = 0.0
-
-    def admit(self, probe_for: float) -> None:
-        """Raise while tripped; after `trip_for`, let one caller through for `probe_for` s."""
-        if not self._tripped:  # the common case, without the lock
-            return
-        with self._lock:
-            now = time.monotonic()
-            if not self._tripped:
-                return
-            if now < self._until:
-                left = self._until - now
-                raise psycopg.OperationalError(
-                    f"the database server did not answer a moment ago; not asking it again "
-                    f"for {left:.1f} s"
-                )
-            self._until = now + probe_for  # this caller probes; the others still fail fast
-
-    def trip(self) -> None:
-        with self._lock:
-            self._tripped = True
-            self._until = time.monotonic() + self._trip_for
-
-    def answered(self) -> None:
-        if self._tripped:
-            with self._lock:
-                self._tripped = False
-
-
-class _DeadlineConnection(psycopg.Connection[Any]):
-    """A psycopg connection that waits at most `answer_within` seconds for any answer."""
-
-    answer_within: float = ANSWER_TIMEOUT
-    breaker: _Breaker | None = None
-
-    def wait(self, gen: PQGen[_T], interval: float = 0.1, timeout: float | None = None) -> _T:
-        breaker = self.breaker
-        if timeout is not None or breaker is None:  # psycopg's own bounded waits
-            return super().wait(gen, interval, timeout)
-        try:
-            breaker.admit(self.answer_within)
-        except psycopg.OperationalError:
-            self.close()  # the generator was never started: nothing half-sent, but say closed
-            raise
-        try:
-            result = super().wait(gen, interval, self.answer_within)
-        except psycopg.OperationalError as exc:
-            # psycopg's own (private) class for a wait past its timeout
-            if self.closed or type(exc).__name__ != "_WaitTimeout":
-                raise  # the server said something, or hung up: it is not hanging
-            breaker.trip()
-            self.close()  # mid-protocol: never reusable; SQLAlchemy sees it closed, drops it
-            raise psycopg.OperationalError(
-                f"the database server did not answer within {self.answer_within:g} s"
-            ) from exc
-        breaker.answered()
-        return result
-
-
-def _watch_postgres(engine: Engine, answer_within: float | None) -> None:
-    """Connect through `_DeadlineConnection`, sharing one breaker per engine."""
-    breaker = _Breaker(TRIP_FOR)
-    connect_within = float(CONNECT_TIMEOUT)
-
-    @event.listens_for(engine, "do_connect")
-    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
-        breaker.admit(connect_within)
-        try:
-            connection = _DeadlineConnection.connect(*cargs, **cparams)
-        except ConnectionTimeout:
-            breaker.trip()
-            raise
-        breaker.answered()
-        if answer_within is not None:
-            connection.answer_within = answer_within
-            connection.breaker = breaker
-        return connection
 
 
 def _postgres_args(parsed: URL, query_timeout: float | None) -> dict[str, Any]:
@@ -202,7 +113,9 @@ def make_engine(url: str | URL, query_timeout: float | None = QUERY_TIMEOUT) -> 
         connect_args=connect_args,
     )
     if engine.dialect.driver == "psycopg":
-        _watch_postgres(engine, None if query_timeout is None else query_timeout + 1.0)
+        from images_server.db.postgres import watch_postgres  # psycopg: only when used
+
+        watch_postgres(engine, None if query_timeout is None else query_timeout + 1.0)
     return engine
 
 

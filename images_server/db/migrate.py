@@ -4,24 +4,37 @@ The Alembic configuration is built in code (no `alembic.ini`), pointing at the `
 folder shipped inside this package, so `images-server migrate` works from an installed wheel.
 Upgrading a database that is already at the newest revision does nothing. `schema_behind`
 reads (and never changes) how far a database is from the newest revision, for `check`.
+
+Alembic (with Mako and Pygments, about 10 MB) is imported only when there is work for it:
+`upgrade` of a SQLite file first reads the revision it is at with the standard library's
+`sqlite3` and compares it with the newest one, read from the migration files' `revision` and
+`down_revision` lines (`head_revision`); when they agree nothing is imported and nothing
+written. Anything unexpected (no file, no table, several heads) leaves the answer to Alembic.
 """
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, make_url
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# `revision: str = "0004"` and `down_revision: str | None = "0003"` (or `= None`)
+_REVISION = re.compile(r"""^(down_)?revision\b[^=\n]*=\s*(?:"([^"]*)"|'([^']*)'|None)""", re.M)
 
 
 def alembic_config(url: str | URL) -> Config:
     """An Alembic config for `url` and the package's migrations, built without a file."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     rendered = url if isinstance(url, str) else url.render_as_string(hide_password=False)
@@ -31,11 +44,60 @@ def alembic_config(url: str | URL) -> Config:
 
 def upgrade(url: str | URL, revision: str = "head") -> None:
     """Run every migration the database at `url` has not had yet, up to `revision`."""
+    if revision == "head" and _sqlite_at_head(url):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str | None:
+    """The newest revision among the migration files (None unless there is exactly one head),
+    read from their text: no Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for match in _REVISION.finditer(path.read_text(encoding="utf-8")):
+            value = match[2] if match[2] is not None else match[3]
+            if value is not None:
+                (parents if match[1] else revisions).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _sqlite_at_head(url: str | URL) -> bool:
+    """Whether `url` is a SQLite file already at `head_revision()` (False when unsure)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return False
+    if name.startswith("file:") or not Path(name).is_file():
+        return False
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        db = sqlite3.connect(f"{Path(name).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:  # no such table: never migrated
+        return False
+    finally:
+        db.close()
+    return rows == [(head,)]
 
 
 def schema_behind(connection: Connection) -> str | None:
     """Why the schema behind `connection` is not the newest one, or None when it is."""
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     current = MigrationContext.configure(connection).get_current_revision()
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -18,7 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
 from flask import Blueprint, Response, abort, redirect, request, send_from_directory, url_for
 from markupsafe import escape
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -77,7 +76,9 @@ def openapi_text() -> bytes:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """The document, parsed."""
+    """The document, parsed (PyYAML is imported here: most workers never serve /docs)."""
+    import yaml
+
     return cast(dict[str, Any], yaml.safe_load(openapi_text()))
 
 

@@ -36,12 +36,9 @@ from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.constants import EmptyData
-from redis import ConnectionPool
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.retry import Retry
 
 from images_server.errors import ServiceUnavailable
+from images_server.jobs import huey_redis
 from images_server.settings import Settings
 
 QUEUE_NAME = "images-server"
@@ -61,6 +58,12 @@ def build_queue(settings: Settings, immediate: bool = False, create: bool = True
     (what `images-server check` needs: it changes nothing)."""
     url = settings.queue_url_or_default
     if url.startswith(("redis://", "rediss://")):
+        from redis import ConnectionPool
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.retry import Retry
+
+        huey_redis()  # huey was imported without redis (images_server/jobs/__init__.py)
         pool = ConnectionPool.from_url(
             url,
             socket_timeout=REDIS_TIMEOUT,

@@ -11,10 +11,9 @@ no client can grow the metrics' label sets. `count_upload` counts an upload once
 from __future__ import annotations
 
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
-from opentelemetry import context, trace
-from opentelemetry.trace import Span, StatusCode
 from prometheus_client.metrics import Counter, Histogram
 
 from images_server.http import services as current_services
@@ -22,6 +21,9 @@ from images_server.http.clients import client_id
 from images_server.http.metrics import bp
 from images_server.observability import metrics, tracing
 from images_server.observability.logs import REQUEST_ID_HEADER, log_access, request_id_from
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UNMATCHED = "unmatched"
@@ -58,7 +60,9 @@ def _start() -> None:
     rule = request.url_rule
     g.route = rule.rule if rule is not None else _UNMATCHED
     server_span = tracing.start_server_span(f"{request.method} {g.route}", request.headers)
-    if server_span is not None:
+    if server_span is not None:  # tracing is on: OpenTelemetry is imported
+        from opentelemetry import context, trace
+
         server_span.set_attribute("http.request.method", request.method)
         server_span.set_attribute("http.route", g.route)
         server_span.set_attribute("url.path", request.path)
@@ -85,6 +89,8 @@ def _finish(response: Response) -> Response:
     if server_span is not None:
         server_span.set_attribute("http.response.status_code", status)
         if status >= 500:
+            from opentelemetry.trace import StatusCode
+
             server_span.set_status(StatusCode.ERROR)
     log_access(
         method=request.method[:16],
@@ -108,6 +114,8 @@ def _client() -> str:
 def _teardown(_: BaseException | None) -> None:
     server_span: Span | None = g.pop("server_span", None)
     if server_span is not None:
+        from opentelemetry import context
+
         server_span.end()
         context.detach(g.pop("span_token"))
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from typing import Any
 
 from flask import g, has_request_context
-from opentelemetry import trace
 
 ACCESS_LOGGER = "images_server.access"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -55,8 +55,9 @@ class JsonFormatter(logging.Formatter):
             request_id = g.get("request_id")
             if request_id is not None:
                 entry["request_id"] = request_id
-        context = trace.get_current_span().get_span_context()
-        if context.is_valid:
+        trace = sys.modules.get("opentelemetry.trace")  # no span without it: tracing is off
+        context = trace.get_current_span().get_span_context() if trace is not None else None
+        if context is not None and context.is_valid:
             entry["trace_id"] = format(context.trace_id, "032x")
             entry["span_id"] = format(context.span_id, "016x")
         for key, value in record.__dict__.items():

@@ -6,6 +6,8 @@ provider with a batch OTLP/HTTP exporter, once per process (after gunicorn forks
 export thread does not survive a fork); the other standard `OTEL_*` variables (service name,
 headers, sampler, batch delay) apply. Off, no SDK is set up and `span()` hands back one
 shared do-nothing context manager, so an untraced request pays a function call per stage.
+Off, not even OpenTelemetry's API is imported (nor by `hooks` and `logs`, which ask for it only
+when there is a span).
 Tests install their own provider with `use_provider`.
 """
 
@@ -16,14 +18,16 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 from flask import g, has_request_context
-from opentelemetry import propagate
-from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
-from opentelemetry.util.types import AttributeValue
-from werkzeug.datastructures import Headers
 
 from images_server.observability.metrics import STAGE_SECONDS
+
+if TYPE_CHECKING:  # OpenTelemetry's API is imported once tracing is on, not before
+    from opentelemetry.trace import Span, Tracer, TracerProvider
+    from opentelemetry.util.types import AttributeValue
+    from werkzeug.datastructures import Headers
 
 TRACER_NAME = "images_server"
 REQUEST_ID_ATTRIBUTE = "images.request_id"
@@ -99,6 +103,9 @@ def start_server_span(name: str, headers: Headers) -> Span | None:
     caller); None when tracing is off."""
     if _tracer is None:
         return None
+    from opentelemetry import propagate
+    from opentelemetry.trace import SpanKind
+
     parent = propagate.extract(headers)
     attributes = _request_attributes({})
     return _tracer.start_span(name, context=parent, kind=SpanKind.SERVER, attributes=attributes)

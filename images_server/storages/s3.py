@@ -11,14 +11,16 @@ botocore errors are mapped here, at the boundary: a missing key is `ImageNotFoun
 everything else (unreachable or hung endpoint, missing bucket, denied access, other client
 errors) is `ServiceUnavailable` (503) with a message naming the bucket and error code only.
 Creating the bucket is the operator's job; this class never does it.
+
+boto3 itself is imported by `make_client`, when a client is first made: the result cache
+imports this module for its helpers whatever the cache is, and only botocore's exceptions are
+needed for that.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import boto3.session
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -53,6 +55,9 @@ def make_client(
     attempts: int = ATTEMPTS,
 ) -> S3Client:
     """An S3 client with short timeouts and few retries; credentials from the AWS chain."""
+    import boto3.session
+    from botocore.config import Config
+
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
