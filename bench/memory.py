@@ -48,6 +48,7 @@ from pathlib import Path
 
 import requests
 
+from bench.proc import process_tree
 from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,26 +69,6 @@ CASES = (
 
 
 # ---------------------------------------------------------------- /proc
-
-
-def process_tree(root: int) -> list[int]:
-    """`root` and every live descendant of it, from the parent pid in /proc/<pid>/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone since the listing
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])  # the name may hold spaces
-        children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, ()))
-    return sorted(tree)
 
 
 def smaps_rollup(pid: int) -> dict[str, int]:

@@ -58,6 +58,7 @@ from pathlib import Path
 
 import requests
 
+from bench.proc import process_tree
 from images_server.engines.vips.encode import AVIF_EFFORT
 from tests.servers import free_port, stop
 
@@ -164,26 +165,6 @@ def parse_wrk(out: str) -> WrkResult:
         non_2xx=int(non_2xx[1]) if non_2xx else 0,
         socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
     )
-
-
-def process_tree(root: int, proc: Path = Path("/proc")) -> list[int]:
-    """`root` and every live descendant of it, from the parent pid in /proc/<pid>/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone since the listing
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])  # the name may hold spaces
-        children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, ()))
-    return sorted(tree)
 
 
 def pss_kb(pid: int, proc: Path = Path("/proc")) -> int:

@@ -28,11 +28,11 @@ from bench.peers import (
     cold_path,
     lua_args,
     parse_wrk,
-    process_tree,
     pss_kb,
     thumbor_conf,
     tree_pss_kb,
 )
+from bench.proc import process_tree
 from tests.servers import stop
 
 # `wrk -t2 -c4 -d1s --latency` on loopback: a server answering 200, the same server answering

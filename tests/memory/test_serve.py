@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.memory import process_tree, reset_peak, role, serve, smaps_rollup, status_kb
+from bench.memory import reset_peak, role, serve, smaps_rollup, status_kb
+from bench.proc import process_tree
 from tests.servers import job_workers
 
 IDLE_TREE_MB = 200  # measured 130-140 MB (README "Memory"); 314 MB before preloading

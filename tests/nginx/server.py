@@ -68,6 +68,9 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
     raise RuntimeError(f"nginx did not listen on {port}:\n{log.read_text(errors='replace')}")
 
 
+CACHE_ALIAS = "alias /srv/images/data/cache/;"  # nginx/nginx.conf's: the image's cache
+
+
 @contextmanager
 def run_nginx(
     prefix: Path,
@@ -75,9 +78,11 @@ def run_nginx(
     extra: str = "",
     access_log: bool = True,
     read_timeout: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Iterator[Nginx]:
     """NGINX in front of `upstream` (host:port), on free loopback ports, until the block ends;
-    `read_timeout` shortens `proxy_read_timeout` for a test of a hung app."""
+    `read_timeout` shortens `proxy_read_timeout` for a test of a hung app; `cache_dir` is what
+    the internal `/_cache/` location (X-Accel-Redirect) aliases."""
     port, purge_port = free_port(), free_port()
     conf = prefix / "nginx.conf"
     text = render_conf(prefix, upstream, port, purge_port, extra)
@@ -85,6 +90,8 @@ def run_nginx(
         text = _swap(text, "access_log /dev/stdout;", "access_log off;")
     if read_timeout:
         text = _swap(text, "proxy_read_timeout 60s;", f"proxy_read_timeout {read_timeout};")
+    if cache_dir is not None:
+        text = _swap(text, CACHE_ALIAS, f"alias {cache_dir}/;")
     conf.write_text(text)
     log = prefix / "nginx.log"
     with log.open("wb") as sink:

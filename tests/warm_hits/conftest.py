@@ -9,9 +9,8 @@ make distinct hashes), so tests share the stack without sharing cache entries.
 from __future__ import annotations
 
 import itertools
-import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 import requests
 
 from tests.images import quadrant_bytes
-from tests.nginx.server import NGINX, Nginx, _swap, _wait_for_port, render_conf
+from tests.nginx.server import Nginx, run_nginx
 from tests.origin import Origin
 from tests.origin import serving as serving_origin
 from tests.servers import free_port
@@ -27,7 +26,6 @@ from tests.serving.server import Served, serving
 
 ALICE_KEY = "alice-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {ALICE_KEY}"}
-ALIAS = "alias /srv/images/data/cache/;"  # nginx/nginx.conf's, the image's cache directory
 
 _sizes = itertools.count(61)
 
@@ -63,30 +61,10 @@ class Stack:
         return path
 
 
-@contextmanager
-def accel_nginx(prefix: Path, upstream: str, cache_dir: Path) -> Iterator[Nginx]:
+def accel_nginx(prefix: Path, upstream: str, cache_dir: Path) -> AbstractContextManager[Nginx]:
     """NGINX on nginx/nginx.conf with `/_cache/` aliased to `cache_dir`, until the block ends."""
     prefix.mkdir(parents=True, exist_ok=True)
-    port, purge_port = free_port(), free_port()
-    text = render_conf(prefix, upstream, port, purge_port)
-    text = _swap(text, ALIAS, f"alias {cache_dir}/;")
-    text = _swap(text, "access_log /dev/stdout;", "access_log off;")
-    conf = prefix / "nginx.conf"
-    conf.write_text(text)
-    log = prefix / "nginx.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [NGINX, "-p", f"{prefix}/", "-c", str(conf), "-e", "stderr", "-g", "daemon off;"],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for_port(port, process, log)
-            _wait_for_port(purge_port, process, log)
-            yield Nginx(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{purge_port}/_purge", prefix)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    return run_nginx(prefix, upstream, access_log=False, cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="package")
