@@ -48,7 +48,7 @@ from pathlib import Path
 
 import requests
 
-from bench.proc import process_tree
+from bench.proc import process_tree, wait_idle
 from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,33 +121,6 @@ def others_mapping(root: int, needle: str = "libvips") -> int:
             continue
         count += needle in maps
     return count
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds the live processes of `root`'s tree have used."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in process_tree(root):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def wait_idle(root: int, quiet: float = 2.0, limit: float = 120) -> None:
-    """Until `root`'s process tree has used under 2% of a core over `quiet` seconds."""
-    deadline = time.monotonic() + limit
-    before = tree_cpu_seconds(root)
-    while time.monotonic() < deadline:
-        time.sleep(quiet)
-        after = tree_cpu_seconds(root)
-        if after - before < 0.02 * quiet:
-            return
-        before = after
-    print(f"  warning: pid {root}'s tree is still busy after {limit:.0f} s", file=sys.stderr)
 
 
 @dataclass(frozen=True)

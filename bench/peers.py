@@ -58,7 +58,7 @@ from pathlib import Path
 
 import requests
 
-from bench.proc import process_tree
+from bench.proc import process_tree, wait_idle
 from images_server.engines.vips.encode import AVIF_EFFORT
 from tests.servers import free_port, stop
 
@@ -185,20 +185,6 @@ def tree_pss_kb(root: int) -> tuple[int, int]:
     return sum(pss_kb(pid) for pid in pids), len(pids)
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds the live processes of `root`'s tree have used."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in process_tree(root):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
 def cold_path(template: str, n: int) -> str:
     """`template` with its `{600+n}`-style fields filled in for request number `n`."""
     return re.sub(r"\{(\d+)\+n\}", lambda m: str(int(m[1]) + n), template)
@@ -280,19 +266,6 @@ def wait_until(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
             pass
         time.sleep(0.3)
     raise SystemExit(f"{url} did not answer within 90 s: see {log}")
-
-
-def wait_idle(root: int, quiet: float = 2.0, limit: float = 120) -> None:
-    """Until `root`'s process tree has used under 2% of a core over `quiet` seconds."""
-    deadline = time.monotonic() + limit
-    before = tree_cpu_seconds(root)
-    while time.monotonic() < deadline:
-        time.sleep(quiet)
-        after = tree_cpu_seconds(root)
-        if after - before < 0.02 * quiet:
-            return
-        before = after
-    print(f"  warning: pid {root}'s tree is still busy after {limit:.0f} s", file=sys.stderr)
 
 
 @contextmanager
