@@ -307,6 +307,14 @@ def read_manifest(storage: Storage, ref: ImageRef) -> Manifest | None:
     return manifest
 
 
+def note_original(services: Services, ref: ImageRef, info: SourceInfo) -> None:
+    """Remember that an original read for a render gets no copies (its bytes never change),
+    so later misses do not look for its manifest in storage again (a GET per miss on S3)."""
+    if enabled(services) and ref.namespace is Namespace.ORIGINALS and not eligible(info):
+        none = Manifest(services.engine.name, info.format, info.width, info.height, 0, ())
+        _remember(services.storage, ref, none)
+
+
 def choose(services: Services, ref: ImageRef, plan: Plan) -> Chosen | None:
     """The copy to render `plan` from, or None to read the original."""
     if not enabled(services) or ref.namespace is not Namespace.ORIGINALS:

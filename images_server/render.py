@@ -11,9 +11,9 @@ caller's `client` (when given) before storage is read, then takes one of the pro
 slots (`images_server.admission`: `503 overloaded` when none frees in time). The engine runs
 within the render deadline (`engines.deadline.finish_within`), which answers
 `503 render_timeout` on time even when an encoder cannot be stopped. A miss whose plan starts
-by shrinking to at most half of one of the original's derivatives reads that copy instead of
-the original (`derivatives.choose`: same sizes, same key). Every caller (`/image`,
-`/external`, later presets and jobs) comes through `render`.
+by shrinking to at most 1/1.25 of one of the original's derivatives (1/2 when it sharpens)
+reads that copy instead of the original (`derivatives.choose`: same sizes, same key). Every
+caller (`/image`, `/external`, later presets and jobs) comes through `render`.
 """
 
 from __future__ import annotations
@@ -119,6 +119,7 @@ def _source(services: Services, ref: ImageRef, plan: Plan, data: bytes | None) -
                 return _Source(chosen.data, chosen.info, chosen.original, chosen.resolved)
             data = services.storage.get(ref)
     info = sniff(data)
+    derivatives.note_original(services, ref, info)
     resolved = resolve(plan.ops, info.width, info.height, services.settings.max_output_pixels)
     return _Source(data, info, info, resolved)
 

@@ -22,6 +22,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def never_answering() -> Iterator[str]:
+    """`127.0.0.1:<port>` of a socket whose kernel completes every handshake and whose backlog
+    nobody ever reads: a hung server, until the block ends."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+
+
 def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds; reaped and its
     pipes closed either way."""

@@ -166,8 +166,7 @@ class FilesystemCache:
             now = time.time_ns()
             with contextlib.suppress(OSError):  # evicted meanwhile: the open file still holds it
                 os.utime(path, ns=(now, now))
-            image = key.image
-            relative = f"{image.namespace.value}/{image.hash[:2]}/{image.hash}/{base.name}{suffix}"
+            relative = Path(path).relative_to(self.root).as_posix()
             return CachedFile(file, size, media_type, relative)
         return None
 

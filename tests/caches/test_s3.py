@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from images_server.settings import Settings, SettingsError, load_settings
 from tests.caches.contract import VARIANT, CacheContract, image, jpeg, key, variant
 from tests.conftest_s3 import AWS_REGION
 from tests.images import quadrant_bytes
+from tests.servers import never_answering
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -120,11 +120,9 @@ def test_a_missing_bucket_is_a_miss_and_fails_the_check(
 
 @pytest.fixture
 def hung_endpoint() -> Iterator[str]:
-    """A TCP port whose kernel completes every handshake and nothing ever answers."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    """An S3 endpoint that takes connections and never answers."""
+    with never_answering() as address:
+        yield f"http://{address}"
 
 
 def test_a_hung_endpoint_is_a_quick_miss_then_skipped(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from images_server import derivatives
-from images_server.hashing import ImageRef
+from images_server.hashing import ImageRef, Namespace
 from images_server.settings import Settings
 from images_server.storages.base import Storage
 from images_server.storages.filesystem import FilesystemStorage
@@ -124,3 +124,24 @@ def test_building_twice_renders_once(samples: Path) -> None:
     services.storage.delete(derivatives.level_ref(ref, 3))  # a second build would restore it
     assert derivatives.build(services, ref) == first
     assert not services.storage.exists(derivatives.level_ref(ref, 3))
+
+
+class _CountingStorage(MemoryStorage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[ImageRef] = []
+
+    def get(self, ref: ImageRef) -> bytes:
+        self.reads.append(ref)
+        return super().get(ref)
+
+
+def test_an_original_without_copies_is_looked_up_once(samples: Path) -> None:
+    storage = _CountingStorage()
+    services = make_services(storage=storage, derivatives=True)
+    ref = store(services, (samples / "photo-alpha-1200x1600.png").read_bytes())
+    for path in ("resize/100x", "resize/120x", "resize/140x"):  # three misses
+        assert render_path(services, ref, path)
+    looked_up = [read for read in storage.reads if read.namespace is Namespace.DERIVATIVES]
+    assert len(looked_up) == 1  # the first miss; the PNG then is known to get none
+    assert storage.reads.count(ref) == 3

@@ -5,7 +5,6 @@ cached is still served from its cache while the app is away.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from tests.nginx.server import run_nginx
-from tests.servers import free_port, images_server
+from tests.servers import free_port, images_server, never_answering
 
 
 @pytest.fixture
@@ -24,11 +23,9 @@ def nothing_listening() -> str:
 
 @pytest.fixture
 def accepts_but_never_answers() -> Iterator[str]:
-    """A socket whose backlog takes connections that nobody ever reads: a hung app."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as hung:
-        hung.bind(("127.0.0.1", 0))
-        hung.listen(64)
-        yield f"127.0.0.1:{hung.getsockname()[1]}"
+    """A hung app."""
+    with never_answering() as address:
+        yield address
 
 
 def _assert_unavailable(response: requests.Response) -> None:
