@@ -20,17 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from images_server.caches.null import NullCache
-from images_server.engines import build_engine
 from images_server.engines.sniff import sniff
 from images_server.hashing import original_ref
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan
 from images_server.render import render
-from images_server.security.fetch import FetchPolicy
 from images_server.services import Services
 from images_server.settings import Settings
 from images_server.storages.memory import MemoryStorage
+from images_server.wiring import in_memory
 
 DOCS = Path(__file__).resolve().parent
 IMAGES = DOCS / "images"
@@ -81,15 +79,9 @@ def url(example: Example) -> str:
 
 
 def make_spine() -> tuple[MemoryStorage, Services]:
-    storage = MemoryStorage()
-    services = Services(
-        settings=Settings(engine="vips"),
-        storage=storage,
-        cache=NullCache(),
-        engine=build_engine("vips"),
-        fetch_policy=FetchPolicy(),
-    )
-    return storage, services
+    services = in_memory(Settings(engine="vips"))
+    assert isinstance(services.storage, MemoryStorage)
+    return services.storage, services
 
 
 def run(storage: MemoryStorage, services: Services, example: Example) -> Result:

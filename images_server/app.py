@@ -1,29 +1,22 @@
 """`create_app(settings=None)`: the Flask app with its services, blueprints and error handler.
 
-Migrations: when `IMAGES_DATABASE_URL` is unset, the metadata database is the embedded SQLite
-file in the data directory, private to this server's processes, so `create_app` brings it up
-to date itself (under a file lock, as gunicorn's workers start together). An explicit database
-may be shared and is migrated only by `images-server migrate` (which `make run` calls before
-`serve`); the app does not change its schema.
+The services come from `images_server.wiring` (or the caller, for tests). The embedded
+metadata database is brought up to date first (`db.migrate.migrate_embedded`); an explicit
+one is migrated only by `images-server migrate`: the app does not change its schema.
 """
 
 from __future__ import annotations
 
-import fcntl
-import logging
-from pathlib import Path
-
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from images_server.db import migrate
+from images_server.db.migrate import migrate_embedded
 from images_server.http import access, docs, external, health, images, manage, packs, ui
 from images_server.http.errors import register_error_handlers
 from images_server.observability import hooks as observability
-from images_server.services import Services, build_services
+from images_server.services import Services
 from images_server.settings import Settings, load_settings
-
-log = logging.getLogger(__name__)
+from images_server.wiring import build_services
 
 # Room for the multipart envelope around a file of exactly the upload limit.
 MULTIPART_SLACK = 64 * 1024
@@ -32,20 +25,6 @@ MULTIPART_SLACK = 64 * 1024
 def _security_headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def migrate_embedded(settings: Settings) -> None:
-    """Upgrade the embedded SQLite database (no `database_url`); one process at a time."""
-    if settings.database_url is not None:
-        return
-    data_dir = Path(settings.data_dir)
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        with open(data_dir / ".migrate.lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            migrate.upgrade(settings.database_url_or_default)
-    except OSError as error:  # an unusable data dir: the app starts, /readyz says why
-        log.error("the metadata database in %s was not migrated: %s", data_dir, error)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:

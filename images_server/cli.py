@@ -33,7 +33,6 @@ from images_server.observability.logs import JsonFormatter, logging_config
 from images_server.packs.recommend import MAX_WIDTH, OPTIONS, ROLES, check_options
 from images_server.security import signing
 from images_server.security.auth import DatabaseKeys, open_writes_warning
-from images_server.services import build_services
 from images_server.settings import Settings, SettingsError, load_settings
 
 
@@ -102,13 +101,13 @@ def serve(worker: bool | None) -> None:
     os.environ.setdefault("VIPS_CONCURRENCY", "1")
     os.environ.setdefault("MAGICK_THREAD_LIMIT", "1")
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    from images_server.wiring import build_services
+
     build_services(settings).storage.check()  # a wrong data dir or bucket fails here, loudly
     # The embedded database is brought up to date here, in a process about to be replaced, so
     # no worker has to load Alembic for it (images_server/db/migrate.py); said as they say it.
-    from images_server.app import migrate_embedded
-
     with _json_lines("images_server.db.migrate"):
-        migrate_embedded(settings)
+        db_migrate.migrate_embedded(settings)
     # Workers, threads, timeouts, JSON logs and metrics: images_server/gunicorn_conf.py.
     args = [sys.executable, "-m", "gunicorn", "-c", "python:images_server.gunicorn_conf"]
     click.echo(f"images-server on http://{host}:{settings.port} ({settings.engine} engine)")

@@ -9,33 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from images_server.caches.null import NullCache
-from images_server.engines import build_engine
 from images_server.hashing import original_ref
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan
 from images_server.render import render
-from images_server.security.fetch import FetchPolicy
-from images_server.services import Services
 from images_server.settings import Settings
-from images_server.storages.memory import MemoryStorage
+from images_server.wiring import in_memory
 
 Spine = Callable[[bytes, str], bytes]
 
 
 def make_spine(engine_name: str) -> Spine:
-    storage = MemoryStorage()
-    services = Services(
-        settings=Settings(engine=engine_name),
-        storage=storage,
-        cache=NullCache(),
-        engine=build_engine(engine_name),
-        fetch_policy=FetchPolicy(),
-    )
+    services = in_memory(Settings(engine=engine_name))
 
     def run(data: bytes, path: str) -> bytes:
         ref = original_ref(data)
-        storage.put(ref, data)
+        services.storage.put(ref, data)
         return render(services, ref, make_plan(parse_pipeline(path, max_ops=10))).body
 
     return run

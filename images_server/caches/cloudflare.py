@@ -9,7 +9,7 @@ variant (any pipeline, any query string). A hash has a fixed length, so the pref
 no other image. Cloudflare does not count what it dropped: `purge` returns -1. A refused or
 unreachable API is `ServiceUnavailable` (the token never appears in a message).
 `http_purgers(settings)` builds the HTTP-cache purgers (NGINX, then Cloudflare) for
-`build_services`.
+`images_server.wiring`.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ CONNECT_TIMEOUT = 5  # seconds; libpq's `connect_timeout` (an explicit one in th
 QUERY_TIMEOUT = 5.0  # seconds; PostgreSQL's `statement_timeout`, and the pool timeout
 # The client waits a little longer than the server's own timeout, so a live server that is
 # merely slow cancels the query itself and the connection stays usable.
-ANSWER_TIMEOUT = QUERY_TIMEOUT + 1.0
+ANSWER_MARGIN = 1.0
 TRIP_FOR = 5.0  # seconds of failing fast after the server missed a deadline
 _KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5}
 _KEEPALIVE_COUNT = 3
@@ -115,7 +115,8 @@ def make_engine(url: str | URL, query_timeout: float | None = QUERY_TIMEOUT) -> 
     if engine.dialect.driver == "psycopg":
         from images_server.db.postgres import watch_postgres  # psycopg: only when used
 
-        watch_postgres(engine, None if query_timeout is None else query_timeout + 1.0)
+        answer_within = None if query_timeout is None else query_timeout + ANSWER_MARGIN
+        watch_postgres(engine, answer_within, float(CONNECT_TIMEOUT), TRIP_FOR)
     return engine
 
 

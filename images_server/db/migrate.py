@@ -10,10 +10,18 @@ Alembic (with Mako and Pygments, about 10 MB) is imported only when there is wor
 `sqlite3` and compares it with the newest one, read from the migration files' `revision` and
 `down_revision` lines (`head_revision`); when they agree nothing is imported and nothing
 written. Anything unexpected (no file, no table, several heads) leaves the answer to Alembic.
+
+`migrate_embedded(settings)`: when `IMAGES_DATABASE_URL` is unset, the metadata database is the
+embedded SQLite file in the data directory, private to this server's processes, so the app,
+`serve` and `worker` bring it up to date themselves (under a file lock, as gunicorn's workers
+start together). An explicit database may be shared and is migrated only by
+`images-server migrate` (which `make run` calls before `serve`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import re
 import sqlite3
 from pathlib import Path
@@ -23,12 +31,16 @@ from sqlalchemy import Connection, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
+from images_server.settings import Settings
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # `revision: str = "0004"` and `down_revision: str | None = "0003"` (or `= None`)
 _REVISION = re.compile(r"""^(down_)?revision\b[^=\n]*=\s*(?:"([^"]*)"|'([^']*)'|None)""", re.M)
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(url: str | URL) -> Config:
@@ -49,6 +61,20 @@ def upgrade(url: str | URL, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+def migrate_embedded(settings: Settings) -> None:
+    """Upgrade the embedded SQLite database (no `database_url`); one process at a time."""
+    if settings.database_url is not None:
+        return
+    data_dir = Path(settings.data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with open(data_dir / ".migrate.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            upgrade(settings.database_url_or_default)
+    except OSError as error:  # an unusable data dir: the app starts, /readyz says why
+        log.error("the metadata database in %s was not migrated: %s", data_dir, error)
 
 
 def head_revision() -> str | None:

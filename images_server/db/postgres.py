@@ -1,8 +1,9 @@
 """The psycopg side of `make_engine`'s PostgreSQL deadlines (`images_server.db.engine`).
 
 Imported by `make_engine` only for a `postgresql+psycopg` URL, so a server on SQLite never
-loads psycopg. `_DeadlineConnection` waits at most `ANSWER_TIMEOUT` seconds for any answer;
-`_Breaker` then fails callers at once for `TRIP_FOR` seconds, and lets one probe through.
+loads psycopg. `_DeadlineConnection` waits at most the engine's answer timeout for any answer;
+`_Breaker` then fails callers at once for its `trip_for` seconds, and lets one probe through.
+The timeouts are `make_engine`'s, passed in (this module imports nothing of the package).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import psycopg
 from psycopg.abc import PQGen
 from psycopg.errors import ConnectionTimeout
 from sqlalchemy import Engine, event
-
-from images_server.db.engine import ANSWER_TIMEOUT, CONNECT_TIMEOUT, TRIP_FOR
 
 _T = TypeVar("_T")
 
@@ -60,7 +59,7 @@ class _Breaker:
 class _DeadlineConnection(psycopg.Connection[Any]):
     """A psycopg connection that waits at most `answer_within` seconds for any answer."""
 
-    answer_within: float = ANSWER_TIMEOUT
+    answer_within: float = 0.0  # set with the breaker: without one, psycopg's own waits
     breaker: _Breaker | None = None
 
     def wait(self, gen: PQGen[_T], interval: float = 0.1, timeout: float | None = None) -> _T:
@@ -87,10 +86,13 @@ class _DeadlineConnection(psycopg.Connection[Any]):
         return result
 
 
-def watch_postgres(engine: Engine, answer_within: float | None) -> None:
-    """Connect through `_DeadlineConnection`, sharing one breaker per engine."""
-    breaker = _Breaker(TRIP_FOR)
-    connect_within = float(CONNECT_TIMEOUT)
+def watch_postgres(
+    engine: Engine, answer_within: float | None, connect_within: float, trip_for: float
+) -> None:
+    """Connect through `_DeadlineConnection`, sharing one breaker per engine: answers within
+    `answer_within` seconds (None: no deadline), connections within `connect_within`, and
+    `trip_for` seconds of failing fast after a missed deadline."""
+    breaker = _Breaker(trip_for)
 
     @event.listens_for(engine, "do_connect")
     def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:

@@ -24,7 +24,6 @@ from images_server.db.engine import database_error, safe_url
 from images_server.errors import ServiceUnavailable
 from images_server.http import services
 from images_server.http.errors import cause_of
-from images_server.jobs.queue import check_queue, check_workers
 from images_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -56,19 +55,19 @@ def _database_check(svc: Services) -> None:
 def _queue_and_workers_check(svc: Services) -> dict[str, Callable[[], str | None]]:
     """The `queue` and `workers` checks, reading the queue once: the second uses the count
     the first read (a hung queue then costs one timeout, not two)."""
-    assert svc.jobs is not None
-    huey = svc.jobs.huey
+    jobs = svc.jobs
+    assert jobs is not None
     waiting: list[int] = []
 
     def queue() -> None:
-        waiting.append(check_queue(huey))
+        waiting.append(jobs.waiting())
 
     def workers() -> str | None:
         if not waiting:
             raise ServiceUnavailable("the job queue cannot be read (see `queue`)")
         started = float(current_app.extensions[_STARTED])
         timeout = svc.settings.worker_heartbeat_timeout
-        return check_workers(huey, timeout, started, waiting[0])
+        return jobs.check_workers(timeout, started, waiting[0])
 
     return {"queue": queue, "workers": workers}
 

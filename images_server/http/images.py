@@ -70,7 +70,7 @@ def upload() -> tuple[Response, int]:
         admitted = admit_upload(svc, original_ref(data), data, uploader)
     count_upload(admitted.size, admitted.new)
     if svc.jobs is not None:
-        svc.jobs.enqueue_variants(admitted.ref, admitted.info)  # copies, eager variants
+        svc.jobs.enqueue_after_upload(admitted.ref, admitted.info)  # copies, eager variants
     body = {
         "status": "success",
         "hash": admitted.ref.hash,

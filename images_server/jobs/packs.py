@@ -36,16 +36,18 @@ log = logging.getLogger(__name__)
 ANALYSED = 0.05  # progress once the source is analysed; rendering fills the rest
 
 
-def run_pack(services: Services, pack_id: str, worker: str | None = None) -> bool:
+def run_pack(
+    services: Services, pack_id: str, worker: str | None = None, huey: Huey | None = None
+) -> bool:
     """Build the pack if this call may claim it; whether it did. Transient failures raise
     `ServiceUnavailable` (after handing the pack back to the queue); others fail the pack.
 
-    `worker`: the identity of the worker running it, recorded with the claim."""
+    `worker`: the identity of the worker running it, recorded with the claim in `huey`."""
     database = services.require_database()
     job = store.claim(database, pack_id, services.settings.pack_stall_timeout)
     if job is None:
         return False
-    huey = services.jobs.huey if services.jobs is not None and worker is not None else None
+    huey = huey if worker is not None else None
     if huey is not None and worker is not None:
         try:
             queue.record_claim(huey, pack_id, job.attempt, worker)

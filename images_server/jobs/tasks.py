@@ -1,9 +1,11 @@
 """The tasks, registered on one huey instance, and how the app enqueues them.
 
 `Jobs` registers each task on the queue with a stable name, so the web process (which only
-enqueues) and `images-server worker` (which runs them) agree, whatever imports them. Tasks find
-their `Services` through `bind`: the worker binds the services it built; the app binds its own,
-which matters only when the queue runs tasks immediately (tests).
+enqueues) and `images-server worker` (which runs them) agree, whatever imports them. It is made
+by `images_server.wiring` with the services its tasks run on: every part but the queue (a task
+never enqueues through `Services`; a pack is queued again through `Jobs` itself), so the
+`Services` that holds the queue is never pointed back at. Requests see `Jobs` as a
+`services.JobQueue`.
 
 Failures: a backing service that is down (`ServiceUnavailable`: storage, database, a render
 deadline) is transient, retried `RETRIES` times with exponential backoff from `RETRY_DELAY`
@@ -32,6 +34,7 @@ from images_server.engines.sniff import SourceInfo
 from images_server.errors import ImagesError, ServiceUnavailable
 from images_server.hashing import ImageRef, parse_hash
 from images_server.jobs.packs import delete_expired, resume_orphaned, run_pack, stalled_packs
+from images_server.jobs.queue import check_queue, check_workers
 from images_server.jobs.variants import warm_variants
 from images_server.services import Services
 
@@ -43,12 +46,21 @@ RETRY_BACKOFF = 2.0
 
 
 class Jobs:
-    """The queue and its tasks."""
+    """The queue and its tasks, which run on `services`.
 
-    def __init__(self, huey: Huey, retry_delay: float = RETRY_DELAY) -> None:
+    `identity`: the job worker running the tasks in this process (`images-server worker`,
+    see queue.py); None where tasks are only enqueued."""
+
+    def __init__(
+        self,
+        huey: Huey,
+        services: Services,
+        identity: str | None = None,
+        retry_delay: float = RETRY_DELAY,
+    ) -> None:
         self.huey = huey
-        self._services: Services | None = None
-        self.identity: str | None = None  # set in `images-server worker`: see queue.py
+        self.services = services
+        self.identity = identity
         retrying = partial(
             huey.task, retries=RETRIES, retry_delay=retry_delay, retry_backoff=RETRY_BACKOFF
         )
@@ -61,16 +73,7 @@ class Jobs:
         huey.periodic_task(crontab(minute="*/10"), name="delete_expired_packs")(self._cleanup)
         huey.on_startup(name="requeue_stalled_at_start")(self.requeue_stalled)
 
-    def bind(self, services: Services) -> None:
-        self._services = services
-
-    @property
-    def services(self) -> Services:
-        if self._services is None:
-            raise RuntimeError("Jobs.bind(services) was not called")
-        return self._services
-
-    def enqueue_variants(self, ref: ImageRef, info: SourceInfo | None = None) -> bool:
+    def enqueue_after_upload(self, ref: ImageRef, info: SourceInfo | None = None) -> bool:
         """Queue one job for a new original: its derivatives (when on and `info` says it gets
         some), then its eager variants, which read them. False (logged) if the queue is down
         or there is nothing to do. One job, so a hung queue costs an upload one timeout."""
@@ -102,6 +105,14 @@ class Jobs:
         """Queue a pack job (raises when the queue is down: the pack cannot start)."""
         self._pack(pack_id)
 
+    def waiting(self) -> int:
+        """Jobs waiting; `ServiceUnavailable` when the queue cannot be read."""
+        return check_queue(self.huey)
+
+    def check_workers(self, max_age: float, started: float, waiting: int) -> str | None:
+        """See `queue.check_workers`."""
+        return check_workers(self.huey, max_age, started, waiting)
+
     def requeue_stalled(self) -> int:
         """Queue again every pack whose worker is gone or whose job stopped reporting; how
         many."""
@@ -122,7 +133,7 @@ class Jobs:
         return delete_expired(self.services)
 
     def _run_pack(self, pack_id: str) -> bool:
-        return run_pack(self.services, pack_id, self.identity)
+        return run_pack(self.services, pack_id, self.identity, self.huey)
 
     def _run_derivatives(self, image_hash: str) -> int:
         def job() -> int:

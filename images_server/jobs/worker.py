@@ -24,12 +24,12 @@ from collections.abc import Callable
 
 from huey import Huey
 
-from images_server.app import migrate_embedded
 from images_server.db.engine import safe_url
+from images_server.db.migrate import migrate_embedded
 from images_server.jobs.queue import beat, forget_worker, worker_identity
 from images_server.jobs.tasks import Jobs
-from images_server.services import build_services
 from images_server.settings import Settings
+from images_server.wiring import build
 
 MAX_POLL_DELAY = 0.5
 MAX_HEARTBEAT_INTERVAL = 15.0
@@ -89,11 +89,12 @@ def start_watch(jobs: Jobs, interval: float, stop: threading.Event) -> None:
 def run_worker(settings: Settings) -> None:
     """Build the services and consume jobs until stopped."""
     migrate_embedded(settings)  # the embedded database, as the web process does
-    services = build_services(settings)
-    if services.jobs is None:
-        queue = safe_url(settings.queue_url_or_default)
+    identity = worker_identity()
+    jobs = build(settings, worker=identity).jobs
+    queue = safe_url(settings.queue_url_or_default)
+    if jobs is None:
         raise RuntimeError(f"the job queue {queue} cannot be opened")
-    consumer = services.jobs.huey.create_consumer(
+    consumer = jobs.huey.create_consumer(
         workers=settings.queue_workers,
         worker_type="thread",
         initial_delay=0.05,
@@ -101,18 +102,15 @@ def run_worker(settings: Settings) -> None:
         max_delay=MAX_POLL_DELAY,
         periodic=True,
     )
-    queue = safe_url(settings.queue_url_or_default)
-    identity = worker_identity()
-    services.jobs.identity = identity
     log.info("worker %s: %d threads on %s", identity, settings.queue_workers, queue)
     interval = heartbeat_interval(settings)
-    stop = start_heartbeat(services.jobs.huey, interval, identity)
-    start_watch(services.jobs, interval, stop)
+    stop = start_heartbeat(jobs.huey, interval, identity)
+    start_watch(jobs, interval, stop)
     try:
         consumer.run()
     finally:
         stop.set()
         try:
-            forget_worker(services.jobs.huey, identity)
+            forget_worker(jobs.huey, identity)
         except Exception as error:  # the queue is down: the key is only a few bytes
             log.warning("worker heartbeat not removed: %s", error)

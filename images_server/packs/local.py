@@ -14,17 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from images_server.caches.null import NullCache
-from images_server.engines import build_engine
 from images_server.hashing import hash_bytes, pack_ref
 from images_server.ingest import check_image
 from images_server.packs.analysis import analyse
 from images_server.packs.build import build_pack
 from images_server.packs.recommend import apply_overrides, recommend, safe_name
-from images_server.security.fetch import FetchPolicy
-from images_server.services import Services
 from images_server.settings import Settings
-from images_server.storages.memory import MemoryStorage
+from images_server.wiring import in_memory
 
 
 def _temp_path(output: Path) -> Path:
@@ -63,13 +59,7 @@ def build_local_pack(
     progress: Callable[[float], None],
 ) -> dict[str, object]:
     """Write the pack of `source` to `output` (atomically); its manifest."""
-    services = Services(
-        settings=settings,
-        storage=MemoryStorage(),
-        cache=NullCache(),
-        engine=build_engine(settings.engine),
-        fetch_policy=FetchPolicy.from_settings(settings),
-    )
+    services = in_memory(settings)
     data = source.read_bytes()
     check_image(services, data)
     analysis = analyse(data)

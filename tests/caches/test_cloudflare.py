@@ -23,8 +23,8 @@ from images_server.caches.cloudflare import API_BASE, CloudflarePurger, http_pur
 from images_server.caches.nginx import NginxPurger
 from images_server.errors import ServiceUnavailable
 from images_server.hashing import ImageRef, Namespace
-from images_server.services import build_services
 from images_server.settings import Settings, SettingsError, load_settings
+from images_server.wiring import build_services
 from tests.images import quadrant_bytes
 
 HASH = "ab" * 32

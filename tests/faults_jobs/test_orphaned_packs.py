@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 
 from images_server.app import create_app
 from images_server.jobs import queue
+from images_server.jobs.tasks import Jobs
 from images_server.packs import store
 from images_server.services import Services
 from images_server.settings import Settings
@@ -132,7 +133,7 @@ def test_a_pack_whose_worker_was_killed_is_resumed_by_the_next_worker_at_once(
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/packs/{pack_id}/download").data))
     assert len(archive.namelist()) > 18  # 18 images, the manifest and the snippets
     jobs = _services(app).jobs
-    assert jobs is not None
+    assert isinstance(jobs, Jobs)
     assert queue.claimed_by(jobs.huey, pack_id, 2) is None  # a finished claim is forgotten
 
 
@@ -143,7 +144,7 @@ def test_a_pack_of_a_worker_elsewhere_is_resumed_once_its_heartbeat_is_old(
     client = app.test_client()
     services = _services(app)
     assert services.database is not None
-    assert services.jobs is not None
+    assert isinstance(services.jobs, Jobs)
     huey = services.jobs.huey
     photo = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     form = {"file": (io.BytesIO(photo), "p.jpg"), "widths": "320,640", "formats": "webp"}

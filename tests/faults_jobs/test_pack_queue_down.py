@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from images_server.app import create_app
 from images_server.db.models import Pack
+from images_server.jobs.tasks import Jobs
 from images_server.services import Services
 from images_server.settings import Settings
 from tests.conftest_redis import RedisServer, _binary
@@ -62,7 +63,7 @@ def test_a_pack_posted_while_the_queue_is_down_leaves_nothing(
     settings = Settings(data_dir=tmp_path / "data", queue_url=f"{redis.url}/0", eager_presets=())
     app = create_app(settings)
     services: Services = app.extensions["images"]
-    assert services.jobs is not None
+    assert isinstance(services.jobs, Jobs)
     client = app.test_client()
     photo = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     redis.stop()

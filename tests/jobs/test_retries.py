@@ -5,7 +5,7 @@ real task on a SQLite queue, over services whose storage fails on purpose."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,15 +60,26 @@ def _services(settings: Settings, storage: MemoryStorage) -> Services:
     )
 
 
+Running = Callable[[Services], Jobs]
+
+
 @pytest.fixture
-def running(settings: Settings) -> Iterator[Jobs]:
-    jobs = Jobs(build_queue(settings), retry_delay=0.1)
-    consumer = jobs.huey.create_consumer(
-        workers=1, worker_type="thread", initial_delay=0.01, max_delay=0.05, periodic=False
-    )
-    consumer.start()
-    yield jobs
-    consumer.stop(graceful=True)
+def running(settings: Settings) -> Iterator[Running]:
+    """Start a consumer of the queue's tasks on given services; stopped when the test ends."""
+    consumers = []
+
+    def start(services: Services) -> Jobs:
+        jobs = Jobs(build_queue(settings), services, retry_delay=0.1)
+        consumer = jobs.huey.create_consumer(
+            workers=1, worker_type="thread", initial_delay=0.01, max_delay=0.05, periodic=False
+        )
+        consumer.start()
+        consumers.append(consumer)
+        return jobs
+
+    yield start
+    for consumer in consumers:
+        consumer.stop(graceful=True)
 
 
 def _wait(condition: object, what: str) -> None:
@@ -80,14 +91,14 @@ def _wait(condition: object, what: str) -> None:
     pytest.fail(f"not within {WAIT} s: {what}")
 
 
-def test_a_storage_outage_is_retried_until_it_answers(settings: Settings, running: Jobs) -> None:
+def test_a_storage_outage_is_retried_until_it_answers(settings: Settings, running: Running) -> None:
     storage = FlakyStorage(failures=2)
     services = _services(settings, storage)
-    running.bind(services)
+    jobs = running(services)
     data = quadrant_bytes(320, 240, "jpeg")
     ref = original_ref(data)
     storage.put(ref, data)
-    assert running.enqueue_variants(ref)
+    assert jobs.enqueue_after_upload(ref)
     key = cache_key(services, ref, eager_plans(settings)[0])
     _wait(lambda: services.cache.get(key) is not None, "the variant rendered after two failures")
     assert len(storage.reads) == 3
@@ -97,12 +108,12 @@ def test_a_storage_outage_is_retried_until_it_answers(settings: Settings, runnin
     assert second_wait >= 0.2  # doubled: backoff
 
 
-def test_an_image_that_cannot_render_is_not_retried(settings: Settings, running: Jobs) -> None:
+def test_an_image_that_cannot_render_is_not_retried(settings: Settings, running: Running) -> None:
     storage = FlakyStorage(failures=0)
     services = _services(settings, storage)
-    running.bind(services)
+    jobs = running(services)
     ref = original_ref(b"never stored")
-    assert running.enqueue_variants(ref)
+    assert jobs.enqueue_after_upload(ref)
     _wait(lambda: len(storage.reads) >= 1, "the job ran")
     time.sleep(1.5)  # longer than every retry delay together would first allow one
     assert len(storage.reads) == 1  # ImageNotFound: cancelled, not retried

@@ -31,7 +31,7 @@ UNCONFIGURED = (
 
 _SERVE = """
 import json, sys
-from images_server.app import migrate_embedded
+from images_server.db.migrate import migrate_embedded
 from images_server.settings import load_settings
 migrate_embedded(load_settings())  # what `serve` does before it starts gunicorn
 print(json.dumps(sorted(sys.modules)))

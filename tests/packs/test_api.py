@@ -20,6 +20,7 @@ from images_server.app import create_app
 from images_server.db.models import Pack, utcnow
 from images_server.hashing import pack_ref
 from images_server.jobs.packs import delete_expired, run_pack
+from images_server.jobs.tasks import Jobs
 from images_server.packs import store
 from images_server.services import Services
 from images_server.settings import Settings
@@ -267,7 +268,7 @@ def test_expired_packs_are_removed_by_a_periodic_job(app: Flask) -> None:
     """docs/api.md §7: the cleanup is a periodic job of the queue (every 10 min), beside the check
     that queues stalled packs again (every minute)."""
     jobs = _services(app).jobs
-    assert jobs is not None
+    assert isinstance(jobs, Jobs)
 
     def due(minute: int) -> set[str]:
         return {task.name for task in jobs.huey.read_periodic(datetime(2026, 1, 1, 3, minute))}
