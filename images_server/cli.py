@@ -30,7 +30,7 @@ from images_server.db.engine import database_error, make_engine, safe_url
 from images_server.db.models import ApiKey
 from images_server.errors import BadRequest, ImagesError
 from images_server.observability.logs import JsonFormatter, logging_config
-from images_server.packs.recommend import MAX_WIDTH, OPTIONS, ROLES, check_options
+from images_server.packs.options import FETCH_PRIORITIES, LOADINGS, OPTIONS, ROLES, PackOptions
 from images_server.security import signing
 from images_server.security.auth import DatabaseKeys, open_writes_warning
 from images_server.settings import Settings, SettingsError, load_settings
@@ -126,10 +126,6 @@ def worker() -> None:
     run_worker(_settings())
 
 
-_LOADING = ("lazy", "eager")
-_FETCHPRIORITY = ("high", "low", "auto")
-
-
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
@@ -137,9 +133,9 @@ _FETCHPRIORITY = ("high", "low", "auto")
 @click.option("--formats", help="Comma-separated formats: avif, webp, jpeg, png.")
 @click.option("--quality", help="JSON object of quality per format, e.g. '{\"avif\": 50}'.")
 @click.option("--role", type=click.Choice(ROLES), help="Sets loading, fetchpriority and sizes.")
-@click.option("--loading", type=click.Choice(_LOADING), help="The snippets' loading attribute.")
+@click.option("--loading", type=click.Choice(LOADINGS), help="The snippets' loading attribute.")
 @click.option(
-    "--fetchpriority", type=click.Choice(_FETCHPRIORITY), help="The snippets' fetchpriority."
+    "--fetchpriority", type=click.Choice(FETCH_PRIORITIES), help="The snippets' fetchpriority."
 )
 @click.option("--sizes", help="The snippets' sizes attribute, e.g. '(max-width: 800px) 100vw'.")
 @click.option("--alt", help="The alt text the snippets carry.")
@@ -154,6 +150,7 @@ def pack(source: Path, output: Path, **choices: str | bool | None) -> None:
     the image.
     """
     from images_server.packs.local import build_local_pack, unwritable
+    from images_server.wiring import in_memory
 
     options = _pack_options(choices)
     problem = unwritable(output)  # before any work: a render is long to lose
@@ -170,7 +167,8 @@ def pack(source: Path, output: Path, **choices: str | bool | None) -> None:
                 done[0] += step
 
         try:
-            manifest = build_local_pack(settings, source, output, options, progress)
+            services = in_memory(settings)
+            manifest = build_local_pack(services, source, output, options, progress)
         except BadRequest as exc:
             raise _bad_option(exc) from exc
         except ImagesError as exc:
@@ -205,7 +203,7 @@ def _pack_options(choices: dict[str, str | bool | None]) -> dict[str, object]:
                 'a JSON object such as {"avif": 50}', param_hint="--quality"
             ) from exc
     try:
-        check_options(options, MAX_WIDTH)  # before the source is read
+        PackOptions.parse(options)  # before the source is read
     except BadRequest as exc:
         raise _bad_option(exc) from exc
     return options

@@ -16,14 +16,7 @@ from flask import Blueprint, Response, render_template
 
 from images_server.http import services
 from images_server.http.sessions import ensure_session
-from images_server.packs.recommend import (
-    BASELINE,
-    FORMATS,
-    MIN_WIDTH,
-    ROLES,
-    PackSettings,
-    apply_overrides,
-)
+from images_server.packs.options import FORMATS, role_defaults
 
 bp = Blueprint(
     "ui",
@@ -41,12 +34,6 @@ PAGE_CSP = (
 )
 
 
-def role_defaults() -> dict[str, PackSettings]:
-    """Each role's loading, fetch priority and `sizes`, as the server applies them, so the
-    page can show what choosing a role implies."""
-    return {role: apply_overrides(BASELINE, {"role": role}, MIN_WIDTH) for role in ROLES}
-
-
 def human_bytes(count: int) -> str:
     """`count` bytes in words, as the page shows sizes (decimal units, like the script)."""
     for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
@@ -62,7 +49,7 @@ def index() -> Response:
         "index.html",
         formats=FORMATS,
         format_names=FORMAT_NAMES,
-        roles=role_defaults(),
+        roles=role_defaults(),  # the page shows what choosing a role implies
         max_upload_bytes=int(settings.max_upload_bytes),
         max_upload_text=human_bytes(int(settings.max_upload_bytes)),
     )

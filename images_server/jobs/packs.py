@@ -1,4 +1,4 @@
-"""Running pack jobs: claim, analyse, recommend + overrides, render, publish; and the periodic
+"""Running pack jobs: claim, build (`packs.service.run`), publish; and the periodic
 housekeeping of packs (stalled jobs run again, expired packs deleted).
 
 Publishing is two steps in a fixed order: the ZIP is stored (an atomic put), then the row is
@@ -21,14 +21,12 @@ import contextlib
 import logging
 
 from huey import Huey
+from sqlalchemy import Engine
 
 from images_server.errors import ImagesError, ServiceUnavailable
 from images_server.hashing import Namespace, pack_ref
 from images_server.jobs import queue
-from images_server.packs import store
-from images_server.packs.analysis import analyse
-from images_server.packs.build import build_pack, render_jobs
-from images_server.packs.recommend import apply_overrides, recommend, safe_name
+from images_server.packs import service, store
 from images_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -61,35 +59,41 @@ def run_pack(
                 queue.forget_claim(huey, pack_id, job.attempt)
 
 
+class _Reporter:
+    """Writes a running job's news into its pack's row (raising `store.Cancelled` once the
+    pack is no longer this job's), and keeps count of the files done."""
+
+    def __init__(self, database: Engine, job: store.PackJob) -> None:
+        self.database, self.job = database, job
+        self.done = self.total = 0
+
+    def chosen(self, what: service.Chosen) -> None:
+        self.total = what.files_total
+        settings = {"recommended": what.recommended.to_json(), "effective": what.settings.to_json()}
+        store.report(
+            self.database,
+            self.job.id,
+            ANALYSED,
+            attempt=self.job.attempt,
+            files_total=self.total,
+            analysis=what.analysis.to_json(),
+            settings=settings,
+        )
+
+    def progress(self, fraction: float) -> None:  # called once after each file
+        self.done += 1
+        overall = ANALYSED + (1 - ANALYSED) * fraction * 0.999
+        store.report(
+            self.database, self.job.id, overall, files_done=self.done, attempt=self.job.attempt
+        )
+
+
 def _build(services: Services, job: store.PackJob) -> bool:
     database = services.require_database()
     pack_id, attempt = job.id, job.attempt
-    done = total = 0
+    reporter = _Reporter(database, job)
     try:
-        data = services.storage.get(job.source)
-        analysis = analyse(data)
-        recommended = recommend(analysis, safe_name(job.source_name))
-        settings = apply_overrides(recommended, job.options, analysis.width)
-        total = len(render_jobs(settings))
-        store.report(
-            database,
-            pack_id,
-            ANALYSED,
-            attempt=attempt,
-            files_total=total,
-            analysis=analysis.to_json(),
-            settings={"recommended": recommended.to_json(), "effective": settings.to_json()},
-        )
-
-        def progress(fraction: float) -> None:  # called once after each file
-            nonlocal done
-            done += 1
-            overall = ANALYSED + (1 - ANALYSED) * fraction * 0.999
-            store.report(database, pack_id, overall, files_done=done, attempt=attempt)
-
-        built = build_pack(
-            services, job.source, job.source_name, job.source_hash, analysis, settings, progress
-        )
+        built = service.run(services, job, reporter.chosen, reporter.progress)
         services.storage.put(pack_ref(pack_id, "zip"), built.zip)
         if not store.finish(database, pack_id, built.manifest, attempt):
             raise store.Cancelled(pack_id)
@@ -97,6 +101,7 @@ def _build(services: Services, job: store.PackJob) -> bool:
         log.warning("pack %s was claimed again by another job: this one stopped", pack_id)
     except store.Cancelled:
         services.storage.delete(pack_ref(pack_id, "zip"))  # published by nobody
+        done, total = reporter.done, reporter.total
         log.info("pack %s was cancelled: stopped after %d of %d files", pack_id, done, total)
     except ServiceUnavailable:
         store.requeue(database, pack_id, attempt)

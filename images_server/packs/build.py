@@ -4,7 +4,7 @@ snippets and the ZIP, all in memory, returned together so the caller publishes t
 Each output is a normal render (`resize/<w>x/format/<f>/quality/<q>`), so packs get the same
 colour handling, metadata stripping, limits and deadline as any URL. Images go into the ZIP
 stored (they are compressed already); text is deflated. `progress` is called after each file
-of `render_jobs` with the fraction done; an exception it raises stops the build.
+of `outputs` with the fraction done; an exception it raises stops the build.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from images_server.engines.sniff import sniff
 from images_server.hashing import ImageRef
 from images_server.packs.analysis import Analysis
-from images_server.packs.recommend import PackSettings
+from images_server.packs.options import PackSettings
 from images_server.packs.snippets import PackFile, all_snippets, file_name
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
@@ -46,12 +46,12 @@ def _plan(width: int, fmt: str, quality: int | None) -> Plan:
 
 
 def _render_file(
-    services: Services, source: ImageRef, settings: PackSettings, width: int, fmt: str
+    services: Services, source: ImageRef, pack_settings: PackSettings, width: int, fmt: str
 ) -> tuple[PackFile, bytes]:
-    body = render(services, source, _plan(width, fmt, settings.quality.get(fmt))).body
+    body = render(services, source, _plan(width, fmt, pack_settings.quality.get(fmt))).body
     info = sniff(body)
     pack_file = PackFile(
-        file=file_name(settings.name, info.width, fmt),
+        file=file_name(pack_settings.name, info.width, fmt),
         width=info.width,
         height=info.height,
         format=fmt,
@@ -78,9 +78,9 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def render_jobs(settings: PackSettings) -> list[tuple[int, str]]:
+def outputs(pack_settings: PackSettings) -> list[tuple[int, str]]:
     """Every (width, format) the pack renders, in order: one file each."""
-    return [(width, fmt) for width in settings.widths for fmt in settings.formats]
+    return [(width, fmt) for width in pack_settings.widths for fmt in pack_settings.formats]
 
 
 def build_pack(
@@ -89,23 +89,23 @@ def build_pack(
     source_name: str,
     source_sha256: str,
     analysis: Analysis,
-    settings: PackSettings,
+    pack_settings: PackSettings,
     progress: Callable[[float], None],
 ) -> BuiltPack:
     """Render, describe and zip one pack."""
-    jobs = render_jobs(settings)
+    todo = outputs(pack_settings)
     entries: dict[str, bytes] = {}
     files: list[PackFile] = []
-    for done, (width, fmt) in enumerate(jobs, start=1):
-        pack_file, body = _render_file(services, source, settings, width, fmt)
+    for done, (width, fmt) in enumerate(todo, start=1):
+        pack_file, body = _render_file(services, source, pack_settings, width, fmt)
         if pack_file.file not in entries:  # two asked widths may clamp to one
             files.append(pack_file)
             entries[pack_file.file] = body
-        progress(done / (len(jobs) + 1))
+        progress(done / (len(todo) + 1))
     data_url = _data_url(services, source)
-    snippets = all_snippets(settings, files, data_url)
+    snippets = all_snippets(pack_settings, files, data_url)
     manifest: dict[str, object] = {
-        "name": settings.name,
+        "name": pack_settings.name,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": {
             "file": source_name,
@@ -116,7 +116,7 @@ def build_pack(
             "sha256": source_sha256,
         },
         "analysis": analysis.to_json(),
-        "settings": settings.to_json(),
+        "settings": pack_settings.to_json(),
         "placeholder": {
             "blurhash": analysis.placeholder,
             "dominant_color": analysis.dominant_color,

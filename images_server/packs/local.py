@@ -1,7 +1,7 @@
 """`images-server pack`: a pack built in this process, from a file to a ZIP, without a server.
 
-The same code as the worker's (analysis, recommendation, overrides, the render spine), on
-services that keep nothing: the source in memory, no result cache. Limits and checks are the
+The same code as the worker's (`packs.service.run`), on services that keep nothing
+(`wiring.in_memory`: the source in memory, no result cache). Limits and checks are the
 server's (`IMAGES_*` settings apply), so a file the server would refuse is refused here too.
 `unwritable(output)` tells, before any of that work, why the ZIP could not be written.
 """
@@ -16,11 +16,9 @@ from typing import Any
 
 from images_server.hashing import hash_bytes, pack_ref
 from images_server.ingest import check_image
-from images_server.packs.analysis import analyse
-from images_server.packs.build import build_pack
-from images_server.packs.recommend import apply_overrides, recommend, safe_name
-from images_server.settings import Settings
-from images_server.wiring import in_memory
+from images_server.packs import service
+from images_server.packs.store import PackJob
+from images_server.services import Services
 
 
 def _temp_path(output: Path) -> Path:
@@ -52,25 +50,19 @@ def unwritable(output: Path) -> str | None:
 
 
 def build_local_pack(
-    settings: Settings,
+    services: Services,
     source: Path,
     output: Path,
     options: dict[str, Any],
     progress: Callable[[float], None],
 ) -> dict[str, object]:
     """Write the pack of `source` to `output` (atomically); its manifest."""
-    services = in_memory(settings)
     data = source.read_bytes()
     check_image(services, data)
-    analysis = analyse(data)
-    pack_settings = apply_overrides(
-        recommend(analysis, safe_name(source.name)), options, analysis.width
-    )
-    ref = pack_ref(hash_bytes(data)[:32], "source")
-    services.storage.put(ref, data)
-    built = build_pack(
-        services, ref, source.name, hash_bytes(data), analysis, pack_settings, progress
-    )
+    digest = hash_bytes(data)
+    job = PackJob(digest[:32], pack_ref(digest[:32], "source"), source.name, digest, options)
+    services.storage.put(job.source, data)
+    built = service.run(services, job, lambda chosen: None, progress)
     temp = _temp_path(output)
     temp.write_bytes(built.zip)
     os.replace(temp, output)

@@ -9,8 +9,15 @@ import pytest
 from images_server.engines.sniff import sniff
 from images_server.errors import BadRequest
 from images_server.packs.analysis import analyse, aspect_label
-from images_server.packs.recommend import LADDER, apply_overrides, recommend, safe_name
+from images_server.packs.options import PackOptions, PackSettings, apply
+from images_server.packs.recommend import LADDER, recommend, safe_name
 from tests.images import quadrant_bytes
+
+
+def apply_overrides(
+    recommended: PackSettings, options: dict[str, object], source_width: int
+) -> PackSettings:
+    return apply(recommended, PackOptions.parse(options), source_width)
 
 
 @pytest.mark.parametrize(

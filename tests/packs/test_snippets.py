@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from html.parser import HTMLParser
 
-from images_server.packs.recommend import PackSettings
+from images_server.packs.options import PackSettings
 from images_server.packs.snippets import PackFile, all_snippets, file_name, picture_html
 
 SETTINGS = PackSettings(

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from images_server.app import create_app
 from images_server.hashing import pack_ref
 from images_server.packs import store
-from images_server.packs.recommend import OPTIONS
+from images_server.packs.options import OPTIONS
 from images_server.settings import Settings
 
 CLI = str(Path(sys.executable).parent / "images-server")

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from images_server.http import ui
 from images_server.http.ui import PAGE_CSP, human_bytes
 from images_server.jobs.packs import run_pack
-from images_server.packs.recommend import FORMATS, ROLES
+from images_server.packs.options import FORMATS, ROLES
 from images_server.services import Services
 from images_server.settings import Settings
 from tests.ui.pages import contrast
