@@ -22,7 +22,7 @@ from pathlib import Path
 
 from images_server.engines import ENGINES, build_engine
 from images_server.engines.base import Output
-from images_server.engines.sniff import sniff
+from images_server.formats.sniff import sniff
 from images_server.pipeline.ops import OutputFormat
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan

@@ -367,7 +367,7 @@ class Row:
 
 
 def describe_body(data: bytes) -> str:
-    from images_server.engines.sniff import sniff
+    from images_server.formats.sniff import sniff
 
     info = sniff(data)
     return f"{info.width}x{info.height} {info.format.upper()} {len(data) / 1024:.0f} KB"

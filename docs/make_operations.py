@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from images_server.engines.sniff import sniff
+from images_server.formats import EXTENSIONS, TITLES
+from images_server.formats.sniff import sniff
 from images_server.hashing import original_ref
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan
@@ -40,8 +41,6 @@ SOURCES = {
     "dice": "dice-alpha-300x225.png",
     "camera": "camera-canon-3mp-orient6.jpg",
 }
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif"}
-FORMAT_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "avif": "AVIF", "gif": "GIF"}
 _FILE_SLUG = str.maketrans({"/": "-", "!": "bang", ">": "gt", "<": "lt", "^": "fill",
                             "%": "pct", "@": "at", "+": "p"})  # fmt: skip
 
@@ -100,7 +99,7 @@ def run(storage: MemoryStorage, services: Services, example: Example) -> Result:
 
 def describe(result: Result) -> str:
     kib = max(1, round(result.size / 1024))
-    return f"{result.width}x{result.height} {FORMAT_NAMES[result.format]}, {kib} KB"
+    return f"{result.width}x{result.height} {TITLES[result.format]}, {kib} KB"
 
 
 def picture(result: Result) -> str:

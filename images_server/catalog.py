@@ -33,7 +33,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, func, select
@@ -44,10 +43,10 @@ from sqlalchemy.orm import Session
 from images_server import derivatives
 from images_server.db import queries
 from images_server.db.models import Image, Upload
-from images_server.engines.sniff import MEDIA_TYPES
 from images_server.errors import ImageNotFound, QuotaExceeded
+from images_server.formats import MEDIA_TYPES
 from images_server.hashing import ImageRef
-from images_server.metadata import describe
+from images_server.metadata import ImageFacts, describe
 from images_server.observability.tracing import span
 from images_server.services import Services
 
@@ -159,27 +158,25 @@ def may_read(services: Services, ref: ImageRef, user: str, now: datetime | None 
         return session.execute(uploaded.limit(1)).first() is not None
 
 
-def _row_metadata(row: Image) -> dict[str, object]:
-    """The keys of `describe`, in its order, from the row."""
-    return {
-        "width": row.width,
-        "height": row.height,
-        "format": row.format,
-        "mime": MEDIA_TYPES[row.format],
-        "bytes": row.bytes,
-        "has_alpha": row.has_alpha,
-        "frames": row.frames,
-        "orientation": row.orientation,
-        "color_space": row.color_space,
-        "exif": row.exif,
-        "placeholder": row.placeholder,
-        "dominant_color": row.dominant_color,
-    }
+def _row_facts(row: Image, color_space: str) -> ImageFacts:
+    """What `describe` said at upload, from the row."""
+    return ImageFacts(
+        width=row.width,
+        height=row.height,
+        format=row.format,
+        mime=MEDIA_TYPES[row.format],
+        bytes=row.bytes,
+        has_alpha=row.has_alpha,
+        frames=row.frames,
+        orientation=row.orientation,
+        color_space=color_space,
+        exif=row.exif,
+        placeholder=row.placeholder,
+        dominant_color=row.dominant_color,
+    )
 
 
-def stored_metadata(
-    services: Services, ref: ImageRef
-) -> tuple[ImageRecord | None, dict[str, object]]:
+def stored_metadata(services: Services, ref: ImageRef) -> tuple[ImageRecord | None, ImageFacts]:
     """The image's record and the metadata `GET /image/<hash>/metadata` serves, from one read
     of its row (a row from before migration 0002 is completed from the bytes, once).
 
@@ -193,10 +190,10 @@ def stored_metadata(
             raise ImageNotFound()  # bytes without a row are not an image (see permissions)
         record = _record(row)
         if row.color_space is not None:
-            return record, _row_metadata(row)
+            return record, _row_facts(row, row.color_space)
         facts = describe(services.storage.get(ref))  # a row from before migration 0002
-        row.orientation = int(str(facts["orientation"]))
-        row.color_space = str(facts["color_space"])
+        row.orientation = facts.orientation
+        row.color_space = facts.color_space
         try:
             session.commit()
         except IntegrityError:
@@ -207,23 +204,23 @@ def stored_metadata(
 # --- Uploads -------------------------------------------------------------------------------
 
 
-def image_row(ref: ImageRef, facts: dict[str, Any], owner: str | None, public: bool) -> Image:
+def image_row(ref: ImageRef, facts: ImageFacts, owner: str | None, public: bool) -> Image:
     """A new `Image` row from the output of `describe`."""
     return Image(
         hash=ref.hash,
-        bytes=facts["bytes"],
-        format=facts["format"],
-        width=facts["width"],
-        height=facts["height"],
-        has_alpha=facts["has_alpha"],
-        frames=facts["frames"],
-        orientation=facts["orientation"],
-        color_space=facts["color_space"],
+        bytes=facts.bytes,
+        format=facts.format,
+        width=facts.width,
+        height=facts.height,
+        has_alpha=facts.has_alpha,
+        frames=facts.frames,
+        orientation=facts.orientation,
+        color_space=facts.color_space,
         public=public,
         owner=_clip(owner),
-        exif=facts["exif"],
-        placeholder=facts["placeholder"],
-        dominant_color=facts["dominant_color"],
+        exif=facts.exif,
+        placeholder=facts.placeholder,
+        dominant_color=facts.dominant_color,
     )
 
 
@@ -259,7 +256,7 @@ def check_quota(services: Services, ref: ImageRef, size: int, owner: str | None)
 
 
 def record_upload(
-    services: Services, ref: ImageRef, data: bytes, facts: dict[str, Any], uploader: Uploader
+    services: Services, ref: ImageRef, data: bytes, facts: ImageFacts, uploader: Uploader
 ) -> tuple[ImageRecord, bool]:
     """Store the bytes and record the upload, both or neither; the image's record, and whether
     this call stored the bytes (False: they were stored already).
@@ -277,7 +274,7 @@ def record_upload(
 
 
 def _record_upload(
-    services: Services, ref: ImageRef, data: bytes, facts: dict[str, Any], uploader: Uploader
+    services: Services, ref: ImageRef, data: bytes, facts: ImageFacts, uploader: Uploader
 ) -> tuple[ImageRecord, bool]:
     storage = services.storage
     public = services.settings.default_public if uploader.public is None else uploader.public

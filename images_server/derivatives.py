@@ -50,8 +50,9 @@ from weakref import WeakKeyDictionary
 from images_server import admission
 from images_server.engines.base import Output, first_resize
 from images_server.engines.deadline import Deadline
-from images_server.engines.sniff import ImageFormat, SourceInfo, sniff
 from images_server.errors import ImageNotFound
+from images_server.formats import ImageFormat
+from images_server.formats.sniff import SourceInfo, sniff
 from images_server.hashing import ImageRef, Namespace, derivative_ref
 from images_server.pipeline.plan import Plan
 from images_server.pipeline.steps import ResizeTo, Resolved, SharpenBy, resolve

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from images_server import admission, catalog
 from images_server.catalog import ImageRecord, Uploader
-from images_server.engines.sniff import SourceInfo, sniff
 from images_server.engines.verify import verify_decodes
 from images_server.errors import PayloadTooLarge, TooManyPixels
+from images_server.formats.sniff import SourceInfo, sniff
 from images_server.hashing import ImageRef
 from images_server.metadata import describe
 from images_server.services import Services

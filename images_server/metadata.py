@@ -16,14 +16,15 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from fractions import Fraction
 
 import pyvips
 
-from images_server.engines.sniff import MEDIA_TYPES, for_decoders, sniff
 from images_server.errors import UndecodableImage
+from images_server.formats import MEDIA_TYPES
+from images_server.formats.sniff import for_decoders, sniff
 
 SAMPLE_SIZE = 128
 PLACEHOLDER_SIZE = 32
@@ -36,28 +37,49 @@ _ASCII_TAG = re.compile(r"(?s)(.*) \(\1, ASCII, \d+ components, \d+ bytes\)")
 _OTHER_TAG = re.compile(r"(?s)(.*?) \(.*, \w+, \d+ components, \d+ bytes\)")
 
 
-def describe(data: bytes) -> dict[str, object]:
-    """The metadata of one image, keys in a stable order; raises like `sniff` on bad bytes."""
+@dataclass(frozen=True)
+class ImageFacts:
+    """What `/metadata` says of an image, in the order it says it (`to_json`)."""
+
+    width: int  # as displayed: after the EXIF orientation
+    height: int
+    format: str
+    mime: str
+    bytes: int
+    has_alpha: bool
+    frames: int
+    orientation: int  # the EXIF orientation still to apply when decoding
+    color_space: str
+    exif: dict[str, object]  # the allow-listed tags only (`safe_exif`)
+    placeholder: str | None  # None only in rows older than placeholders
+    dominant_color: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def describe(data: bytes) -> ImageFacts:
+    """The metadata of one image; raises like `sniff` on bad bytes."""
     info = sniff(data)
     try:
         header = pyvips.Image.new_from_buffer(for_decoders(data), "")
         summary = sample(data)
     except pyvips.Error as error:
         raise UndecodableImage("the image header cannot be read") from error
-    return {
-        "width": info.width,
-        "height": info.height,
-        "format": info.format,
-        "mime": MEDIA_TYPES[info.format],
-        "bytes": len(data),
-        "has_alpha": info.has_alpha,
-        "frames": info.frames,
-        "orientation": info.orientation,
-        "color_space": str(header.interpretation),
-        "exif": safe_exif(header),
-        "placeholder": summary.placeholder,
-        "dominant_color": summary.dominant_color,
-    }
+    return ImageFacts(
+        width=info.width,
+        height=info.height,
+        format=info.format,
+        mime=MEDIA_TYPES[info.format],
+        bytes=len(data),
+        has_alpha=info.has_alpha,
+        frames=info.frames,
+        orientation=info.orientation,
+        color_space=str(header.interpretation),
+        exif=safe_exif(header),
+        placeholder=summary.placeholder,
+        dominant_color=summary.dominant_color,
+    )
 
 
 # --- EXIF ------------------------------------------------------------------------------

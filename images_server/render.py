@@ -25,15 +25,16 @@ from images_server.caches.base import CachedFile, CachedResult, CacheKey, FileHi
 from images_server.caches.flight import single_flight
 from images_server.engines.base import MAX_SIDE, Output, keeps_animation
 from images_server.engines.deadline import Deadline, finish_within
-from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
 from images_server.errors import InvalidPipeline, OutputTooLarge
+from images_server.formats import MEDIA_TYPES
+from images_server.formats.sniff import SourceInfo, sniff
+from images_server.formats.strip import strip_metadata
 from images_server.hashing import ImageRef
 from images_server.observability.metrics import count_cache_lookup
 from images_server.observability.tracing import engine_stages, span, stage
 from images_server.pipeline.ops import Crop, OutputFormat
 from images_server.pipeline.plan import Plan
 from images_server.pipeline.steps import Resolved, resolve
-from images_server.privacy import strip_metadata
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.

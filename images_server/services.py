@@ -21,8 +21,8 @@ from sqlalchemy import Engine as DatabaseEngine
 from images_server.caches.base import ResultCache
 from images_server.caches.purge import Purger, ResultCachePurger
 from images_server.engines.base import Engine
-from images_server.engines.sniff import SourceInfo
 from images_server.errors import ServiceUnavailable
+from images_server.formats.sniff import SourceInfo
 from images_server.hashing import ImageRef
 from images_server.security.fetch import FetchPolicy
 from images_server.security.ratelimit import Limiter

@@ -34,6 +34,7 @@ from pydantic_settings import (
 )
 
 from images_server.errors import InvalidPipeline
+from images_server.formats import FORMATS, SOURCE_FORMAT
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRESET_NAME
 
@@ -446,7 +447,7 @@ class Settings(BaseSettings):
     @field_validator("eager_formats")
     @classmethod
     def _check_eager_formats(cls, formats: tuple[str, ...]) -> tuple[str, ...]:
-        known = {"avif", "webp", "jpeg", "png", "gif", "source"}
+        known = {*FORMATS, SOURCE_FORMAT}
         for name in formats:
             if name not in known:
                 raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")

@@ -52,10 +52,10 @@ def solid(rgb: tuple[int, int, int], width: int = 40, height: int = 30) -> pyvip
 def test_iphone_photo_keeps_only_safe_exif(samples: Path) -> None:
     data = (samples / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
     meta = describe(data)
-    assert list(meta) == KEYS
-    assert (meta["width"], meta["height"], meta["bytes"]) == (3264, 2448, len(data))
-    assert (meta["format"], meta["mime"], meta["color_space"]) == ("jpeg", "image/jpeg", "srgb")
-    assert meta["exif"] == {
+    assert list(meta.to_json()) == KEYS
+    assert (meta.width, meta.height, meta.bytes) == (3264, 2448, len(data))
+    assert (meta.format, meta.mime, meta.color_space) == ("jpeg", "image/jpeg", "srgb")
+    assert meta.exif == {
         "make": "Apple",
         "model": "iPhone 6",
         "lens_model": "iPhone 6 back camera 4.15mm f/2.2",
@@ -67,7 +67,7 @@ def test_iphone_photo_keeps_only_safe_exif(samples: Path) -> None:
         "orientation": 1,
         "software": "8.3",
     }
-    text = json.dumps(meta)
+    text = json.dumps(meta.to_json())
     assert "GPS" not in text
     assert "40, 26" not in text  # the latitude the photo carries
     assert "49.1" not in text
@@ -76,8 +76,8 @@ def test_iphone_photo_keeps_only_safe_exif(samples: Path) -> None:
 
 def test_canon_photo_is_described_upright(samples: Path) -> None:
     meta = describe((samples / "camera-canon-3mp-orient6.jpg").read_bytes())
-    assert (meta["width"], meta["height"], meta["orientation"]) == (1536, 2048, 6)
-    exif = meta["exif"]
+    assert (meta.width, meta.height, meta.orientation) == (1536, 2048, 6)
+    exif = meta.exif
     assert isinstance(exif, dict)
     assert exif["make"] == "Canon"
     assert exif["orientation"] == 6
@@ -85,26 +85,26 @@ def test_canon_photo_is_described_upright(samples: Path) -> None:
 
 def test_png_with_alpha() -> None:
     meta = describe(quadrant_bytes(64, 48, "png", alpha=True))
-    assert meta["has_alpha"] is True
-    assert meta["color_space"] == "srgb"
-    exif = meta["exif"]
+    assert meta.has_alpha is True
+    assert meta.color_space == "srgb"
+    exif = meta.exif
     assert isinstance(exif, dict)
     assert set(exif) <= {"orientation"}  # libvips writes an EXIF block with the orientation
-    assert (meta["width"], meta["height"], meta["frames"]) == (64, 48, 1)
+    assert (meta.width, meta.height, meta.frames) == (64, 48, 1)
 
 
 def test_grey_image_has_its_colour_space() -> None:
     grey = pyvips.Image.black(20, 10).cast("uchar").copy(interpretation="b-w")
     meta = describe(encode(grey, "png"))
-    assert meta["color_space"] == "b-w"
-    assert meta["dominant_color"] == "#000000"
+    assert meta.color_space == "b-w"
+    assert meta.dominant_color == "#000000"
 
 
 def test_animated_gif_counts_frames() -> None:
     frames = [solid((255, 0, 0), 20, 20), solid((0, 0, 255), 20, 20), solid((0, 255, 0), 20, 20)]
     meta = describe(animation(frames, "gif", [100, 100, 100]))
-    assert (meta["format"], meta["mime"], meta["frames"]) == ("gif", "image/gif", 3)
-    assert (meta["width"], meta["height"]) == (20, 20)
+    assert (meta.format, meta.mime, meta.frames) == ("gif", "image/gif", 3)
+    assert (meta.width, meta.height) == (20, 20)
 
 
 def decode_ac(placeholder: str) -> list[float]:
@@ -121,7 +121,7 @@ def decode_ac(placeholder: str) -> list[float]:
 
 def test_blurhash_of_a_solid_colour_is_its_dc() -> None:
     colour = (200, 100, 50)
-    placeholder = describe(encode(solid(colour), "png"))["placeholder"]
+    placeholder = describe(encode(solid(colour), "png")).placeholder
     assert isinstance(placeholder, str)
     assert len(placeholder) == 28  # 1 size + 1 maximum + 4 DC + 2 x 11 AC
     assert base83(placeholder[0]) == (4 - 1) + (3 - 1) * 9
@@ -132,7 +132,7 @@ def test_blurhash_of_a_solid_colour_is_its_dc() -> None:
 
 
 def test_blurhash_of_quadrants_has_detail() -> None:
-    placeholder = describe(quadrant_bytes(64, 48))["placeholder"]
+    placeholder = describe(quadrant_bytes(64, 48)).placeholder
     assert isinstance(placeholder, str)
     assert len(placeholder) == 28
     assert max(abs(v) for v in decode_ac(placeholder)) > 0.1
@@ -147,12 +147,12 @@ def test_blurhash_matches_the_reference_encoder() -> None:
 def test_dominant_colour_of_half_red_half_blue(fmt: str) -> None:
     left = solid((255, 0, 0), 30, 40)
     image = left.join(solid((0, 0, 255), 30, 40), "horizontal")
-    rgb = hex_rgb(describe(encode(image, fmt))["dominant_color"])
+    rgb = hex_rgb(describe(encode(image, fmt)).dominant_color)
     assert close(rgb, (255, 0, 0), 8) or close(rgb, (0, 0, 255), 8)
 
 
 def test_dominant_colour_of_quadrants_is_one_of_them() -> None:
-    rgb = hex_rgb(describe(quadrant_bytes(64, 64))["dominant_color"])
+    rgb = hex_rgb(describe(quadrant_bytes(64, 64)).dominant_color)
     assert any(close(rgb, colour, 8) for colour in QUADRANTS.values())
 
 
@@ -165,11 +165,11 @@ def test_the_dominant_colour_is_the_largest_real_area(samples: Path) -> None:
     """The wisteria photo is mostly dark foliage with pink flowers: its dominant colour is the
     foliage's green (a 32-pixel thumbnail blended petals and white into a mauve that won)."""
     data = (samples / "photo-12mp-4000x3000.jpg").read_bytes()
-    red, green, blue = hex_rgb(describe(data)["dominant_color"])
+    red, green, blue = hex_rgb(describe(data).dominant_color)
     assert green > red
     assert green > blue
     assert max(red, green, blue) < 128  # dark, as the leaves are
     summary = sample(data)
     assert max(summary.image.width, summary.image.height) == SAMPLE_SIZE
     assert (summary.image.bands, summary.image.format) == (3, "uchar")
-    assert describe(data)["placeholder"] == summary.placeholder
+    assert describe(data).placeholder == summary.placeholder

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from images_server.engines.deadline import NO_DEADLINE, Deadline
-from images_server.engines.sniff import SourceInfo
+from images_server.formats.sniff import SourceInfo
 from images_server.pipeline.ops import OutputFormat, Rgba
 from images_server.pipeline.steps import ResizeTo, Resolved
 

@@ -18,8 +18,8 @@ import warnings
 import pyvips
 
 from images_server.engines.base import ANIMATED_FORMATS
-from images_server.engines.sniff import SourceInfo, for_decoders
 from images_server.errors import UndecodableImage
+from images_server.formats.sniff import SourceInfo, for_decoders
 
 _GIF_TRAILER = b";"
 _ANIMATION_FLAG = 0x02  # VP8X flags byte

@@ -106,7 +106,7 @@ def metadata(hash_: str) -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = jsonify({"hash": ref.hash, **facts})
+        response = jsonify({"hash": ref.hash, **facts.to_json()})
     response.set_etag(etag, weak=False)
     response.headers["Cache-Control"] = IMMUTABLE if _is_public(record) else PRIVATE
     return response

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from images_server.db.models import Pack
 from images_server.errors import BadRequest, ImageNotFound, PackNotFound
+from images_server.formats import media_type_of_extension
 from images_server.hashing import parse_hash
 from images_server.http import services
 from images_server.http.clients import client_id
@@ -144,14 +145,6 @@ def download(pack_id: str) -> Response:
     return _private(response)
 
 
-_PREVIEW_TYPES = {
-    "avif": "image/avif",
-    "webp": "image/webp",
-    "jpg": "image/jpeg",
-    "png": "image/png",
-}
-
-
 @bp.get("/packs/<pack_id>/files/<name>")
 def file(pack_id: str, name: str) -> Response:
     """One image of a done pack, for previews in the web UI."""
@@ -160,7 +153,8 @@ def file(pack_id: str, name: str) -> Response:
     if name not in files:
         raise PackNotFound("no such file in this pack")
     data = service.archived(services(), row, [name])[name]
-    return _private(Response(data, mimetype=_PREVIEW_TYPES[name.rsplit(".", 1)[-1]]))
+    media_type = media_type_of_extension(name.rsplit(".", 1)[-1])
+    return _private(Response(data, mimetype=media_type or "application/octet-stream"))
 
 
 @bp.get("/packs/<pack_id>/snippets")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
+from images_server.formats import TITLES
 from images_server.http import services
 from images_server.http.sessions import ensure_session
 from images_server.packs.options import FORMATS, role_defaults
@@ -26,7 +27,6 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 
-FORMAT_NAMES = {"avif": "AVIF", "webp": "WebP", "jpeg": "JPEG", "png": "PNG"}
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -48,7 +48,7 @@ def index() -> Response:
     html = render_template(
         "index.html",
         formats=FORMATS,
-        format_names=FORMAT_NAMES,
+        format_names=TITLES,
         roles=role_defaults(),  # the page shows what choosing a role implies
         max_upload_bytes=int(settings.max_upload_bytes),
         max_upload_text=human_bytes(int(settings.max_upload_bytes)),

@@ -30,8 +30,8 @@ from huey.exceptions import CancelExecution
 from images_server.derivatives import build as build_derivatives
 from images_server.derivatives import eligible
 from images_server.derivatives import enabled as derivatives_enabled
-from images_server.engines.sniff import SourceInfo
 from images_server.errors import ImagesError, ServiceUnavailable
+from images_server.formats.sniff import SourceInfo
 from images_server.hashing import ImageRef, parse_hash
 from images_server.jobs.packs import delete_expired, resume_orphaned, run_pack, stalled_packs
 from images_server.jobs.queue import check_queue, check_workers

@@ -15,7 +15,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from images_server.engines.sniff import sniff
+from images_server.formats.sniff import sniff
 from images_server.metadata import sample
 
 Kind = Literal["photo", "graphic"]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from images_server.engines.sniff import sniff
+from images_server.formats.sniff import sniff
 from images_server.hashing import ImageRef
 from images_server.packs.analysis import Analysis
 from images_server.packs.options import PackSettings

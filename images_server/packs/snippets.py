@@ -12,10 +12,8 @@ import html
 import json
 from dataclasses import dataclass
 
+from images_server.formats import EXTENSIONS, MEDIA_TYPES
 from images_server.packs.options import PackSettings
-
-MEDIA_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
-EXTENSIONS = {"avif": "avif", "webp": "webp", "jpeg": "jpg", "png": "png"}
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from images_server.formats import FORMATS, ImageFormat
 from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
 
-OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("jpeg", "png", "webp", "avif", "gif")
+OutputFormat = ImageFormat
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = FORMATS
 FormatChoice = OutputFormat | Literal["auto"]  # auto: negotiated from the request's Accept
 
 FilterName = Literal["grayscale", "sepia", "invert"]

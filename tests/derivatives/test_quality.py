@@ -16,7 +16,7 @@ import pyvips
 from bench.ssim import ssim
 from images_server import derivatives
 from images_server.derivatives import Manifest
-from images_server.engines.sniff import sniff
+from images_server.formats.sniff import sniff
 from images_server.hashing import ImageRef, Namespace
 from images_server.services import Services
 from tests.derivatives.support import make_services, plan_of, render_path, store

@@ -16,7 +16,7 @@ import pyvips
 from flask.testing import FlaskClient
 
 from images_server.app import create_app
-from images_server.engines.sniff import sniff
+from images_server.formats.sniff import sniff
 from images_server.settings import Settings
 from tests.images import animation, animation_timing, decode, decode_frames, near, pixel
 from tests.spine import Spine

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pyvips
 
-from images_server.engines.sniff import sniff
+from images_server.formats.sniff import sniff
 from tests.images import QUADRANTS, decode, encode, near, pixel, quadrant_bytes, quadrant_image
 from tests.spine import Spine
 

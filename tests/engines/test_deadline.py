@@ -18,8 +18,8 @@ import pyvips
 from images_server.engines import build_engine
 from images_server.engines.base import Output
 from images_server.engines.deadline import GRACE, Deadline, finish_within
-from images_server.engines.sniff import sniff
 from images_server.errors import RenderTimeout
+from images_server.formats.sniff import sniff
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan
 from images_server.pipeline.steps import resolve

@@ -15,7 +15,7 @@ import pyvips
 
 from images_server.engines import build_engine
 from images_server.engines.base import Output
-from images_server.engines.sniff import sniff
+from images_server.formats.sniff import sniff
 from images_server.pipeline.ops import OutputFormat
 from images_server.pipeline.steps import ResizeTo, Resolved
 from tests.images import decode, encode, near, pixel

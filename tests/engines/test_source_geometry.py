@@ -18,8 +18,8 @@ import pytest
 import pyvips
 from flask.testing import FlaskClient
 
-from images_server.engines.sniff import for_decoders, sniff
 from images_server.errors import UndecodableImage, UnsupportedFormat
+from images_server.formats.sniff import for_decoders, sniff
 from images_server.metadata import describe
 from tests.engines.avif_boxes import add_properties, box, clap, imir, irot
 from tests.images import decode, decode_frames, near, pixel, quadrant_image
@@ -63,7 +63,7 @@ def test_avif_transforms_give_the_decoded_size(name: str) -> None:
     assert (decoded.width, decoded.height) == size
     decoded.avg()  # and every pixel of that size decodes
     facts = describe(data)
-    assert (facts["width"], facts["height"]) == size
+    assert (facts.width, facts.height) == size
 
 
 @pytest.mark.parametrize("name", TRANSFORMED)
@@ -202,7 +202,7 @@ def test_gif_frame_past_the_screen_is_clipped_to_it(name: str) -> None:
     info = sniff(data)
 
     assert (info.width, info.height) == (10, 10)
-    assert (describe(data)["width"], describe(data)["height"]) == (10, 10)
+    assert (describe(data).width, describe(data).height) == (10, 10)
 
 
 @pytest.mark.parametrize("name", GIFS)

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import pyvips
 
-from images_server.engines.sniff import sniff
+from images_server.formats.sniff import sniff
 from images_server.pipeline.parse import PARSERS
 from tests.golden import make_golden
 from tests.spine import Spine

@@ -15,9 +15,9 @@ import pytest
 import pyvips
 from flask.testing import FlaskClient
 
-from images_server.engines.sniff import sniff
 from images_server.errors import UndecodableImage
-from images_server.privacy import strip_metadata
+from images_server.formats.sniff import sniff
+from images_server.formats.strip import strip_metadata
 from tests.images import decode, quadrant_bytes
 
 IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"

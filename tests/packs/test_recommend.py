@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from images_server.engines.sniff import sniff
 from images_server.errors import BadRequest
+from images_server.formats.sniff import sniff
 from images_server.packs.analysis import analyse, aspect_label
 from images_server.packs.options import PackOptions, PackSettings, apply
 from images_server.packs.recommend import LADDER, recommend, safe_name

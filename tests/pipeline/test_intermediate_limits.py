@@ -16,8 +16,8 @@ import struct
 import pytest
 from flask.testing import FlaskClient
 
-from images_server.engines.sniff import sniff
 from images_server.errors import ImagesError, OutputTooLarge, TooManyPixels, UndecodableImage
+from images_server.formats.sniff import sniff
 from images_server.ingest import check_header_limits
 from images_server.pipeline.geometry import rotated_size
 from images_server.settings import Settings

@@ -16,11 +16,11 @@ import pyvips
 
 from images_server.engines.base import Output, first_resize, keeps_animation
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
-from images_server.engines.sniff import SourceInfo, for_decoders
 from images_server.engines.vips.colour import is_bare_cmyk, to_srgb, untagged
 from images_server.engines.vips.encode import encode
 from images_server.engines.vips.steps import apply_step
 from images_server.errors import UndecodableImage
+from images_server.formats.sniff import SourceInfo, for_decoders
 from images_server.observability.tracing import encode_stage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
 

@@ -33,12 +33,12 @@ from images_server.engines.deadline import (
     imagemagick_monitor,
 )
 from images_server.engines.hardening import check_imagemagick_policy
-from images_server.engines.sniff import SourceInfo, for_decoders
 from images_server.engines.vips import VipsEngine
 from images_server.engines.wand.colour import to_srgb
 from images_server.engines.wand.encode import encode
 from images_server.engines.wand.steps import apply_step
 from images_server.errors import UndecodableImage
+from images_server.formats.sniff import SourceInfo, for_decoders
 from images_server.observability.tracing import encode_stage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
 

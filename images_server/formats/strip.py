@@ -19,17 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from images_server.engines.sniff import SourceInfo
-from images_server.privacy import _avif, _gif, _jpeg, _png, _webp
+from images_server.formats import avif, gif, jpeg, png, webp
+from images_server.formats.header import SourceInfo
 
 __all__ = ["strip_metadata"]
 
 _STRIPPERS: dict[str, Callable[[bytes, int], bytes | None]] = {
-    "jpeg": _jpeg.strip,
-    "png": _png.strip,
-    "webp": _webp.strip,
-    "gif": _gif.strip,
-    "avif": _avif.strip,
+    "jpeg": jpeg.strip,
+    "png": png.strip,
+    "webp": webp.strip,
+    "gif": gif.strip,
+    "avif": avif.strip,
 }
 
 

@@ -20,10 +20,10 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from images_server.engines.sniff import SourceInfo, sniff
 from images_server.errors import ImagesError
-from images_server.privacy import strip_metadata
-from images_server.privacy._tiff import orientation_tiff
+from images_server.formats.exif import orientation_tiff
+from images_server.formats.sniff import SourceInfo, sniff
+from images_server.formats.strip import strip_metadata
 
 OWNER = b"Jane Owner"
 XMP = (

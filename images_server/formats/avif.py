@@ -15,6 +15,12 @@ read: an animated AVIF (`avis`) is its primary item, the still first frame that 
 writes beside the track, and `for_decoders` hands it to libvips and ImageMagick under the
 `avif` brand, as neither opens a file whose major brand is `avis`. A sequence without a
 primary item (a moov and no meta box) is refused as unsupported.
+
+Stripping: an AVIF is unchanged when it carries no Exif or XMP item, else `strip` says None
+(a re-encode strips it): removing an item means moving the data its `iloc` offsets point to,
+which is out of scope. An Exif item has the type 'Exif'; XMP is a 'mime' item of content
+type application/rdf+xml. Both are listed in meta > iinf (`_infe_entries`, which the sniffer
+reads for the item types too).
 """
 
 from __future__ import annotations
@@ -23,15 +29,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from images_server.engines.sniff._common import SourceInfo, require_size, uint_be
 from images_server.errors import UndecodableImage, UnsupportedFormat
+from images_server.formats.boxes import Box, Boxes
+from images_server.formats.header import SourceInfo, require_size, uint_be
 
 _BRANDS = (b"avif", b"avis")
 _SEQUENCE = b"avis"
 _MAX_FTYP = 1024
-_MAX_BOXES = 10_000
 _MAX_ITEMS = 65_536
 _ALPHA_TYPES = (b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1")
+_XMP_TYPE = b"application/rdf+xml"
 
 
 def for_decoders(data: bytes) -> bytes:
@@ -52,63 +59,25 @@ def matches(head: bytes) -> bool:
     return any(brand in _BRANDS for brand in brands)
 
 
-@dataclass(frozen=True)
-class _Box:
-    kind: bytes
-    start: int  # first byte after the box header
-    end: int
-
-
-@dataclass
-class _Boxes:
-    """Walks boxes of `data` with one budget for the whole file, so no input walks long."""
-
-    data: bytes
-    budget: int = _MAX_BOXES
-
-    def children(self, start: int, end: int, *, top_level: bool = False) -> Iterator[_Box]:
-        """The boxes in `data[start:end]`; at top level, a cut-off box ends the walk."""
-        pos = start
-        while pos + 8 <= end:
-            self.budget -= 1
-            if self.budget < 0:
-                raise UndecodableImage("AVIF has too many boxes to inspect")
-            size, kind, header = (
-                uint_be(self.data, pos, 4, "AVIF box"),
-                self.data[pos + 4 : pos + 8],
-                8,
-            )
-            if size == 1:
-                size, header = uint_be(self.data, pos + 8, 8, "AVIF box"), 16
-            elif size == 0:
-                size = end - pos
-            if size < header or pos + size > end:
-                if top_level:
-                    return
-                raise UndecodableImage(f"AVIF box {kind!r} is cut off or corrupt")
-            yield _Box(kind, pos + header, pos + size)
-            pos += size
-
-    def payload(self, box: _Box) -> bytes:
-        return self.data[box.start : box.end]
-
-
 @dataclass
 class _Meta:
     primary: int | None = None
-    properties: list[_Box] = field(default_factory=list)
+    properties: list[Box] = field(default_factory=list)
     ipma: list[bytes] = field(default_factory=list)
     item_types: dict[int, bytes] = field(default_factory=dict)
     tiles: list[int] = field(default_factory=list)  # the primary's dimg references
 
-    def properties_of(self, item: int) -> list[_Box]:
+    def properties_of(self, item: int) -> list[Box]:
         """The properties `item` is associated with, in ipma order."""
         indices = [i for ipma in self.ipma for i in _associations(ipma, item)]
         return [self.properties[i - 1] for i in indices if 0 < i <= len(self.properties)]
 
 
+# --- Sniffing ------------------------------------------------------------------------------
+
+
 def parse(data: bytes) -> SourceInfo:
-    boxes = _Boxes(data)
+    boxes = Boxes(data)
     top = [b for b in boxes.children(0, len(data), top_level=True) if b.kind in (b"meta", b"moov")]
     meta = _first(top, b"meta")
     if meta is None:
@@ -133,7 +102,7 @@ def parse(data: bytes) -> SourceInfo:
     return SourceInfo("avif", width, height, has_alpha=has_alpha, canvas_pixels=canvas_pixels)
 
 
-def _estimate(boxes: _Boxes, found: _Meta, has_alpha: bool) -> SourceInfo:
+def _estimate(boxes: Boxes, found: _Meta, has_alpha: bool) -> SourceInfo:
     """The size from the largest ispe and the first irot, for want of the primary's."""
     ispe = _largest_extent(boxes, found.properties)
     if ispe is None:
@@ -178,7 +147,7 @@ def _clean_aperture(clap: bytes, width: int, height: int) -> tuple[int, int]:
     return right - left + 1, bottom - top + 1
 
 
-def _tile_pixels(boxes: _Boxes, found: _Meta) -> int:
+def _tile_pixels(boxes: Boxes, found: _Meta) -> int:
     """Pixels of all the tiles a grid primary item is made of (0 for any other item)."""
     if found.primary is None or found.item_types.get(found.primary) != b"grid":
         return 0
@@ -191,7 +160,7 @@ def _tile_pixels(boxes: _Boxes, found: _Meta) -> int:
     return total
 
 
-def _read_meta(boxes: _Boxes, meta: _Box) -> _Meta:
+def _read_meta(boxes: Boxes, meta: Box) -> _Meta:
     found = _Meta()
     children = list(boxes.children(meta.start + 4, meta.end))  # meta is a full box
     for box in children:
@@ -212,14 +181,20 @@ def _read_meta(boxes: _Boxes, meta: _Box) -> _Meta:
     return found
 
 
-def _item_types(boxes: _Boxes, iinf: _Box) -> dict[int, bytes]:
-    """Item ID to item type, for the infe entries of version 2 and 3."""
+def _infe_entries(boxes: Boxes, iinf: Box) -> Iterator[bytes]:
+    """The payload of each item info entry (`infe`) the item info box (`iinf`) lists."""
     version = uint_be(boxes.data, iinf.start, 1, "AVIF iinf")
     first = iinf.start + (6 if version == 0 else 8)  # version, flags, entry count (2 or 4)
-    types = {}
     for infe in boxes.children(min(first, iinf.end), iinf.end):
-        body = boxes.payload(infe)
-        if infe.kind != b"infe" or uint_be(body, 0, 1, "AVIF infe") < 2:
+        if infe.kind == b"infe":
+            yield boxes.payload(infe)
+
+
+def _item_types(boxes: Boxes, iinf: Box) -> dict[int, bytes]:
+    """Item ID to item type, for the infe entries of version 2 and 3."""
+    types = {}
+    for body in _infe_entries(boxes, iinf):
+        if uint_be(body, 0, 1, "AVIF infe") < 2:
             continue
         id_size = 2 if body[0] == 2 else 4
         item = uint_be(body, 4, id_size, "AVIF infe")
@@ -227,7 +202,7 @@ def _item_types(boxes: _Boxes, iinf: _Box) -> dict[int, bytes]:
     return types
 
 
-def _references(boxes: _Boxes, iref: _Box, item: int, kind: bytes) -> list[int]:
+def _references(boxes: Boxes, iref: Box, item: int, kind: bytes) -> list[int]:
     """The items `item` refers to by references of type `kind`."""
     id_size = 2 if uint_be(boxes.data, iref.start, 1, "AVIF iref") == 0 else 4
     targets: list[int] = []
@@ -258,7 +233,7 @@ def _associations(ipma: bytes, item: int) -> list[int]:
     return []
 
 
-def _first(found: list[_Box], kind: bytes) -> _Box | None:
+def _first(found: list[Box], kind: bytes) -> Box | None:
     return next((p for p in found if p.kind == kind), None)
 
 
@@ -267,7 +242,7 @@ def _extent(ispe: bytes) -> tuple[int, int]:
     return uint_be(ispe, 4, 4, "AVIF ispe"), uint_be(ispe, 8, 4, "AVIF ispe")
 
 
-def _largest_extent(boxes: _Boxes, properties: list[_Box]) -> _Box | None:
+def _largest_extent(boxes: Boxes, properties: list[Box]) -> Box | None:
     extents = [p for p in properties if p.kind == b"ispe"]
     if not extents:
         return None
@@ -281,3 +256,43 @@ def _pixels(size: tuple[int, int]) -> int:
 def _is_alpha(aux_c: bytes) -> bool:
     # full box: version and flags (4), then a NUL-terminated URN
     return aux_c[4:].split(b"\x00", 1)[0] in _ALPHA_TYPES
+
+
+# --- Stripping -----------------------------------------------------------------------------
+
+
+def strip(data: bytes, _orientation: int) -> bytes | None:
+    boxes = Boxes(data)
+    meta = next(
+        (b for b in boxes.children(0, len(data), top_level=True) if b.kind == b"meta"), None
+    )
+    if meta is None:
+        raise UndecodableImage("AVIF has no complete meta box")
+    for box in boxes.children(meta.start + 4, meta.end):  # meta is a full box
+        if box.kind == b"iinf" and _lists_metadata(boxes, box):
+            return None
+    return data
+
+
+def _lists_metadata(boxes: Boxes, iinf: Box) -> bool:
+    """Whether the item info box lists an Exif or XMP item."""
+    return any(_is_metadata(infe) for infe in _infe_entries(boxes, iinf))
+
+
+def _is_metadata(infe: bytes) -> bool:
+    version = uint_be(infe, 0, 1, "AVIF infe")
+    if version < 2:  # item ID (2), protection index (2), name, content type
+        return _strings(infe[8:], 2)[-1].startswith(_XMP_TYPE)
+    id_size = 2 if version == 2 else 4
+    item_type = infe[4 + id_size + 2 : 4 + id_size + 6]  # after item ID, protection index
+    if item_type == b"Exif":
+        return True
+    if item_type != b"mime":
+        return False
+    return _strings(infe[4 + id_size + 6 :], 2)[-1].startswith(_XMP_TYPE)  # name, content type
+
+
+def _strings(data: bytes, count: int) -> list[bytes]:
+    """The first `count` NUL-terminated strings of `data` (missing ones empty)."""
+    parts = data.split(b"\0", count)
+    return (parts + [b""] * count)[:count]

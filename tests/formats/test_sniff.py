@@ -20,14 +20,9 @@ import pyvips
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from images_server.engines.sniff import (
-    MEDIA_TYPES,
-    ImageFormat,
-    SourceInfo,
-    sniff,
-    sniff_format,
-)
 from images_server.errors import UndecodableImage, UnsupportedFormat
+from images_server.formats import MEDIA_TYPES, ImageFormat
+from images_server.formats.sniff import SourceInfo, sniff, sniff_format
 from tests.images import decode, encode, quadrant_image
 
 W, H = 37, 23  # odd and unequal, so a swapped width and height shows

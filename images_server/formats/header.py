@@ -1,21 +1,11 @@
-"""Types shared by the format sniffers, and bounds-checked integer reads."""
+"""What a header says about an image (`SourceInfo`), and bounds-checked integer reads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from images_server.errors import UndecodableImage
-
-ImageFormat = Literal["jpeg", "png", "webp", "gif", "avif"]
-
-MEDIA_TYPES: dict[str, str] = {
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "gif": "image/gif",
-    "avif": "image/avif",
-}
+from images_server.formats import ImageFormat
 
 
 @dataclass(frozen=True)

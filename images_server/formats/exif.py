@@ -1,4 +1,5 @@
-"""The orientation tag of an Exif (TIFF-structured) block."""
+"""The orientation tag of an Exif (TIFF-structured) block: read from one (the sniffers), and
+written as the smallest block that says nothing else (the strippers keep only it)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,15 @@ def exif_orientation(tiff: bytes) -> int:
         value = int.from_bytes(tiff[entry + 8 : entry + 10], order)
         return value if 1 <= value <= 8 else 1
     return 1
+
+
+def orientation_tiff(orientation: int) -> bytes:
+    """A big-endian TIFF header and an IFD0 with one entry, Orientation, and no next IFD."""
+    entry = (
+        _ORIENTATION_TAG.to_bytes(2, "big")
+        + _SHORT.to_bytes(2, "big")
+        + (1).to_bytes(4, "big")  # count
+        + orientation.to_bytes(2, "big")
+        + b"\0\0"  # a SHORT value is left-justified in the 4-byte value field
+    )
+    return b"MM\0*" + (8).to_bytes(4, "big") + (1).to_bytes(2, "big") + entry + bytes(4)

@@ -14,22 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from images_server.engines.sniff import _avif, _gif, _jpeg, _png, _webp
-from images_server.engines.sniff._common import MEDIA_TYPES, ImageFormat, SourceInfo
 from images_server.errors import UnsupportedFormat
+from images_server.formats import ImageFormat, avif, gif, jpeg, png, webp
+from images_server.formats.header import SourceInfo
 
-__all__ = ["MEDIA_TYPES", "ImageFormat", "SourceInfo", "for_decoders", "sniff", "sniff_format"]
+__all__ = ["SourceInfo", "for_decoders", "sniff", "sniff_format"]
 
 _HEAD = 32
 
 _Matcher = Callable[[bytes], bool]
 _Parser = Callable[[bytes], SourceInfo]
 _FORMATS: tuple[tuple[ImageFormat, _Matcher, _Parser], ...] = (
-    ("jpeg", _jpeg.matches, _jpeg.parse),
-    ("png", _png.matches, _png.parse),
-    ("webp", _webp.matches, _webp.parse),
-    ("gif", _gif.matches, _gif.parse),
-    ("avif", _avif.matches, _avif.parse),
+    ("jpeg", jpeg.matches, jpeg.parse),
+    ("png", png.matches, png.parse),
+    ("webp", webp.matches, webp.parse),
+    ("gif", gif.matches, gif.parse),
+    ("avif", avif.matches, avif.parse),
 )
 
 
@@ -47,9 +47,9 @@ def for_decoders(data: bytes) -> bytes:
     animated AVIF (major brand `avis`), which they refuse unless it reads `avif` and then
     decode as its still primary image (the first frame), and a PNG that lost its end, which
     gets an IEND (ImageMagick refuses it without one)."""
-    if _png.matches(data):
-        return _png.ended(data)
-    return _avif.for_decoders(data)
+    if png.matches(data):
+        return png.ended(data)
+    return avif.for_decoders(data)
 
 
 def sniff(data: bytes) -> SourceInfo:

@@ -1,4 +1,5 @@
-"""PNG (and APNG): IHDR, then the chunks before the image data for tRNS, acTL and eXIf.
+"""PNG (and APNG): the chunks, read by the sniffer (IHDR, then tRNS, acTL and eXIf before the
+image data) and rewritten by the stripper.
 
 Every chunk's CRC is checked (zlib's crc32 runs at gigabytes a second): libvips forgives a
 bad CRC on an ancillary chunk, ImageMagick refuses the file, and a corrupt file must be a 422
@@ -11,6 +12,12 @@ anywhere in the file) is inflated here with a bound: a 300 KB file whose text ch
 inflates to 256 MB costs a decoder that much memory and seconds of time (measured with
 ImageMagick), so more than `MAX_METADATA_INFLATED` bytes of it is refused (413) before any
 decoder runs.
+
+Stripping keeps the chunks that make the pixels and drops text, time and Exif. Unknown
+ancillary chunks (lowercase first letter) go too: a decoder may ignore them, so they can only
+be metadata. Unknown critical chunks stay, as a decoder must understand them. A file that
+lost its end (what `parse` accepts) is served ended with a proper IEND; one cut in its image
+data is not an image `parse` lets in, and raises.
 """
 
 from __future__ import annotations
@@ -18,9 +25,9 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from images_server.engines.sniff._common import SourceInfo, displayed, require_size, uint_be
-from images_server.engines.sniff._exif import exif_orientation
 from images_server.errors import PayloadTooLarge, UndecodableImage
+from images_server.formats.exif import exif_orientation, orientation_tiff
+from images_server.formats.header import SourceInfo, displayed, require_size, uint_be
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPES = frozenset({0, 2, 3, 4, 6})
@@ -31,6 +38,10 @@ _MAX_METADATA_WALK = 200_000  # chunks; IDAT may come in many small pieces
 MAX_METADATA_INFLATED = 4 * 1024 * 1024  # bytes; ICC profiles are kilobytes, text less
 IMAGE_DATA = frozenset({b"IDAT", b"fcTL", b"fdAT"})  # a cut in these loses pixels
 IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the whole chunk: empty, with its CRC
+_KEPT = frozenset(
+    {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT",
+     b"pHYs", b"bKGD", b"hIST", b"sPLT", b"acTL", b"fcTL", b"fdAT", b"cICP"}
+)  # fmt: skip
 
 
 @dataclass
@@ -42,6 +53,9 @@ class _Ancillary:
 
 def matches(head: bytes) -> bool:
     return head.startswith(_SIGNATURE)
+
+
+# --- Sniffing ------------------------------------------------------------------------------
 
 
 def parse(data: bytes) -> SourceInfo:
@@ -147,3 +161,41 @@ def ended(data: bytes) -> bytes:
     else:
         return data  # too many chunks to walk: as it is, for the decoder to judge
     return data[:pos] + IEND
+
+
+# --- Stripping -----------------------------------------------------------------------------
+
+
+def strip(data: bytes, orientation: int) -> bytes:
+    if not data.startswith(_SIGNATURE):
+        raise UndecodableImage("PNG does not start with its signature")
+    out = [_SIGNATURE]
+    pending = _chunk(b"eXIf", orientation_tiff(orientation)) if orientation != 1 else b""
+    pos = len(_SIGNATURE)
+    for _ in range(_MAX_METADATA_WALK):
+        if pos + 8 > len(data):
+            return b"".join([*out, IEND])  # the file lost its end, not its pixels
+        end = pos + 12 + uint_be(data, pos, 4, "PNG chunk")
+        kind = data[pos + 4 : pos + 8]
+        if end > len(data):
+            if kind in IMAGE_DATA:
+                raise UndecodableImage(f"PNG is cut off in its {kind.decode('latin-1')} chunk")
+            return b"".join([*out, IEND])
+        if kind == b"IDAT":
+            out.append(pending)
+            pending = b""
+        if _kept(kind):
+            out.append(data[pos:end])
+        if kind == b"IEND":
+            return b"".join(out)  # what follows IEND is no part of the image
+        pos = end
+    raise UndecodableImage("PNG has too many chunks")
+
+
+def _kept(kind: bytes) -> bool:
+    return kind in _KEPT or kind[:1].isupper()
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body)
+    return len(body).to_bytes(4, "big") + kind + body + crc.to_bytes(4, "big")
