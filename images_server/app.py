@@ -11,12 +11,12 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from images_server.db.migrate import migrate_embedded
-from images_server.http import access, docs, external, health, images, manage, packs, ui
+from images_server.http import access, docs, external, health, images, manage, metrics, packs, ui
 from images_server.http.errors import register_error_handlers
 from images_server.observability import hooks as observability
 from images_server.services import Services
 from images_server.settings import Settings, load_settings
-from images_server.wiring import build_services
+from images_server.wiring import for_web
 
 # Room for the multipart envelope around a file of exactly the upload limit.
 MULTIPART_SLACK = 64 * 1024
@@ -39,11 +39,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_SLACK
 
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["images"] = services or build_services(settings)
+    services = for_web(settings, services)
+    app.extensions["images"] = services
     app.url_map.converters["pipeline"] = images.PipelineConverter
-    for blueprint in (images.bp, manage.bp, packs.bp, external.bp, health.bp, docs.bp, ui.bp):
+    blueprints = (
+        images.bp,
+        manage.bp,
+        packs.bp,
+        external.bp,
+        health.bp,
+        metrics.bp,
+        docs.bp,
+        ui.bp,
+    )
+    for blueprint in blueprints:  # every route of the app, here
         app.register_blueprint(blueprint)
     register_error_handlers(app)
-    access.register_access(app, settings)
+    access.register_access(app, services)
     app.after_request(_security_headers)
     return app

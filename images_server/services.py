@@ -24,8 +24,10 @@ from images_server.engines.base import Engine
 from images_server.errors import ServiceUnavailable
 from images_server.formats.sniff import SourceInfo
 from images_server.hashing import ImageRef
+from images_server.security.auth import KeyChecker
 from images_server.security.fetch import FetchPolicy
 from images_server.security.ratelimit import Limiter
+from images_server.security.signing import SigningKeys
 from images_server.settings import Settings
 from images_server.storages.base import Storage
 
@@ -61,6 +63,8 @@ class Services:
     database: DatabaseEngine | None = None  # hand-built services: no metadata database
     http_purgers: tuple[Purger, ...] = ()  # caches in front of the app: NGINX, a CDN
     jobs: JobQueue | None = None  # hand-built services, and the jobs' own: no queue
+    signing_keys: SigningKeys = field(default_factory=SigningKeys)
+    key_checker: KeyChecker | None = None  # the app's API keys (wiring.for_web adds them)
 
     def require_database(self) -> DatabaseEngine:
         """The metadata database; `ServiceUnavailable` (503) when there is none."""

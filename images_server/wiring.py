@@ -1,9 +1,11 @@
 """The one place that builds the server's services from `Settings`, in one pass.
 
 `build(settings)` makes every part (storage, result cache, engine, fetch policy, rate limiter,
-metadata database, HTTP-cache purgers) and then the job queue with its tasks, which run on
-those same parts; the app gets `Services` with the queue (seen as `services.JobQueue`), a job
-worker also gets the queue's `Jobs` to consume it. Each part is picked by its short name in
+metadata database, HTTP-cache purgers, the API keys writes are checked against) and then the
+job queue with its tasks, which run on those same parts; the app gets `Services` with the
+queue (seen as `services.JobQueue`), a job worker also gets the queue's `Jobs` to consume it.
+`for_web(settings, services)` is what `create_app` runs on: built, or hand-built services (tests)
+completed with their API keys. Each part is picked by its short name in
 the settings from its package's registry (`storages.STORAGES`, `caches.CACHES`,
 `engines.ENGINES`). `in_memory(settings)` is the same engine and settings with originals kept
 in memory and no result cache: `images-server pack`, and tests that only render.
@@ -26,6 +28,7 @@ from images_server.db.engine import make_engine
 from images_server.engines import build_engine
 from images_server.jobs.queue import build_queue
 from images_server.jobs.tasks import Jobs
+from images_server.security.auth import ApiKeys, DatabaseKeys, KeyChecker
 from images_server.security.fetch import FetchPolicy
 from images_server.security.ratelimit import Limiter
 from images_server.services import Services
@@ -47,6 +50,7 @@ class Built:
 def build(settings: Settings, worker: str | None = None) -> Built:
     """Every service `settings` describe; `worker`: the identity of the job worker that runs
     the queue's tasks in this process (None in the web app)."""
+    database = _database(settings)
     parts = Services(
         settings=settings,
         storage=build_storage(settings),
@@ -54,8 +58,9 @@ def build(settings: Settings, worker: str | None = None) -> Built:
         engine=build_engine(settings.engine),
         fetch_policy=FetchPolicy.from_settings(settings),
         limiter=Limiter.from_settings(settings),
-        database=_database(settings),
+        database=database,
         http_purgers=http_purgers(settings),
+        key_checker=key_checker(settings, database),
     )
     jobs = _jobs(settings, parts, worker)
     return Built(replace(parts, jobs=jobs), jobs)
@@ -64,6 +69,23 @@ def build(settings: Settings, worker: str | None = None) -> Built:
 def build_services(settings: Settings) -> Services:
     """The services of a web app."""
     return build(settings).services
+
+
+def for_web(settings: Settings, services: Services | None = None) -> Services:
+    """The services an app runs on: `services` (hand-built, for tests), with API keys checked
+    as the settings say if they came without; else every service `settings` describe."""
+    if services is None:
+        return build_services(settings)
+    if services.key_checker is None:
+        return replace(services, key_checker=key_checker(settings, services.database))
+    return services
+
+
+def key_checker(settings: Settings, database: DatabaseEngine | None) -> KeyChecker:
+    """The API keys of `IMAGES_API_KEYS` and of the metadata database (through `database`,
+    else an engine of its own, made on first use)."""
+    stored = DatabaseKeys(settings.database_url_or_default, database)
+    return KeyChecker(ApiKeys.parse(settings.api_keys), stored)
 
 
 def in_memory(settings: Settings) -> Services:

@@ -1,16 +1,17 @@
-"""Access checks run before every request: API keys for writes, signatures for transforms.
+"""Access checks run before every request: API keys for writes, signatures for transforms; and
+the request's `Caller` (`http.caller`), built here once.
 
 Writes are every request whose method is not GET, HEAD or OPTIONS, so write routes added later
 are covered without a list to maintain; when `IMAGES_API_KEYS` is set, or the metadata database
-(`make_engine(settings.database_url_or_default)`, one engine per app) holds a key that is not
-revoked, they need `Authorization: Bearer <key>` (else 401 with `WWW-Authenticate`), and the
-key's user is kept in `g.user` (None when nobody authenticated). A read may also carry a Bearer
-key, which is then checked the same way. Signatures: with `IMAGES_REQUIRE_SIGNATURE`, every
-transform — an `/image/<hash>` URL with path ops or `?size=`/`?format=`, and every `/external`
-request — needs a valid `signature`; the original (`/image/<hash>` alone) is not a transform
-and stays open. A read that carries a `signature` is verified whatever the setting, so a
-tampered or wrongly signed URL is 403, never silently served. Verified URLs set `g.signed`; one
-with `expires` is not cached by shared caches beyond its expiry.
+holds a key that is not revoked (`Services.key_checker`), they need `Authorization: Bearer
+<key>` (else 401 with `WWW-Authenticate`), and the key's user is the caller's `user` (None when
+nobody authenticated). A read may also carry a Bearer key, which is then checked the same way.
+Signatures (`Services.signing_keys`): with `IMAGES_REQUIRE_SIGNATURE`, every transform — an
+`/image/<hash>` URL with path ops or `?size=`/`?format=`, and every `/external` request — needs
+a valid `signature`; the original (`/image/<hash>` alone) is not a transform and stays open. A
+read that carries a `signature` is verified whatever the setting, so a tampered or wrongly
+signed URL is 403, never silently served. A verified URL makes the caller `signed`; one with
+`expires` is not cached by shared caches beyond its expiry.
 """
 
 from __future__ import annotations
@@ -18,75 +19,51 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from typing import cast
 from urllib.parse import quote
 
-from flask import Flask, Response, current_app, g, request
-from sqlalchemy import Engine
+from flask import Flask, Response, g, request
 
-from images_server.security.auth import ApiKeys, DatabaseKeys, KeyChecker, open_writes_warning
-from images_server.security.signing import SIGNATURE, signing_keys, verify
-from images_server.settings import Settings
+from images_server.http.caller import Caller
+from images_server.http.clients import client_id
+from images_server.security.auth import KeyChecker, open_writes_warning
+from images_server.security.signing import SIGNATURE, verify
+from images_server.services import Services
 
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _QUERY_OPS = ("size", "format")
-_EXTENSION = "images.signing_keys"
 
 
-class SigningKeys:
-    """The app's signing keys, read (or generated in the data dir) on first use, then kept."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._keys: tuple[bytes, ...] = ()
-
-    def __call__(self) -> tuple[bytes, ...]:
-        if not self._keys:
-            self._keys = signing_keys(self._settings)
-        return self._keys
-
-
-def current_signing_keys() -> tuple[bytes, ...]:
-    """The running app's signing keys; the first one signs."""
-    return cast(SigningKeys, current_app.extensions[_EXTENSION])()
-
-
-def register_access(app: Flask, settings: Settings) -> None:
+def register_access(app: Flask, services: Services) -> None:
     """Install the checks on `app`, and warn when writes are open to the network."""
-    keys = SigningKeys(settings)
-    database = DatabaseKeys(settings.database_url_or_default, _services_database(app))
-    weakref.finalize(app, database.dispose)  # pooled connections are closed, not dropped
-    api_keys = KeyChecker(ApiKeys.parse(settings.api_keys), database)
-    app.extensions[_EXTENSION] = keys
-    warning = open_writes_warning(settings, database)
+    settings, keys, checker = services.settings, services.signing_keys, services.key_checker
+    if checker is None:
+        raise RuntimeError("services without API keys: build them with wiring.for_web")
+    weakref.finalize(app, checker.database.dispose)  # pooled connections closed, not dropped
+    warning = open_writes_warning(settings, checker.database)
     if warning:
         log.warning(warning)
     if settings.require_signature:
-        keys()  # an unreadable or unwritable key file stops the start, not every request
+        keys.get(settings)  # an unreadable or unwritable key file stops the start, not a request
 
     def check() -> None:
-        g.user = _authenticate(api_keys)
-        if _needs_signature(settings.require_signature):
+        user = _authenticate(checker)
+        signed = _needs_signature(settings.require_signature)
+        if signed:
             query = request.query_string.decode("utf-8", "replace")
             # request.path is decoded; quoting it back gives a path that decodes to it exactly.
-            g.signature_expires = verify(quote(request.path), query, keys(), time.time())
-            g.signed = True
+            path = quote(request.path)
+            g.signature_expires = verify(path, query, keys.get(settings), time.time())
+        g.caller = Caller(user, signed, client_id(request, settings.trusted_proxies))
 
     app.before_request(check)
     app.after_request(_finish)
 
 
-def _services_database(app: Flask) -> Engine | None:
-    """The engine of the app's services (`Services.database`), so the app has only one."""
-    engine = getattr(app.extensions.get("images"), "database", None)
-    return engine if isinstance(engine, Engine) else None
-
-
-def _authenticate(api_keys: KeyChecker) -> str | None:
+def _authenticate(checker: KeyChecker) -> str | None:
     header = request.headers.get("Authorization")
-    return api_keys.authenticate(header, write=request.method not in SAFE_METHODS)
+    return checker.authenticate(header, write=request.method not in SAFE_METHODS)
 
 
 def _needs_signature(required: bool) -> bool:

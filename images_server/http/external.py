@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 from images_server.errors import BadRequest, ExternalDisabled
 from images_server.external import render_external
 from images_server.http import services
-from images_server.http.clients import client_id
+from images_server.http.caller import caller
 from images_server.http.plans import plan_request
 from images_server.http.responses import image_response
 
@@ -21,7 +21,7 @@ def external() -> Response:
     svc = services()
     if not svc.settings.external_enabled:
         raise ExternalDisabled()
-    client = client_id(request, svc.settings.trusted_proxies)
+    client = caller().client
     svc.limiter.check("external", client)
     url = request.args.get("url", "")
     if not url:

@@ -8,7 +8,7 @@ cache keeps it and the browser asks again (a cheap 304) each time.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from werkzeug.routing import PathConverter
 
 from images_server import catalog
@@ -16,7 +16,7 @@ from images_server.catalog import ImageRecord, Uploader
 from images_server.errors import BadRequest, UploadDisabled
 from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
-from images_server.http.clients import client_id
+from images_server.http.caller import caller
 from images_server.http.permissions import check_readable, readable
 from images_server.http.plans import plan_request
 from images_server.http.responses import IMMUTABLE, PRIVATE, image_response
@@ -63,9 +63,10 @@ def upload() -> tuple[Response, int]:
     svc = services()
     if not svc.settings.upload_enabled:
         raise UploadDisabled()
-    svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))  # body unread
+    who = caller()
+    svc.limiter.check("upload", who.client)  # before the body is read
     data, filename = read_upload(svc.settings.max_upload_bytes)
-    uploader = Uploader(user=g.get("user"), filename=filename, public=_public_field())
+    uploader = Uploader(user=who.user, filename=filename, public=_public_field())
     with span("ingest"):
         admitted = admit_upload(svc, original_ref(data), data, uploader)
     count_upload(admitted.size, admitted.new)
@@ -90,8 +91,9 @@ def image(hash_: str, pipeline: str = "") -> Response:
     svc = services()
     ref = parse_hash(hash_)
     planned = plan_request(request, svc.settings, pipeline)
-    record = readable(svc, ref)
-    rendered = render(svc, ref, planned.plan, client_id(request, svc.settings.trusted_proxies))
+    who = caller()
+    record = readable(svc, ref, who)
+    rendered = render(svc, ref, planned.plan, who.client)
     return image_response(rendered, planned.negotiated, public=_is_public(record))
 
 
@@ -101,7 +103,7 @@ def metadata(hash_: str) -> Response:
     ref = parse_hash(hash_)
     svc = services()
     record, facts = catalog.stored_metadata(svc, ref)  # one read of the row: access and facts
-    check_readable(svc, ref, record)
+    check_readable(svc, ref, record, caller())
     etag = f"{ref.hash[:16]}-meta-v1"
     if request.if_none_match.contains(etag):
         response = Response(status=304)

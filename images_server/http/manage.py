@@ -21,7 +21,7 @@ from images_server.caches.purge import purge_everywhere
 from images_server.errors import BadRequest, ImageNotFound, ServiceUnavailable
 from images_server.hashing import parse_hash
 from images_server.http import services
-from images_server.http.access import current_signing_keys
+from images_server.http.caller import caller
 from images_server.http.permissions import manageable
 from images_server.http.urls import public_url
 from images_server.pipeline.parse import parse_pipeline
@@ -56,7 +56,7 @@ def delete(hash_: str) -> Response:
     """The bytes, the rows (uploads and grants too) and every cached variant, or 404."""
     svc = services()
     ref = parse_hash(hash_)
-    manageable(svc, ref)
+    manageable(svc, ref, caller())
     if not catalog.delete(svc, ref):
         raise ImageNotFound()
     try:
@@ -71,7 +71,7 @@ def signed_url(hash_: str) -> Response:
     """A URL of the image (or of `operations` applied to it) valid until `expires_at`."""
     svc = services()
     ref = parse_hash(hash_)
-    manageable(svc, ref)
+    manageable(svc, ref, caller())
     body = _json_body()
     settings = svc.settings
     operations = body.get("operations", "")
@@ -84,7 +84,7 @@ def signed_url(hash_: str) -> Response:
         body, settings.signed_url_ttl, settings.max_link_ttl
     )
     path = f"/image/{ref.hash}/{operations}" if operations else f"/image/{ref.hash}"
-    signed = sign(path, "", current_signing_keys()[0], expires=expires_at)
+    signed = sign(path, "", svc.signing_keys.get(settings)[0], expires=expires_at)
     return jsonify(status="success", url=public_url(signed), expires_at=expires_at)
 
 
@@ -93,7 +93,7 @@ def share(hash_: str) -> Response:
     """Let `user`'s key read the (private) image for `expires_in` seconds."""
     svc = services()
     ref = parse_hash(hash_)
-    if manageable(svc, ref) is None:  # bytes without a row: nothing to share
+    if manageable(svc, ref, caller()) is None:  # bytes without a row: nothing to share
         raise ImageNotFound()
     body = _json_body()
     user = body.get("user")
@@ -110,5 +110,5 @@ def purge(hash_: str) -> Response:
     """Drop every cached variant of the image, everywhere it is cached."""
     svc = services()
     ref = parse_hash(hash_)
-    manageable(svc, ref)
+    manageable(svc, ref, caller())
     return jsonify(status="success", purged=purge_everywhere(svc.purgers, ref))

@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from images_server.db.models import Pack
 from images_server.errors import BadRequest, ImageNotFound, PackNotFound
 from images_server.formats import media_type_of_extension
 from images_server.hashing import parse_hash
 from images_server.http import services
-from images_server.http.clients import client_id
+from images_server.http.caller import caller
 from images_server.http.permissions import readable
 from images_server.http.sessions import session_hash
 from images_server.http.uploads import read_upload
@@ -61,13 +61,14 @@ def _json_request() -> tuple[str, dict[str, Any]]:
 
 
 def _creator() -> service.Creator:
-    return service.Creator(user=g.get("user"), session=session_hash())
+    """Who creates (and may see) packs: the caller's user, else this browser's session."""
+    return service.Creator(user=caller().user, session=session_hash())
 
 
 @bp.post("/packs/analyze")
 def analyze() -> Response:
     svc = services()
-    svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))
+    svc.limiter.check("upload", caller().client)
     data, filename = read_upload(svc.settings.max_upload_bytes)
     analysed = service.analyze(svc, data, filename)
     return jsonify(analysis=analysed.analysis.to_json(), recommended=analysed.recommended.to_json())
@@ -77,7 +78,7 @@ def analyze() -> Response:
 def create() -> tuple[Response, int]:
     svc = services()
     svc.require_database()  # before reading the body: no database, no pack
-    svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))
+    svc.limiter.check("upload", caller().client)
     if request.mimetype == "multipart/form-data" or request.mimetype.startswith("image/"):
         data, filename = read_upload(svc.settings.max_upload_bytes)
         options = _form_options()
@@ -85,7 +86,9 @@ def create() -> tuple[Response, int]:
     else:
         digest, options = _json_request()
         ref = parse_hash(digest)
-        if readable(svc, ref) is None:  # a private image needs its owner's key, a grant...
+        if (
+            readable(svc, ref, caller()) is None
+        ):  # a private image needs its owner's key, a grant...
             raise ImageNotFound()
         pack_id = service.create_from_image(svc, _creator(), ref, options)
     status_url = public_url(f"/packs/{pack_id}")

@@ -1,8 +1,8 @@
-"""Who may read and who may manage an image (docs/api.md §5), for the request being served.
+"""Who may read and who may manage an image (docs/api.md §5), for a request's `Caller`.
 
 Reading a public image needs nothing. A private one (its original, every variant and its
 `/metadata`) needs one of: a valid signature on this very URL (checked before the view by
-`access`, which sets `g.signed`), the owner's key, an admin's key, or the key of a user it was
+`access`: the caller is `signed`), the owner's key, an admin's key, or the key of a user it was
 shared with (or who uploaded the same bytes). Managing (delete, sign, share, purge) is open
 while the server has no API keys, like every write; with keys it needs the owner's key or an
 admin's. Images with no owner (uploaded while writes were open) are then managed by admins.
@@ -10,12 +10,11 @@ admin's. Images with no owner (uploaded while writes were open) are then managed
 
 from __future__ import annotations
 
-from flask import g
-
 from images_server import catalog
 from images_server.catalog import ImageRecord
 from images_server.errors import ImageNotFound, NotOwner, PrivateImage
 from images_server.hashing import ImageRef
+from images_server.http.caller import Caller
 from images_server.services import Services
 
 
@@ -23,18 +22,20 @@ def _is_admin(svc: Services, user: str | None) -> bool:
     return user is not None and user in svc.settings.admin_users
 
 
-def readable(svc: Services, ref: ImageRef) -> ImageRecord | None:
-    """The image's record (None: no row, so public) if this request may read it."""
-    return check_readable(svc, ref, catalog.lookup(svc, ref))
+def readable(svc: Services, ref: ImageRef, caller: Caller) -> ImageRecord | None:
+    """The image's record (None: no row, so public) if `caller` may read it."""
+    return check_readable(svc, ref, catalog.lookup(svc, ref), caller)
 
 
-def check_readable(svc: Services, ref: ImageRef, record: ImageRecord | None) -> ImageRecord | None:
-    """`record` if this request may read the image it describes (see `readable`)."""
+def check_readable(
+    svc: Services, ref: ImageRef, record: ImageRecord | None, caller: Caller
+) -> ImageRecord | None:
+    """`record` if `caller` may read the image it describes (see `readable`)."""
     if record is None and svc.database is not None:
         raise ImageNotFound()  # bytes without a row (a crash mid-upload): not an image yet
-    if record is None or record.public or g.get("signed"):
+    if record is None or record.public or caller.signed:
         return record
-    user: str | None = g.get("user")
+    user = caller.user
     if user is not None and (
         user == record.owner or _is_admin(svc, user) or catalog.may_read(svc, ref, user)
     ):
@@ -42,15 +43,15 @@ def check_readable(svc: Services, ref: ImageRef, record: ImageRecord | None) -> 
     raise PrivateImage()
 
 
-def manageable(svc: Services, ref: ImageRef) -> ImageRecord | None:
-    """The image's record if this request may delete, sign, share or purge it.
+def manageable(svc: Services, ref: ImageRef, caller: Caller) -> ImageRecord | None:
+    """The image's record if `caller` may delete, sign, share or purge it.
 
     404 when the image is neither recorded nor stored; 403 for a user who does not own it.
     """
     record = catalog.lookup(svc, ref)
     if record is None and not svc.storage.exists(ref):
         raise ImageNotFound()
-    user: str | None = g.get("user")
+    user = caller.user
     if user is None:  # a write got past `access` without a user only while writes are open
         return record
     owner = record.owner if record is not None else None

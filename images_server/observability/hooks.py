@@ -1,11 +1,13 @@
 """The Flask side of observability: request id, request metrics, access log, server span.
 
-`init_app(app)` registers `/metrics` and three request hooks: before the request (first of
-all, so even a refused request is counted) it takes or makes the request id and opens the
-request's server span; after it, it sends `X-Request-ID` back, counts the request, its
-latency and bytes by route and status, and writes the access line; on teardown it ends the
-span. Route labels are Flask URL rules and methods outside the usual set are `OTHER`, so
-no client can grow the metrics' label sets. `count_upload` counts an upload once it is admitted.
+`init_app(app)` registers three request hooks (`/metrics` itself is a blueprint, `http.metrics`,
+registered with the others in `app.py`): before the request (first of all, so even a refused
+request is counted) it takes or makes the request id and opens the request's server span;
+after it, it sends `X-Request-ID` back, counts the request, its latency and bytes by route and
+status, and writes the access line, whose client is the one rate limits count
+(`http.clients.client_id`); on teardown it ends the span. Route labels are Flask URL rules and
+methods outside the usual set are `OTHER`, so no client can grow the metrics' label sets.
+`count_upload` counts an upload once it is admitted.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from prometheus_client.metrics import Counter, Histogram
 
 from images_server.http import services as current_services
 from images_server.http.clients import client_id
-from images_server.http.metrics import bp
 from images_server.observability import metrics, tracing
 from images_server.observability.logs import REQUEST_ID_HEADER, log_access, request_id_from
 
@@ -32,9 +33,8 @@ _children: dict[tuple[str, str, int], _Children] = {}  # bounded: routes x metho
 
 
 def init_app(app: Flask) -> None:
-    """Register `/metrics` and the hooks; call before any other `before_request` hook."""
+    """Register the hooks; call before any other `before_request` hook."""
     tracing.configure_from_env()
-    app.register_blueprint(bp)
     app.before_request(_start)
     app.after_request(_finish)
     app.teardown_request(_teardown)
@@ -106,9 +106,9 @@ def _finish(response: Response) -> Response:
 
 
 def _client() -> str:
-    """The address rate limits count: the peer's, or the trusted `X-Forwarded-For` entry."""
-    proxies = current_services().settings.trusted_proxies
-    return client_id(request, proxies) if proxies else request.remote_addr or "unknown"
+    """The client rate limits count: the peer's address (or the trusted `X-Forwarded-For`
+    entry), an IPv6 one by its /64."""
+    return client_id(request, current_services().settings.trusted_proxies)
 
 
 def _teardown(_: BaseException | None) -> None:

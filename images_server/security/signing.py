@@ -122,6 +122,19 @@ def _check_expiry(values: list[str], now: float) -> int | None:
     return expires
 
 
+class SigningKeys:
+    """A process's signing keys (`signing_keys`), read (or generated) on first use, then kept."""
+
+    def __init__(self) -> None:
+        self._keys: tuple[bytes, ...] = ()
+
+    def get(self, settings: Settings) -> tuple[bytes, ...]:
+        """The keys of `settings`; the first one signs."""
+        if not self._keys:
+            self._keys = signing_keys(settings)
+        return self._keys
+
+
 def signing_keys(settings: Settings) -> tuple[bytes, ...]:
     """`IMAGES_SECRET_KEY`'s keys, or the key generated once and kept in the data dir."""
     if settings.secret_key:

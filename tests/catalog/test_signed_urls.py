@@ -8,6 +8,7 @@ The returned URL reads the private image (or the variant it names) without a key
 from __future__ import annotations
 
 import time
+from typing import cast
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from images_server.http.access import current_signing_keys
 from images_server.security.signing import sign
+from images_server.services import Services
 from tests.catalog.support import (
     ADMIN,
     ALICE,
@@ -102,8 +103,8 @@ def test_a_signed_url_names_a_variant(app: Flask, digest: str) -> None:
 
 
 def test_an_expired_url_is_refused(app: Flask, digest: str) -> None:
-    with app.app_context():
-        key = current_signing_keys()[0]
+    services = cast(Services, app.extensions["images"])
+    key = services.signing_keys.get(services.settings)[0]
     client = app.test_client()
     url = _local(_sign(client, digest, {"expires_in": 1}).get_json()["url"])
     assert client.get(url).status_code == 200

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, jsonify
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from images_server.app import create_app
 from images_server.hashing import parse_hash
-from images_server.http.access import current_signing_keys
+from images_server.http.caller import caller
 from images_server.security.signing import sign, signing_keys
 from images_server.services import Services
 from images_server.settings import Settings
@@ -160,15 +160,18 @@ def test_unknown_routes_stay_404(signed_only: FlaskClient) -> None:
     assert_error(signed_only.get("/image/not-a-hash/resize/20x"), 403, "invalid_signature")
 
 
+def _keys(app: Flask) -> tuple[bytes, ...]:
+    services = cast(Services, app.extensions["images"])
+    return services.signing_keys.get(services.settings)
+
+
 def test_the_generated_key_is_kept_in_the_data_dir(tmp_path: Path, digest: str) -> None:
     settings = Settings(data_dir=tmp_path / "data", require_signature=True)
     assert not (tmp_path / "data" / "secret_key").exists()
     first, second = create_app(settings), create_app(settings)
     assert (tmp_path / "data" / "secret_key").exists()  # made at start when signatures are on
-    with first.app_context():
-        key = current_signing_keys()
-    with second.app_context():
-        assert current_signing_keys() == key == signing_keys(settings)
+    key = _keys(first)
+    assert _keys(second) == key == signing_keys(settings)
     url = sign(f"/image/{digest}/resize/20x", "", key[0])
     assert first.test_client().get(url).status_code == 200
     assert second.test_client().get(url).status_code == 200
@@ -180,11 +183,11 @@ def keyed(tmp_path: Path) -> Flask:
 
     @app.post("/whoami")
     def whoami() -> Response:  # stands for any write route added later
-        return jsonify(user=g.user)
+        return jsonify(user=caller().user)
 
     @app.get("/whoami")
     def whoami_get() -> Response:
-        return jsonify(user=g.user)
+        return jsonify(user=caller().user)
 
     return app
 

@@ -6,9 +6,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, jsonify
 
 from images_server.db.migrate import upgrade
+from images_server.http.caller import caller
 from images_server.settings import Settings
 from tests.http.test_access import assert_error, bearer, make_app, upload
 from tests.test_keys_cli import create_key, run_keys
@@ -18,16 +19,16 @@ EVERYWHERE = "0.0.0.0"  # noqa: S104 - the bind the warning is about
 
 
 def app_on(database_url: str, data_dir: Path, **overrides: object) -> Flask:
-    """The app on `database_url`, with a `/whoami` write and read that answer `g.user`."""
+    """The app on `database_url`, with a `/whoami` write and read that answer the caller's user."""
     app = make_app(data_dir, database_url=database_url, **overrides)
 
     @app.post("/whoami")
     def whoami() -> Response:
-        return jsonify(user=g.user)
+        return jsonify(user=caller().user)
 
     @app.get("/whoami")
     def whoami_get() -> Response:
-        return jsonify(user=g.user)
+        return jsonify(user=caller().user)
 
     return app
 

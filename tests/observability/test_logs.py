@@ -57,6 +57,16 @@ def test_an_incoming_request_id_is_echoed_and_logged(
     assert access["duration_ms"] >= 0
 
 
+def test_the_access_line_names_the_client_rate_limits_count(
+    obs_client: FlaskClient, lines: io.StringIO
+) -> None:
+    """An IPv6 peer by its /64, as the rate limiter counts it (`http.clients.client_id`)."""
+    environ = {"REMOTE_ADDR": "2001:db8:1:2:aaaa:bbbb:cccc:dddd"}
+    obs_client.get("/healthz", environ_base=environ)
+    (access,) = _records(lines)
+    assert access["client"] == "2001:db8:1:2::/64"
+
+
 @pytest.mark.parametrize("header", ["x" * 129, "has space", "semi;colon", "ünïcode", ""], ids=repr)
 def test_an_unsafe_request_id_is_replaced(
     obs_client: FlaskClient, lines: io.StringIO, header: str
