@@ -36,14 +36,13 @@ from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from images_server import derivatives
 from images_server.db import queries
 from images_server.db.models import Image, Upload
-from images_server.errors import ImageNotFound, QuotaExceeded
+from images_server.errors import DatabaseUnavailable, ImageNotFound, QuotaExceeded
 from images_server.formats import MEDIA_TYPES
 from images_server.hashing import ImageRef
 from images_server.metadata import ImageFacts, describe
@@ -53,7 +52,6 @@ from images_server.services import Services
 _MAX_NAME = 255  # the width of the user and file name columns
 _REMEMBERED = 10_000  # public records kept per engine, most recently read first
 _TRUSTED_FOR = 600.0  # seconds a remembered record may stand in for its row
-_DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -139,7 +137,7 @@ def lookup(services: Services, ref: ImageRef) -> ImageRecord | None:
     try:
         with Session(services.database) as session:
             found = session.execute(columns.where(Image.hash == ref.hash)).first()
-    except _DATABASE_DOWN:
+    except DatabaseUnavailable:
         standing_in = remembered.recall(ref.hash)
         if standing_in is None:
             raise  # private, unknown, or not read lately: a 503, never a guess

@@ -21,14 +21,14 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from images_server.db import migrate as db_migrate
 from images_server.db import queries
-from images_server.db.engine import database_error, make_engine, safe_url
+from images_server.db.engine import make_engine, safe_url
 from images_server.db.models import ApiKey
-from images_server.errors import BadRequest, ImagesError
+from images_server.errors import BadRequest, DatabaseUnavailable, ImagesError
 from images_server.observability.logs import JsonFormatter, logging_config
 from images_server.packs.options import FETCH_PRIORITIES, LOADINGS, OPTIONS, ROLES, PackOptions
 from images_server.security import signing
@@ -51,9 +51,8 @@ def _database_errors(url: str) -> Iterator[None]:
         yield
     except ArgumentError as exc:
         raise click.ClickException(f"IMAGES_DATABASE_URL is not a database URL: {exc}") from exc
-    except SQLAlchemyError as exc:
-        message = f"metadata database {safe_url(url)}: {database_error(exc)}"
-        raise click.ClickException(message) from exc
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(f"metadata database {safe_url(url)}: {exc.reason}") from exc
 
 
 @contextmanager

@@ -2,7 +2,10 @@
 
 Errors are raised deep (parser, engines, storages, fetcher) and rendered once, as the JSON of
 docs/api.md §2, by `images_server.http.errors`. Each class carries its HTTP status and a stable
-snake_case `code` that clients may match on; the message is for humans.
+snake_case `code` that clients may match on; the message is for humans. Each backend maps its
+library's errors at its boundary: the metadata database's engine (`db.engine.make_engine`)
+raises `DatabaseUnavailable` for a database that cannot be reached or used, so neither the
+HTTP edge nor the command line catches SQLAlchemy's errors.
 
     ImagesError (500 internal_error)
     ├── BadRequest (400 bad_request)
@@ -37,7 +40,8 @@ snake_case `code` that clients may match on; the message is for humans.
     ├── ServiceUnavailable (503 service_unavailable)
     │   ├── RenderTimeout (503 render_timeout)         carries `retry_after` seconds
     │   ├── Overloaded (503 overloaded)                 no render slot in time; `retry_after`
-    │   └── DatabaseUnavailable (503 database_unavailable)
+    │   ├── DatabaseUnavailable (503 database_unavailable)  carries the `reason`; raised by db
+    │   └── NotReady (503 not_ready)                    `/readyz`: a backing service is down
     └── UpstreamTimeout (504 upstream_timeout)
 """
 
@@ -253,3 +257,12 @@ class UpstreamTimeout(ImagesError):
 class DatabaseUnavailable(ServiceUnavailable):
     code = "database_unavailable"
     default_message = "the metadata database is unavailable"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason  # a few words: never the host, the URL or the password
+        super().__init__(f"metadata database unavailable: {reason}")
+
+
+class NotReady(ServiceUnavailable):
+    code = "not_ready"
+    default_message = "a backing service is unavailable"

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import make_url, text
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 
-from images_server.db.engine import database_error, make_engine, safe_url
+from images_server.db.engine import make_engine, safe_url
 from images_server.db.migrate import schema_behind
-from images_server.errors import ImagesError, ServiceUnavailable
+from images_server.errors import DatabaseUnavailable, ImagesError, ServiceUnavailable
 from images_server.settings import Settings
 from images_server.storages.filesystem import ensure_writable_dir
 
@@ -118,8 +118,8 @@ def _database(settings: Settings) -> str | None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             behind = schema_behind(connection)
-    except SQLAlchemyError as error:
-        raise ServiceUnavailable(f"{shown}: {database_error(error)}") from error
+    except DatabaseUnavailable as error:
+        raise ServiceUnavailable(f"{shown}: {error.reason}") from error
     finally:
         engine.dispose()
     if behind:

@@ -22,9 +22,13 @@ query (`connect_timeout`, `options`, `keepalives*`, `tcp_user_timeout`) win; `qu
 The psycopg side of those deadlines lives in `images_server.db.postgres`, imported only for a
 PostgreSQL URL: a server on the embedded SQLite database never loads psycopg.
 
-`safe_url` renders a URL with its password hidden, and `database_error` says in a few words
-what went wrong when connecting (host unreachable, authentication failed, no such database),
-for messages a user reads: neither ever shows the password.
+Every engine is the database's error boundary: a database that cannot be reached or used (the
+driver's operational and interface errors, a pool with no free connection) raises
+`DatabaseUnavailable` (503), its `reason` said by `database_error` in a few words (host
+unreachable, authentication failed, no such database), never the host or the password; the
+SQLAlchemy error is its cause. Other errors (an integrity error, a bug) stay as they are.
+A pool's pre-ping is left alone: a dropped connection is replaced, not reported.
+`safe_url` renders a URL with its password hidden.
 """
 
 from __future__ import annotations
@@ -34,9 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.engine import URL, ExceptionContext
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
+
+from images_server.errors import DatabaseUnavailable
 
 _SQLITE_BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT = 5  # seconds; libpq's `connect_timeout` (an explicit one in the URL wins)
@@ -93,25 +100,52 @@ def _postgres_args(parsed: URL, query_timeout: float | None) -> dict[str, Any]:
     return args
 
 
+def unavailable(error: BaseException) -> DatabaseUnavailable:
+    """The error a request (or a command) gets for `error`: the database cannot be used."""
+    return DatabaseUnavailable(database_error(error))
+
+
+def _raise_unavailable(context: ExceptionContext) -> None:
+    error = context.sqlalchemy_exception
+    if context.is_pre_ping or not isinstance(error, OperationalError | InterfaceError):
+        return
+    raise unavailable(error) from error
+
+
+class DatabasePool(QueuePool):
+    """SQLAlchemy's pool, whose wait for a free connection ends in `DatabaseUnavailable`."""
+
+    def connect(self) -> PoolProxiedConnection:
+        try:
+            return super().connect()
+        except PoolTimeout as error:
+            raise unavailable(error) from error
+
+
 def make_engine(url: str | URL, query_timeout: float | None = QUERY_TIMEOUT) -> Engine:
     """An engine for `url`: SQLite with foreign keys and WAL, servers with pre-ping, and
-    PostgreSQL with deadlines of `query_timeout` seconds (None: none, for migrations)."""
+    PostgreSQL with deadlines of `query_timeout` seconds (None: none, for migrations); every
+    one raising `DatabaseUnavailable` when the database cannot be used (see above)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        database = parsed.database or ":memory:"
+        a_file = database != ":memory:" and not database.startswith("file:")
+        if a_file:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, poolclass=DatabasePool) if a_file else create_engine(parsed)
         event.listen(engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine, "handle_error", _raise_unavailable)
         return engine
     postgres = parsed.get_backend_name() == "postgresql"
     connect_args = _postgres_args(parsed, query_timeout) if postgres else {}
     engine = create_engine(
         parsed,
+        poolclass=DatabasePool,
         pool_pre_ping=True,
         pool_timeout=QUERY_TIMEOUT,
         connect_args=connect_args,
     )
+    event.listen(engine, "handle_error", _raise_unavailable)
     if engine.dialect.driver == "psycopg":
         from images_server.db.postgres import watch_postgres  # psycopg: only when used
 

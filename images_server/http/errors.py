@@ -3,7 +3,8 @@
 `ImagesError`s carry their own status and code; Flask/werkzeug errors (unknown route, wrong
 method, body over the size limit) are mapped to the same shape; anything unexpected is
 logged with its trace and answered with a plain 500, never a trace. A metadata database that
-cannot be reached (connection refused, timed out, locked, pool exhausted) is a 503.
+cannot be reached (connection refused, timed out, locked, pool exhausted) is a 503
+`database_unavailable`, raised as such by the database's engine (`db.engine`).
 
 Every 503 (a backing service down or hanging, a render past its deadline, `/readyz` not
 ready) carries `Retry-After`: the error's own when it has one (`retry_after`, as a 429 does),
@@ -21,13 +22,10 @@ from gunicorn.http.errors import (  # type: ignore[import-untyped]
     InvalidChunkExtension,
     InvalidChunkSize,
 )
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from images_server.client_deadlines import ClientTooSlow
-from images_server.db.engine import database_error as describe_database_error
-from images_server.errors import DatabaseUnavailable, ImagesError, Overloaded, RequestTimeout
+from images_server.errors import ImagesError, Overloaded, RequestTimeout
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +93,6 @@ def _client_too_slow(exc: Exception) -> Response:
     return _images_error(RequestTimeout(f"{RequestTimeout.default_message} ({exc})"))
 
 
-def _database_down(exc: Exception) -> Response:
-    reason = describe_database_error(exc)  # a few words: never the host, the URL or the password
-    unavailable = DatabaseUnavailable(f"metadata database unavailable: {reason}")
-    unavailable.__cause__ = exc  # logged with the error by `_images_error`, never sent
-    return _images_error(unavailable)
-
-
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "internal error")
@@ -120,6 +111,4 @@ def register_error_handlers(app: Flask) -> None:
     for body_error in (InvalidChunkSize, ChunkMissingTerminator, InvalidChunkExtension):
         app.register_error_handler(body_error, _malformed_body)
     app.register_error_handler(ClientTooSlow, _client_too_slow)
-    for database_error in (OperationalError, InterfaceError, PoolTimeout):
-        app.register_error_handler(database_error, _database_down)
     app.register_error_handler(Exception, _unexpected)

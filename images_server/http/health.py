@@ -18,10 +18,9 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from images_server.db.engine import database_error, safe_url
-from images_server.errors import ServiceUnavailable
+from images_server.db.engine import safe_url
+from images_server.errors import DatabaseUnavailable, NotReady, ServiceUnavailable
 from images_server.http import services
 from images_server.http.errors import cause_of
 from images_server.services import Services
@@ -45,11 +44,10 @@ def _database_check(svc: Services) -> None:
     try:
         with database.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        reason = database_error(error)
+    except DatabaseUnavailable as error:
         url = safe_url(svc.settings.database_url_or_default)
-        log.error("metadata database %s unavailable: %s (%s)", url, reason, error)
-        raise ServiceUnavailable(f"metadata database: {reason}") from error
+        log.error("metadata database %s unavailable: %s (%s)", url, error.reason, error.__cause__)
+        raise ServiceUnavailable(f"metadata database: {error.reason}") from error
 
 
 def _queue_and_workers_check(svc: Services) -> dict[str, Callable[[], str | None]]:
@@ -116,7 +114,7 @@ def readyz() -> Response | tuple[Response, int]:
     _log_changes(down)
     if down:
         names = ", ".join(down)
-        body = {"status": "error", "code": "not_ready", "message": f"unavailable: {names}"}
+        body = {"status": "error", "code": NotReady.code, "message": f"unavailable: {names}"}
         return jsonify(body | {"checks": {name: exc.message for name, exc in down.items()}}), 503
     ready: dict[str, object] = {"status": "ok", "checks": {name: "ok" for name in checks}}
     return jsonify(ready | ({"notes": notes} if notes else {}))

@@ -21,13 +21,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from images_server.db.engine import make_engine
 from images_server.db.models import ApiKey
 from images_server.db.queries import has_active_api_keys, user_for_api_key
-from images_server.errors import Unauthorized
+from images_server.errors import DatabaseUnavailable, Unauthorized
 from images_server.settings import Settings
 
 
@@ -89,8 +88,8 @@ class DatabaseKeys:
     """The API keys in the metadata database at `url`, through `engine` or one built here.
 
     A database that does not exist yet, or has no `api_keys` table yet, has no keys; once the
-    table is seen it is not looked for again. Any other database error is raised, so an
-    unreachable database refuses writes (503 `database_unavailable`) rather than opening them.
+    table is seen it is not looked for again. A database that cannot be used raises (503
+    `database_unavailable`, from the engine), so it refuses writes rather than opening them.
     """
 
     def __init__(self, url: str | URL, engine: Engine | None = None) -> None:
@@ -183,7 +182,7 @@ def _has_database_keys(database: DatabaseKeys | None) -> bool:
         return False
     try:
         return database.any_active()
-    except SQLAlchemyError:
+    except DatabaseUnavailable:
         return False  # unreachable now: warn, since writes may well be open
 
 

@@ -16,8 +16,8 @@ from typing import Any, cast
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -82,19 +82,22 @@ def files(root: Path) -> list[Path]:
 
 
 @contextmanager
-def failing_commits() -> Iterator[list[Session]]:
-    """Every `Session.commit` in the block raises, as a database that fails mid-commit does.
+def failing_commits() -> Iterator[list[Any]]:
+    """Every database commit in the block fails in the driver, as a database that fails
+    mid-commit does (what the engine then raises is the server's to say: a 503).
 
-    Yields the sessions whose commit failed, so a test can show the failure really happened.
+    Yields the driver connections whose commit failed, so a test can show it really happened.
     """
-    failed: list[Session] = []
+    failed: list[Any] = []
+    commit = DefaultDialect.do_commit
 
-    def fail(session: Session) -> None:
-        failed.append(session)
-        raise OperationalError("COMMIT", {}, Exception("injected: could not write the WAL"))
+    def fail(dialect: DefaultDialect, connection: Any) -> None:
+        failed.append(connection)
+        connection.rollback()  # the transaction is lost, as a commit that fails loses it
+        raise dialect.loaded_dbapi.OperationalError("injected: could not write the WAL")
 
-    event.listen(Session, "before_commit", fail)
+    DefaultDialect.do_commit = fail  # type: ignore[method-assign]
     try:
         yield failed
     finally:
-        event.remove(Session, "before_commit", fail)
+        DefaultDialect.do_commit = commit  # type: ignore[method-assign]

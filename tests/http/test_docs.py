@@ -34,8 +34,8 @@ from tests.images import quadrant_bytes
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
 ASSET_PREFIX = "/docs/static/"
-# Codes rendered outside the ImagesError tree: http/errors.py (unmapped statuses), /readyz.
-OTHER_CODES = {"http_error", "not_ready"}
+# Codes rendered outside the ImagesError tree: http/errors.py (unmapped statuses).
+OTHER_CODES = {"http_error"}
 CONTENT_TYPES = {".css": "text/css", ".js": "text/javascript", ".png": "image/png"}
 
 
