@@ -88,9 +88,9 @@ def main() -> None:
 )
 def serve(worker: bool | None) -> None:
     """Start gunicorn on IMAGES_HOST:IMAGES_PORT (and a job worker on embedded defaults)."""
-    settings = _settings()
-    if worker is not None:
+    if worker is not None:  # a setting gunicorn's master reads (gunicorn_conf.py), as all are
         os.environ["IMAGES_SERVE_WORKER"] = "1" if worker else "0"
+    settings = _settings()
     database = DatabaseKeys(settings.database_url_or_default)
     warning = open_writes_warning(settings, database)
     database.dispose()

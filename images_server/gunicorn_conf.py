@@ -18,7 +18,7 @@ The job worker: on the embedded defaults (no `IMAGES_QUEUE_URL`) the master star
 `images-server worker` beside the web workers, starts it again whenever it dies (with a backoff:
 images_server/jobs/supervisor.py) and stops it when it exits (docs/api.md §8: a worker
 started beside the web process); with a shared queue, workers are run on their own.
-`images-server serve --worker/--no-worker` decides instead (`IMAGES_SERVE_WORKER`).
+`images-server serve --worker/--no-worker` decides instead (`IMAGES_SERVE_WORKER`, a setting).
 
 Memory (README "Memory", `make bench-memory`): the master imports, before it forks, the modules
 every worker imports (the app, the render spine, the job worker's code and, with the default
@@ -169,8 +169,8 @@ _job_worker: list[Supervisor] = []  # images_server/jobs/supervisor.py: restarte
 
 
 def _wants_job_worker() -> bool:
-    choice = os.environ.get("IMAGES_SERVE_WORKER", "auto")
-    return _settings.queue_url is None if choice == "auto" else choice == "1"
+    choice = _settings.serve_worker
+    return _settings.queue_url is None if choice == "auto" else choice
 
 
 def _run_job_worker() -> None:

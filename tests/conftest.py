@@ -2,6 +2,8 @@
 
 Tests that need a real part (ImageMagick's `convert`, an S3 endpoint, the sample
 photos in `samples/`) fail when it is missing, never skip; and in CI any skipped test fails the run.
+No test sees the developer's `IMAGES_*` settings (`no_settings_from_the_environment`): each
+sets what it needs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from flask.testing import FlaskClient
 from images_server.app import create_app
 from images_server.services import Services
 from images_server.settings import Settings
+from images_server.settings.environment import PREFIX, READ_ELSEWHERE
 from tests.images import SAMPLES
 from tests.servers import stop
 from tests.spine import Spine, make_spine
@@ -27,6 +30,14 @@ pytest_plugins = ["tests.conftest_s3", "tests.conftest_redis", "tests.conftest_p
 
 ENGINES = ("vips", "wand")
 REAL_CONVERT = Path("/usr/bin/convert")  # /usr/local/bin/convert may be a stand-in
+
+
+@pytest.fixture(autouse=True)
+def no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Settings()` in a test, and what a test starts, read only the `IMAGES_*` it sets."""
+    for name in list(os.environ):
+        if name.startswith(PREFIX) and name not in READ_ELSEWHERE:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,13 +19,11 @@ from images_server.settings import (
 )
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+TESTS = Path(__file__).resolve()
 
 
-def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("IMAGES_"):
-            monkeypatch.delenv(name)
-    settings = load_settings()
+def test_defaults() -> None:
+    settings = load_settings()  # tests/conftest.py: no IMAGES_* from the developer's shell
     assert (settings.host, settings.port, settings.engine) == ("127.0.0.1", 8000, "vips")
     assert (settings.storage, settings.cache) == ("filesystem", "filesystem")
     assert settings.data_dir == Path("./data")
@@ -79,6 +79,29 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_tests_do_not_see_the_developers_settings() -> None:
+    """`test_defaults`, run with settings exported, still gets the defaults."""
+    exported = os.environ | {"IMAGES_PORT": "9999", "IMAGES_ENGINE": "wand", "CI": ""}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{__file__}::test_defaults",
+        ],
+        env=exported,
+        cwd=README.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
 
 
 def test_readme_documents_every_setting() -> None:
