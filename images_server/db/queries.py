@@ -85,14 +85,6 @@ def user_for_api_key(session: Session, key: str) -> str | None:
     return session.execute(query).scalar_one_or_none()
 
 
-def revoke_api_key(session: Session, key: str, when: datetime | None = None) -> bool:
-    """Mark a key revoked; False if it is unknown or already revoked."""
-    row = session.execute(
-        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key))
-    ).scalar_one_or_none()
-    return row is not None and revoke_api_key_row(session, row, when)
-
-
 HASH_PREFIX_MIN = 6
 """The fewest hex digits of a key's hash that `find_api_keys` accepts as a prefix."""
 _MAX_ID = 2**31 - 1  # `api_keys.id` is a 32-bit INTEGER on PostgreSQL: bigger is no id

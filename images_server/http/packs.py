@@ -103,7 +103,7 @@ def _private(response: Response) -> Response:
 
 
 def _state(row: Pack) -> Response:
-    settings = row.settings or {}
+    pack_settings = row.settings or {}
     body: dict[str, Any] = {
         "id": row.id,
         "status": row.status,
@@ -113,8 +113,8 @@ def _state(row: Pack) -> Response:
         "error": row.error,
         "source": {"name": row.source_name},
         "analysis": row.analysis,
-        "recommended": settings.get("recommended"),
-        "settings": settings.get("effective"),
+        "recommended": pack_settings.get("recommended"),
+        "settings": pack_settings.get("effective"),
         "options": row.options,
         "manifest": row.manifest,
         "created_at": row.created_at.isoformat(timespec="seconds"),

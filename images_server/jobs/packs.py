@@ -69,7 +69,10 @@ class _Reporter:
 
     def chosen(self, what: service.Chosen) -> None:
         self.total = what.files_total
-        settings = {"recommended": what.recommended.to_json(), "effective": what.settings.to_json()}
+        pack_settings = {
+            "recommended": what.recommended.to_json(),
+            "effective": what.pack_settings.to_json(),
+        }
         store.report(
             self.database,
             self.job.id,
@@ -77,7 +80,7 @@ class _Reporter:
             attempt=self.job.attempt,
             files_total=self.total,
             analysis=what.analysis.to_json(),
-            settings=settings,
+            settings=pack_settings,  # the row's column
         )
 
     def progress(self, fraction: float) -> None:  # called once after each file

@@ -223,11 +223,11 @@ def _quality(
 
 def apply(recommended: PackSettings, options: PackOptions, source_width: int) -> PackSettings:
     """The recommended settings with the user's choices laid over them."""
-    settings = recommended
+    pack_settings = recommended
     if options.role is not None:
         loading, priority = role_loading(options.role)
-        settings = replace(
-            settings,
+        pack_settings = replace(
+            pack_settings,
             role=options.role,
             loading=loading,
             fetchpriority=priority,
@@ -235,19 +235,19 @@ def apply(recommended: PackSettings, options: PackOptions, source_width: int) ->
         )
     if options.formats is not None:
         quality = _quality(options.formats, recommended.quality, {})
-        settings = replace(settings, formats=options.formats, quality=quality)
+        pack_settings = replace(pack_settings, formats=options.formats, quality=quality)
     if options.widths is not None:
         widths = tuple(sorted({min(width, source_width) for width in options.widths}))
-        settings = replace(settings, widths=widths)
+        pack_settings = replace(pack_settings, widths=widths)
     if options.quality is not None:
-        quality = _quality(settings.formats, settings.quality, options.quality)
-        settings = replace(settings, quality=quality)
+        quality = _quality(pack_settings.formats, pack_settings.quality, options.quality)
+        pack_settings = replace(pack_settings, quality=quality)
     chosen = {
         name: getattr(options, name)
         for name in ("loading", "fetchpriority", "sizes", "alt", "decorative", "name")
         if getattr(options, name) is not None
     }
-    return replace(settings, **chosen)
+    return replace(pack_settings, **chosen)
 
 
 BASELINE = PackSettings("image", ("jpeg",), (MIN_WIDTH,), {}, "content", "lazy", "auto", "", "")

@@ -56,11 +56,11 @@ class Chosen:
 
     analysis: Analysis
     recommended: PackSettings
-    settings: PackSettings
+    pack_settings: PackSettings
 
     @property
     def files_total(self) -> int:
-        return len(outputs(self.settings))
+        return len(outputs(self.pack_settings))
 
 
 def analyze(services: Services, data: bytes, filename: str | None) -> Chosen:
@@ -95,7 +95,7 @@ def run(
         job.source_name,
         job.source_hash,
         what.analysis,
-        what.settings,
+        what.pack_settings,
         progress,
     )
 

@@ -66,16 +66,6 @@ class ApiKeys:
                 user = name
         return user
 
-    def authenticate(self, authorization: str | None) -> str:
-        """The user whose key the `Authorization` header carries; `Unauthorized` otherwise."""
-        token = bearer_token(authorization)
-        if token is None:
-            raise Unauthorized()
-        user = self.match(token)
-        if user is None:
-            raise Unauthorized("the API key is not valid")
-        return user
-
 
 def _sqlite_file_missing(url: URL) -> bool:
     database = url.database

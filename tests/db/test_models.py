@@ -156,13 +156,13 @@ def test_api_keys_store_only_a_hash(session: Session) -> None:
     assert queries.user_for_api_key(session, key) == "alice"
     assert queries.user_for_api_key(session, "some-other-key-0123456789") is None
 
-    assert queries.revoke_api_key(session, key)
+    assert queries.revoke_api_key_row(session, row)
     session.commit()
     session.expire_all()
     assert row.revoked_at is not None
     assert row.revoked_at.tzinfo is not None
     assert queries.user_for_api_key(session, key) is None
-    assert not queries.revoke_api_key(session, key)
+    assert not queries.revoke_api_key_row(session, row)
 
 
 def test_api_key_hashes_are_unique(session: Session) -> None:

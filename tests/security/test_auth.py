@@ -12,12 +12,21 @@ from click.testing import CliRunner
 import images_server.cli
 from images_server.app import create_app
 from images_server.errors import Unauthorized
-from images_server.security.auth import ApiKeys, bearer_token, is_loopback, open_writes_warning
+from images_server.security.auth import (
+    ApiKeys,
+    DatabaseKeys,
+    KeyChecker,
+    bearer_token,
+    is_loopback,
+    open_writes_warning,
+)
 from images_server.settings import Settings
 
 ALICE = "alice-key-0123456789"
 BOB = "bob-key-0123456789ab"
 KEYS = ApiKeys.parse([f"alice:{ALICE}", f"bob:{BOB}"])
+NO_DATABASE = DatabaseKeys("sqlite:////nonexistent/images-server-tests/images.db")  # never made
+CHECKER = KeyChecker(KEYS, NO_DATABASE)
 EVERYWHERE = "0.0.0.0"  # noqa: S104 - the bind the warning is about
 
 
@@ -40,8 +49,9 @@ def test_bearer_token(header: str | None, token: str | None) -> None:
 
 
 def test_each_key_names_its_user() -> None:
-    assert KEYS.authenticate(f"Bearer {ALICE}") == "alice"
-    assert KEYS.authenticate(f"Bearer {BOB}") == "bob"
+    assert CHECKER.authenticate(f"Bearer {ALICE}", write=True) == "alice"
+    assert CHECKER.authenticate(f"Bearer {BOB}", write=False) == "bob"
+    assert CHECKER.authenticate(None, write=False) is None  # a read needs no key
     assert KEYS
     assert not ApiKeys.parse([])
 
@@ -59,7 +69,7 @@ def test_each_key_names_its_user() -> None:
 )
 def test_missing_or_wrong_keys_are_unauthorized(header: str | None, message: str) -> None:
     with pytest.raises(Unauthorized, match=message) as caught:
-        KEYS.authenticate(header)
+        CHECKER.authenticate(header, write=True)
     assert (caught.value.status, caught.value.code) == (401, "unauthorized")
 
 
@@ -67,7 +77,7 @@ def test_every_key_is_compared_in_constant_time(
     compare_digest_calls: list[tuple[bytes, bytes]],
 ) -> None:
     calls = compare_digest_calls
-    assert KEYS.authenticate(f"Bearer {ALICE}") == "alice"
+    assert CHECKER.authenticate(f"Bearer {ALICE}", write=True) == "alice"
     assert len(calls) == 2  # bob's key is compared too, after alice's matched
     assert {len(a) for a, _ in calls} == {len(b) for _, b in calls} == {32}  # digests, not keys
 
