@@ -11,8 +11,8 @@ from flask import Flask, Response, jsonify
 from images_server.db.migrate import upgrade
 from images_server.http.caller import caller
 from images_server.settings import Settings
+from tests.cli.test_keys import create_key, run_keys
 from tests.http.test_access import assert_error, bearer, make_app, upload
-from tests.test_keys_cli import create_key, run_keys
 
 ENV_KEY = "env-key-0123456789abcdef"
 EVERYWHERE = "0.0.0.0"  # noqa: S104 - the bind the warning is about

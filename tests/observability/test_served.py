@@ -24,9 +24,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from tests.cli.test_serve import CLI
 from tests.observability.conftest import Samples, png, scrape, value
 from tests.servers import free_port
-from tests.test_serve import CLI
 
 WAIT = 60  # seconds: bounds on waits for a busy machine, never a measured duration
 

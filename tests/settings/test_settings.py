@@ -18,7 +18,7 @@ from images_server.settings import (
     unknown_variables,
 )
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 TESTS = Path(__file__).resolve()
 
 
@@ -215,7 +215,7 @@ def test_every_variable_the_project_reads_is_known() -> None:
     """An `IMAGES_*` name in the code, compose file or tests is a setting or listed as read
     elsewhere, so it is never warned about as a typo."""
     root = README.parent
-    typos_on_purpose = {Path(__file__).resolve(), root / "tests" / "test_cli.py"}
+    typos_on_purpose = {Path(__file__).resolve(), root / "tests" / "cli" / "test_cli.py"}
     sources = [*root.glob("images_server/**/*.py"), root / "docker-compose.yml"]
     sources += [*root.glob("tests/**/*.py"), root / "Dockerfile", root / "Makefile"]
     sources += [*root.glob(".github/workflows/*.yml")]
