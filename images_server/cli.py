@@ -314,7 +314,7 @@ def keys() -> None:
 
 
 @keys.command("create")
-@click.option("--user", required=True, help="The user the key acts as (g.user, upload owner).")
+@click.option("--user", required=True, help="The user the key acts as (the owner of its uploads).")
 def create_key(user: str) -> None:
     """Print a new key for --user, once.
 
