@@ -4,11 +4,11 @@
 metadata database, HTTP-cache purgers, the API keys writes are checked against) and then the
 job queue with its tasks, which run on those same parts; the app gets `Services` with the
 queue (seen as `services.JobQueue`), a job worker also gets the queue's `Jobs` to consume it.
-`for_web(settings, services)` is what `create_app` runs on: built, or hand-built services (tests)
-completed with their API keys. Each part is picked by its short name in
-the settings from its package's registry (`storages.STORAGES`, `caches.CACHES`,
-`engines.ENGINES`). `in_memory(settings)` is the same engine and settings with originals kept
-in memory and no result cache: `images-server pack`, and tests that only render.
+Each part is picked by its short name in the settings from its package's registry
+(`storages.STORAGES`, `caches.CACHES`, `engines.ENGINES`). `for_web(settings, services)` is
+what `create_app` runs on: those, or hand-built services (tests) completed with their API keys.
+`in_memory(settings)` is the same engine and settings with originals kept in memory and no
+result cache: `images-server pack`, and tests that only render.
 
 A part that cannot be opened at start (the database's directory, the queue) is logged and
 left out, so the app still starts and `/readyz` says what is missing.
