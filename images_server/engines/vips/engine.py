@@ -135,10 +135,11 @@ class VipsEngine:
     ) -> bytes:
         animated = keeps_animation(info, output)
         try:
-            image, done = _load(for_decoders(data), info, resolved, animated, deadline)
-            image = _apply(image, resolved.steps[done:], output, animated, deadline)
-            with encode_stage(self.name):
-                return encode(image, output, deadline)
+            with deadline.stopping():
+                image, done = _load(for_decoders(data), info, resolved, animated, deadline)
+                image = _apply(image, resolved.steps[done:], output, animated, deadline)
+                with encode_stage(self.name):
+                    return encode(image, output, deadline)
         except pyvips.Error as exc:
             deadline.check()  # killed by the deadline, not broken
             raise UndecodableImage(f"the image could not be processed: {_first_line(exc)}") from exc
