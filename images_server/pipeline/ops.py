@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
+from images_server.pipeline.overlay import Overlay
 
 OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("jpeg", "png", "webp", "avif", "gif")
@@ -140,4 +141,6 @@ Op = (
     | Background
     | Pad
     | Dpr
+    | Overlay
 )
+__all__ = ["Overlay"]  # defined with its grammar and placement in pipeline/overlay.py

@@ -33,6 +33,7 @@ from images_server.pipeline.ops import (
     Rotate,
     Sharpen,
 )
+from images_server.pipeline.overlay import parse_overlay
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS
 
 _DEGREES = re.compile(r"-?\d{1,6}(\.\d{1,6})?", re.ASCII)
@@ -133,6 +134,7 @@ PARSERS: dict[str, Callable[[str], Op]] = {
     "background": _background,
     "pad": _pad,
     "dpr": _dpr,
+    "overlay": parse_overlay,
 }
 KNOWN_OPS = (*PARSERS, "preset")
 

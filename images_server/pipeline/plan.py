@@ -26,6 +26,7 @@ from images_server.pipeline.ops import (
     FormatChoice,
     Op,
     OutputFormat,
+    Overlay,
     Pad,
     Quality,
     Resize,
@@ -34,7 +35,7 @@ from images_server.pipeline.ops import (
     Sharpen,
 )
 
-TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad
+TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad | Overlay
 
 DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "jpeg": 85,
@@ -124,6 +125,8 @@ def _scaled(op: TransformOp, factor: float) -> TransformOp:
             return Crop(scaled)
         case Pad(width, height):
             return Pad(_px(width, factor), _px(height, factor))
+        case Overlay(margin=margin) if margin:
+            return replace(op, margin=round(margin * factor))
     return op
 
 
