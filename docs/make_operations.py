@@ -44,6 +44,7 @@ SOURCES = {
 }
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif"}
 FORMAT_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "avif": "AVIF", "gif": "GIF"}
+DICE = "{dice}"  # in an example's pipeline: the dice's hash (stored before any section runs)
 _FILE_SLUG = str.maketrans({"/": "-", "!": "bang", ">": "gt", "<": "lt", "^": "fill",
                             "%": "pct", "@": "at", "+": "p"})  # fmt: skip
 
@@ -76,8 +77,10 @@ class Result:
 
 
 def url(example: Example) -> str:
-    """The URL path as sent: `! ^ % > <` percent-encoded, the rest left readable."""
-    return f"/image/<hash>/{quote(example.pipeline, safe='/@+')}"
+    """The URL path as sent: `! ^ % > <` percent-encoded, the rest left readable; an
+    overlay's hash is shown as `<dice>`."""
+    sent = quote(example.pipeline.replace(DICE, "DICE"), safe="/@+,")
+    return f"/image/<hash>/{sent.replace('DICE', '<dice>')}"
 
 
 def make_spine() -> tuple[MemoryStorage, Services]:
@@ -96,11 +99,14 @@ def run(storage: MemoryStorage, services: Services, example: Example) -> Result:
     data = (SAMPLES / SOURCES[example.source]).read_bytes()
     ref = original_ref(data)
     storage.put(ref, data)
-    body = render(services, ref, make_plan(parse_pipeline(example.pipeline, max_ops=10))).body
+    dice = hashlib.sha256((SAMPLES / SOURCES["dice"]).read_bytes()).hexdigest()
+    pipeline = example.pipeline.replace(DICE, dice)
+    body = render(services, ref, make_plan(parse_pipeline(pipeline, max_ops=10))).body
     info = sniff(body)
     file = None
     if example.picture:
-        name = f"{example.source}-{example.pipeline.translate(_FILE_SLUG)}"
+        slug = example.pipeline.replace(DICE, "dice").replace(",", "_")
+        name = f"{example.source}-{slug.translate(_FILE_SLUG)}"
         file = f"images/{name}.{EXTENSIONS[info.format]}"
         (DOCS / file).write_bytes(body)
     return Result(example, info.format, info.width, info.height, len(body), file)
@@ -326,8 +332,30 @@ DPR = Section(
     ),
 )
 
+OVERLAY = Section(
+    "overlay",
+    "Lays another uploaded image over this one. The argument is its hash, then options in any "
+    "order, separated by commas: a gravity (`nw n ne w c e sw s se`, default `se`), a margin "
+    "in pixels from the edges it is placed against (default 0), `o<percent>` its opacity "
+    "(default 100), `s<percent>` its width as a share of this image's width (default: its own "
+    "size, shrunk to fit when larger), `tile` to repeat it over the whole image from the "
+    "top-left corner with the margin between copies, and `min<px>` to leave images narrower "
+    "than that alone. The overlay's transparency is kept; its access is checked like the "
+    "image's (a private overlay needs the rights to read it, and makes the variant private). "
+    "Below, `<dice>` is the dice's hash.",
+    (
+        Example("resize/320x/overlay/{dice},se,10,s30", "the dice, 30% of the width, 10 px "
+                "from the bottom-right corner."),
+        Example("resize/320x/overlay/{dice},c,o50,s60", "centred, at half opacity."),
+        Example("resize/320x/overlay/{dice},s12,tile,8", "a small copy repeated, 8 px apart."),
+    ),
+    notes="`IMAGES_WATERMARK` (the same argument, e.g. `<hash>,se,10,o60,s20`) lays one image "
+    "over every output of the server, after the URL's ops, so no URL can remove it; "
+    "`IMAGES_WATERMARK_MIN_WIDTH` spares outputs narrower than that.",
+)  # fmt: skip
+
 SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN, FILTER, BACKGROUND,
-            PAD, PRESET, DPR)  # fmt: skip
+            PAD, PRESET, DPR, OVERLAY)  # fmt: skip
 
 BEFORE = (
     Example("resize/320x", "the photo"),
