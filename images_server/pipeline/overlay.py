@@ -105,13 +105,15 @@ def _option(option: str) -> tuple[str, object]:
 
 
 def _size(op: Overlay, width: int, height: int, own: OverlayImage) -> tuple[int, int]:
+    """The overlay's size: never larger than the image, so never more pixels than it."""
+    w, h = own.width, own.height
     if op.scale is not None:
         w = max(1, round(width * op.scale / 100))
-        return w, max(1, round(own.height * w / own.width))
-    if own.width <= width and own.height <= height:
-        return own.width, own.height
-    factor = min(width / own.width, height / own.height)  # fit inside the image
-    return max(1, round(own.width * factor)), max(1, round(own.height * factor))
+        h = max(1, round(own.height * w / own.width))
+    if w <= width and h <= height:
+        return w, h
+    factor = min(width / w, height / h)  # fit inside the image
+    return max(1, round(w * factor)), max(1, round(h * factor))
 
 
 def _anchor(anchor: int, room: int, size: int, margin: int) -> int:

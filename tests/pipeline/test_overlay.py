@@ -89,6 +89,11 @@ def test_a_larger_overlay_is_fitted_inside_the_image() -> None:
     assert (step.width, step.height) == (300, 150)
 
 
+def test_a_scaled_overlay_taller_than_the_image_is_fitted_inside_it_too() -> None:
+    step = _step(f"{H},s100", width=1000, height=100, logo=OverlayImage(b"", 10, 10000))
+    assert (step.width, step.height) == (1, 100)  # not 1000x1000000 pixels
+
+
 def test_opacity_is_a_fraction() -> None:
     assert _step(f"{H},o60").opacity == pytest.approx(0.6)
 
