@@ -11,6 +11,7 @@ from typing import Literal
 
 from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
 from images_server.pipeline.overlay import Overlay
+from images_server.pipeline.text import Text
 
 OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("jpeg", "png", "webp", "avif", "gif")
@@ -142,5 +143,6 @@ Op = (
     | Pad
     | Dpr
     | Overlay
+    | Text
 )
-__all__ = ["Overlay"]  # defined with its grammar and placement in pipeline/overlay.py
+__all__ = ["Overlay", "Text"]  # defined with their grammars in pipeline/overlay.py, text.py

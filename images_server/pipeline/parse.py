@@ -35,6 +35,7 @@ from images_server.pipeline.ops import (
 )
 from images_server.pipeline.overlay import parse_overlay
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS
+from images_server.pipeline.text import parse_text
 
 _DEGREES = re.compile(r"-?\d{1,6}(\.\d{1,6})?", re.ASCII)
 _QUALITY = re.compile(r"\d{1,3}", re.ASCII)
@@ -135,6 +136,7 @@ PARSERS: dict[str, Callable[[str], Op]] = {
     "pad": _pad,
     "dpr": _dpr,
     "overlay": parse_overlay,
+    "text": parse_text,
 }
 KNOWN_OPS = (*PARSERS, "preset")
 

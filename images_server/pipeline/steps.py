@@ -33,6 +33,7 @@ from images_server.pipeline.ops import (
 )
 from images_server.pipeline.overlay import Overlay, OverlayImage, placement
 from images_server.pipeline.plan import TransformOp
+from images_server.pipeline.text import Text
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ class OverlayAt:
 
 
 Step = ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo | OverlayAt
-Overlays = Mapping[str, OverlayImage]  # by hash: the overlays a plan names, loaded
+# What a plan lays over its image, loaded: stored overlays by hash, drawn text by segment
+Overlays = Mapping[str, OverlayImage]
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def _pad(op: Pad, width: int, height: int) -> list[Step]:
 def _overlay(op: Overlay, width: int, height: int, overlays: Overlays) -> OverlayAt:
     source = overlays.get(op.image)
     if source is None:
-        raise GeometryError("no stored image has this hash")
+        raise GeometryError("no stored image has this hash")  # text is always drawn
     place = placement(op, width, height, source)
     return OverlayAt(source, place.width, place.height, op.opacity / 100, place.positions)
 
@@ -126,6 +128,8 @@ def _steps(op: TransformOp, width: int, height: int, overlays: Overlays) -> list
     match op:
         case Overlay():
             return [_overlay(op, width, height, overlays)] if width >= op.min_width else []
+        case Text():
+            return [_overlay(op.placed(), width, height, overlays)]
         case Pad():
             return _pad(op, width, height)
         case Blur(sigma):
