@@ -15,6 +15,7 @@ of the photos. Deterministic for one libvips version; pictures no longer used ar
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,9 @@ def run(storage: MemoryStorage, services: Services, example: Example) -> Result:
     file = None
     if example.picture:
         slug = example.pipeline.replace(DICE, "dice").replace(",", "_")
+        if len(slug) > 60 or not re.fullmatch(r"[A-Za-z0-9_./!<>^%@+-]*", slug):  # text: words
+            digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+            slug = f"{slug.split('/text/')[0]}-text-{digest}"
         name = f"{example.source}-{slug.translate(_FILE_SLUG)}"
         file = f"images/{name}.{EXTENSIONS[info.format]}"
         (DOCS / file).write_bytes(body)
@@ -354,8 +358,28 @@ OVERLAY = Section(
     "`IMAGES_WATERMARK_MIN_WIDTH` spares outputs narrower than that.",
 )  # fmt: skip
 
+TEXT = Section(
+    "text",
+    "Draws words on the image with the fonts that ship with the server (Noto Sans, Noto Sans "
+    "Arabic and Droid Sans Fallback for Chinese, Japanese and Korean; never a system font). "
+    "The text comes first, percent-encoded, up to the first comma, at most 200 characters; "
+    "a text holding a comma, a slash or a percent sign is sent as `b64:` and its base64url. "
+    "Options follow in any order: a gravity (default `se`), a margin in pixels (default 0), "
+    "`s<px>` the size (6..200, default 32), `c<rrggbb[aa]>` the colour (default white), "
+    "`o<percent>` the opacity, `bg<rrggbb[aa]>` a box behind it and `w<px>` the width at which "
+    "lines wrap. Markup is never interpreted; right-to-left scripts run right to left. Text "
+    "wider than the image is shrunk to fit.",
+    (
+        Example("resize/320x/text/Autumn leaf,sw,8,s28", "white, 8 px from the bottom-left."),
+        Example("resize/320x/text/ورقة خريف,c,s36,cffd700,bg00000099",
+                "Arabic (\"autumn leaf\") on a translucent box, centred."),
+        Example("resize/320x/text/秋天的叶子,n,10,s30,c1e1e1e,bgffffffcc",
+                "Chinese (\"autumn leaves\"), dark on a light box, at the top."),
+    ),
+)  # fmt: skip
+
 SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN, FILTER, BACKGROUND,
-            PAD, PRESET, DPR, OVERLAY)  # fmt: skip
+            PAD, PRESET, DPR, OVERLAY, TEXT)  # fmt: skip
 
 BEFORE = (
     Example("resize/320x", "the photo"),
