@@ -15,6 +15,7 @@ of the photos. Deterministic for one libvips version; pictures no longer used ar
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ SOURCES = {
 }
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif"}
 FORMAT_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "avif": "AVIF", "gif": "GIF"}
+DICE = "{dice}"  # in an example's pipeline: the dice's hash (stored before any section runs)
 _FILE_SLUG = str.maketrans({"/": "-", "!": "bang", ">": "gt", "<": "lt", "^": "fill",
                             "%": "pct", "@": "at", "+": "p"})  # fmt: skip
 
@@ -76,8 +78,10 @@ class Result:
 
 
 def url(example: Example) -> str:
-    """The URL path as sent: `! ^ % > <` percent-encoded, the rest left readable."""
-    return f"/image/<hash>/{quote(example.pipeline, safe='/@+')}"
+    """The URL path as sent: `! ^ % > <` percent-encoded, the rest left readable; an
+    overlay's hash is shown as `<dice>`."""
+    sent = quote(example.pipeline.replace(DICE, "DICE"), safe="/@+,")
+    return f"/image/<hash>/{sent.replace('DICE', '<dice>')}"
 
 
 def make_spine() -> tuple[MemoryStorage, Services]:
@@ -96,11 +100,17 @@ def run(storage: MemoryStorage, services: Services, example: Example) -> Result:
     data = (SAMPLES / SOURCES[example.source]).read_bytes()
     ref = original_ref(data)
     storage.put(ref, data)
-    body = render(services, ref, make_plan(parse_pipeline(example.pipeline, max_ops=10))).body
+    dice = hashlib.sha256((SAMPLES / SOURCES["dice"]).read_bytes()).hexdigest()
+    pipeline = example.pipeline.replace(DICE, dice)
+    body = render(services, ref, make_plan(parse_pipeline(pipeline, max_ops=10))).body
     info = sniff(body)
     file = None
     if example.picture:
-        name = f"{example.source}-{example.pipeline.translate(_FILE_SLUG)}"
+        slug = example.pipeline.replace(DICE, "dice").replace(",", "_")
+        if len(slug) > 60 or not re.fullmatch(r"[A-Za-z0-9_./!<>^%@+-]*", slug):  # text: words
+            digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+            slug = f"{slug.split('/text/')[0]}-text-{digest}"
+        name = f"{example.source}-{slug.translate(_FILE_SLUG)}"
         file = f"images/{name}.{EXTENSIONS[info.format]}"
         (DOCS / file).write_bytes(body)
     return Result(example, info.format, info.width, info.height, len(body), file)
@@ -326,8 +336,50 @@ DPR = Section(
     ),
 )
 
+OVERLAY = Section(
+    "overlay",
+    "Lays another uploaded image over this one. The argument is its hash, then options in any "
+    "order, separated by commas: a gravity (`nw n ne w c e sw s se`, default `se`), a margin "
+    "in pixels from the edges it is placed against (default 0), `o<percent>` its opacity "
+    "(default 100), `s<percent>` its width as a share of this image's width (default: its own "
+    "size, shrunk to fit when larger), `tile` to repeat it over the whole image from the "
+    "top-left corner with the margin between copies, and `min<px>` to leave images narrower "
+    "than that alone. The overlay's transparency is kept; its access is checked like the "
+    "image's (a private overlay needs the rights to read it, and makes the variant private). "
+    "Below, `<dice>` is the dice's hash.",
+    (
+        Example("resize/320x/overlay/{dice},se,10,s30", "the dice, 30% of the width, 10 px "
+                "from the bottom-right corner."),
+        Example("resize/320x/overlay/{dice},c,o50,s60", "centred, at half opacity."),
+        Example("resize/320x/overlay/{dice},s12,tile,8", "a small copy repeated, 8 px apart."),
+    ),
+    notes="`IMAGES_WATERMARK` (the same argument, e.g. `<hash>,se,10,o60,s20`) lays one image "
+    "over every output of the server, after the URL's ops, so no URL can remove it; "
+    "`IMAGES_WATERMARK_MIN_WIDTH` spares outputs narrower than that.",
+)  # fmt: skip
+
+TEXT = Section(
+    "text",
+    "Draws words on the image with the fonts that ship with the server (Noto Sans, Noto Sans "
+    "Arabic and Droid Sans Fallback for Chinese, Japanese and Korean; never a system font). "
+    "The text comes first, percent-encoded, up to the first comma, at most 200 characters; "
+    "a text holding a comma, a slash or a percent sign is sent as `b64:` and its base64url. "
+    "Options follow in any order: a gravity (default `se`), a margin in pixels (default 0), "
+    "`s<px>` the size (6..200, default 32), `c<rrggbb[aa]>` the colour (default white), "
+    "`o<percent>` the opacity, `bg<rrggbb[aa]>` a box behind it and `w<px>` the width at which "
+    "lines wrap. Markup is never interpreted; right-to-left scripts run right to left. Text "
+    "wider than the image is shrunk to fit.",
+    (
+        Example("resize/320x/text/Autumn leaf,sw,8,s28", "white, 8 px from the bottom-left."),
+        Example("resize/320x/text/ورقة خريف,c,s36,cffd700,bg00000099",
+                "Arabic (\"autumn leaf\") on a translucent box, centred."),
+        Example("resize/320x/text/秋天的叶子,n,10,s30,c1e1e1e,bgffffffcc",
+                "Chinese (\"autumn leaves\"), dark on a light box, at the top."),
+    ),
+)  # fmt: skip
+
 SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN, FILTER, BACKGROUND,
-            PAD, PRESET, DPR)  # fmt: skip
+            PAD, PRESET, DPR, OVERLAY, TEXT)  # fmt: skip
 
 BEFORE = (
     Example("resize/320x", "the photo"),

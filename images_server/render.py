@@ -9,12 +9,13 @@ gate; concurrent misses of one variant render it once (`caches.flight`: the othe
 that render, at most the render timeout, then render themselves). A miss counts against the
 caller's `client` (when given) before storage is read, then takes one of the process's render
 slots (`images_server.admission`: `503 overloaded` when none frees in time). The engine runs
-within the render deadline (`engines.deadline.finish_within`), which answers
-`503 render_timeout` on time even when an encoder cannot be stopped. A miss whose plan starts
-by shrinking to at most 1/1.25 of one of the original's derivatives (1/2 when it sharpens)
-reads that copy instead of the original (`derivatives.choose`: same sizes, same key). Every
-caller (`/image`, `/external`, later presets and jobs) comes through `render`.
-"""
+within the render deadline (`engines.deadline.finish_within`), which answers `503
+render_timeout` on time even when an encoder cannot be stopped. A miss whose plan starts by
+shrinking to at most 1/1.25 of one of the original's derivatives (1/2 when it sharpens) reads
+that copy instead of the original (`derivatives.choose`: same sizes, same key). The images
+`overlay` ops name, and the server's watermark (appended to every plan, so it is part of every
+key), are read on a miss only (`render_overlays`). Every caller (`/image`, `/external`, later
+presets and jobs) comes through `render`."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from images_server.pipeline.ops import Crop, OutputFormat
 from images_server.pipeline.plan import Plan
 from images_server.pipeline.steps import Resolved, resolve
 from images_server.privacy import strip_metadata
+from images_server.render_overlays import load_overlays, watermarked
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.
@@ -112,15 +114,17 @@ class _Source:
 def _source(services: Services, ref: ImageRef, plan: Plan, data: bytes | None) -> _Source:
     """The smallest derivative that serves `plan` with the same sizes (derivatives.py), else
     the original (`data`, when already read)."""
+    overlays = load_overlays(services, plan)
     if data is None:
         with stage("load", services.engine.name):  # one load: a copy, else the original
-            chosen = derivatives.choose(services, ref, plan)
+            chosen = derivatives.choose(services, ref, plan, overlays)
             if chosen is not None:
                 return _Source(chosen.data, chosen.info, chosen.original, chosen.resolved)
             data = services.storage.get(ref)
     info = sniff(data)
     derivatives.note_original(services, ref, info)
-    resolved = resolve(plan.ops, info.width, info.height, services.settings.max_output_pixels)
+    limit = services.settings.max_output_pixels
+    resolved = resolve(plan.ops, info.width, info.height, limit, overlays)
     return _Source(data, info, info, resolved)
 
 
@@ -141,6 +145,7 @@ def _compute(services: Services, source: _Source, plan: Plan) -> CachedResult:
 
 def render(services: Services, ref: ImageRef, plan: Plan, client: str | None = None) -> Rendered:
     """The rendered variant; a cache miss first counts against `client`'s render limit."""
+    plan = watermarked(services.settings, plan)
     with span("render", **{"images.hash": ref.hash, "images.engine": services.engine.name}):
         return _render(services, ref, plan, client)
 

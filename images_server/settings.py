@@ -19,6 +19,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -34,6 +35,7 @@ from pydantic_settings import (
 )
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline.overlay import Overlay, parse_overlay
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRESET_NAME
 
@@ -215,6 +217,14 @@ class Settings(BaseSettings):
         description="JSON object of preset names to pipelines, added to `thumb`, `medium`, `full`",
     )
     jpeg_progressive: bool = Field(False, description="encode JPEG outputs as progressive")
+    watermark: str = Field(
+        "",
+        description="an uploaded image laid over every output, as `overlay`'s argument "
+        "(`<hash>,se,10,o60,s20`); a URL cannot remove it (empty: none)",
+    )
+    watermark_min_width: int = Field(
+        0, ge=0, le=65535, description="outputs narrower than this get no watermark"
+    )
     max_side: int = Field(
         16384,
         ge=1,
@@ -436,6 +446,13 @@ class Settings(BaseSettings):
                 return int(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
         return value
 
+    @field_validator("watermark")
+    @classmethod
+    def _check_watermark(cls, value: str) -> str:
+        if value.strip():
+            parse_overlay(value.strip())  # ValueError names what is wrong
+        return value.strip()
+
     @field_validator("queue_url")
     @classmethod
     def _check_queue_url(cls, url: str | None) -> str | None:
@@ -517,6 +534,14 @@ class Settings(BaseSettings):
     @property
     def cache_s3_bucket_or_default(self) -> str:
         return self.cache_s3_bucket or self.s3_bucket
+
+    @property
+    def watermark_overlay(self) -> Overlay | None:
+        """The server-wide watermark as the overlay op render appends to every plan."""
+        if not self.watermark:
+            return None
+        overlay = parse_overlay(self.watermark)
+        return replace(overlay, min_width=max(overlay.min_width, self.watermark_min_width))
 
     @property
     def originals_dir(self) -> Path:

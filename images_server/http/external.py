@@ -8,6 +8,7 @@ from images_server.errors import BadRequest, ExternalDisabled
 from images_server.external import render_external
 from images_server.http import services
 from images_server.http.clients import client_id
+from images_server.http.permissions import overlays_readable
 from images_server.http.plans import plan_request
 from images_server.http.responses import image_response
 
@@ -28,7 +29,7 @@ def external() -> Response:
         raise BadRequest("the 'url' query parameter is required")
     operations = request.args.get("operations", "").strip("/")
     planned = plan_request(request, svc.settings, operations)
+    public = overlays_readable(svc, planned.plan)
     reset = request.args.get("reset_cache", "").lower() in _TRUE
-    return image_response(
-        render_external(svc, url, planned.plan, reset, client), vary_accept=planned.negotiated
-    )
+    rendered = render_external(svc, url, planned.plan, reset, client)
+    return image_response(rendered, vary_accept=planned.negotiated, public=public)

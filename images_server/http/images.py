@@ -17,7 +17,7 @@ from images_server.errors import BadRequest, UploadDisabled
 from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
 from images_server.http.clients import client_id
-from images_server.http.permissions import check_readable, readable
+from images_server.http.permissions import check_readable, overlays_readable, readable
 from images_server.http.plans import plan_request
 from images_server.http.responses import IMMUTABLE, PRIVATE, image_response
 from images_server.http.uploads import read_upload
@@ -91,8 +91,10 @@ def image(hash_: str, pipeline: str = "") -> Response:
     ref = parse_hash(hash_)
     planned = plan_request(request, svc.settings, pipeline)
     record = readable(svc, ref)
+    overlays_public = overlays_readable(svc, planned.plan)
     rendered = render(svc, ref, planned.plan, client_id(request, svc.settings.trusted_proxies))
-    return image_response(rendered, planned.negotiated, public=_is_public(record))
+    public = _is_public(record) and overlays_public
+    return image_response(rendered, planned.negotiated, public=public)
 
 
 @bp.get("/image/<hash_>/metadata")

@@ -14,8 +14,10 @@ from flask import g
 
 from images_server import catalog
 from images_server.catalog import ImageRecord
-from images_server.errors import ImageNotFound, NotOwner, PrivateImage
-from images_server.hashing import ImageRef
+from images_server.errors import ImageNotFound, InvalidPipeline, NotOwner, PrivateImage
+from images_server.hashing import ImageRef, parse_hash
+from images_server.pipeline.plan import Plan
+from images_server.render_overlays import overlay_hashes
 from images_server.services import Services
 
 
@@ -40,6 +42,19 @@ def check_readable(svc: Services, ref: ImageRef, record: ImageRecord | None) -> 
     ):
         return record
     raise PrivateImage()
+
+
+def overlays_readable(svc: Services, plan: Plan) -> bool:
+    """Check that this request may read every image `plan`'s `overlay` ops name (as it may
+    the image itself: a private overlay needs the same rights); whether all are public."""
+    public = True
+    for image in overlay_hashes(plan):
+        try:
+            record = readable(svc, parse_hash(image))
+        except ImageNotFound:
+            raise InvalidPipeline(f"'overlay/{image}': no stored image has this hash") from None
+        public = public and (record is None or record.public)
+    return public
 
 
 def manageable(svc: Services, ref: ImageRef) -> ImageRecord | None:

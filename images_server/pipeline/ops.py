@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
+from images_server.pipeline.overlay import Overlay
+from images_server.pipeline.text import Text
 
 OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("jpeg", "png", "webp", "avif", "gif")
@@ -140,4 +142,7 @@ Op = (
     | Background
     | Pad
     | Dpr
+    | Overlay
+    | Text
 )
+__all__ = ["Overlay", "Text"]  # defined with their grammars in pipeline/overlay.py, text.py

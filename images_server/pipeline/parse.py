@@ -33,7 +33,9 @@ from images_server.pipeline.ops import (
     Rotate,
     Sharpen,
 )
+from images_server.pipeline.overlay import parse_overlay
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS
+from images_server.pipeline.text import parse_text
 
 _DEGREES = re.compile(r"-?\d{1,6}(\.\d{1,6})?", re.ASCII)
 _QUALITY = re.compile(r"\d{1,3}", re.ASCII)
@@ -133,6 +135,8 @@ PARSERS: dict[str, Callable[[str], Op]] = {
     "background": _background,
     "pad": _pad,
     "dpr": _dpr,
+    "overlay": parse_overlay,
+    "text": parse_text,
 }
 KNOWN_OPS = (*PARSERS, "preset")
 

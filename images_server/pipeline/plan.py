@@ -26,15 +26,17 @@ from images_server.pipeline.ops import (
     FormatChoice,
     Op,
     OutputFormat,
+    Overlay,
     Pad,
     Quality,
     Resize,
     Rgba,
     Rotate,
     Sharpen,
+    Text,
 )
 
-TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad
+TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad | Overlay | Text
 
 DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "jpeg": 85,
@@ -124,6 +126,12 @@ def _scaled(op: TransformOp, factor: float) -> TransformOp:
             return Crop(scaled)
         case Pad(width, height):
             return Pad(_px(width, factor), _px(height, factor))
+        case Overlay(margin=margin) if margin:
+            return replace(op, margin=round(margin * factor))
+        case Text():
+            wrap = None if op.wrap is None else _px(op.wrap, factor)
+            size = min(200, _px(op.size, factor))
+            return replace(op, margin=round(op.margin * factor), size=size, wrap=wrap)
     return op
 
 

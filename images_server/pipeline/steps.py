@@ -8,6 +8,7 @@ before the expensive work.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from images_server.errors import InvalidPipeline, OutputTooLarge
@@ -30,7 +31,9 @@ from images_server.pipeline.ops import (
     Rotate,
     Sharpen,
 )
+from images_server.pipeline.overlay import Overlay, OverlayImage, placement
 from images_server.pipeline.plan import TransformOp
+from images_server.pipeline.text import Text
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,18 @@ class PadTo:
     top: int
 
 
-Step = ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo
+@dataclass(frozen=True)
+class OverlayAt:
+    source: OverlayImage  # decoded, turned upright and scaled to width x height by the engine
+    width: int
+    height: int
+    opacity: float  # 0..1, multiplies the overlay's alpha
+    positions: tuple[tuple[int, int], ...]  # each copy's top-left corner, clipped to the image
+
+
+Step = ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo | OverlayAt
+# What a plan lays over its image, loaded: stored overlays by hash, drawn text by segment
+Overlays = Mapping[str, OverlayImage]
 
 
 @dataclass(frozen=True)
@@ -102,8 +116,20 @@ def _pad(op: Pad, width: int, height: int) -> list[Step]:
     return steps
 
 
-def _steps(op: TransformOp, width: int, height: int) -> list[Step]:
+def _overlay(op: Overlay, width: int, height: int, overlays: Overlays) -> OverlayAt:
+    source = overlays.get(op.image)
+    if source is None:
+        raise GeometryError("no stored image has this hash")  # text is always drawn
+    place = placement(op, width, height, source)
+    return OverlayAt(source, place.width, place.height, op.opacity / 100, place.positions)
+
+
+def _steps(op: TransformOp, width: int, height: int, overlays: Overlays) -> list[Step]:
     match op:
+        case Overlay():
+            return [_overlay(op, width, height, overlays)] if width >= op.min_width else []
+        case Text():
+            return [_overlay(op.placed(), width, height, overlays)]
         case Pad():
             return _pad(op, width, height)
         case Blur(sigma):
@@ -138,16 +164,23 @@ def _size_after(step: Step, width: int, height: int) -> tuple[int, int]:
             return w, h
         case CropTo(box):
             return box.width, box.height
-        case FlipAxes() | BlurBy() | SharpenBy() | FilterWith():
+        case FlipAxes() | BlurBy() | SharpenBy() | FilterWith() | OverlayAt():
             return width, height
 
 
-def resolve(ops: tuple[TransformOp, ...], width: int, height: int, max_pixels: int) -> Resolved:
-    """Steps for an image of `width` x `height`; 400 naming the op that breaks a limit."""
+def resolve(
+    ops: tuple[TransformOp, ...],
+    width: int,
+    height: int,
+    max_pixels: int,
+    overlays: Overlays | None = None,
+) -> Resolved:
+    """Steps for an image of `width` x `height` (with the `overlays` its ops name, loaded);
+    400 naming the op that breaks a limit."""
     steps: list[Step] = []
     for op in ops:
         try:
-            op_steps = _steps(op, width, height)
+            op_steps = _steps(op, width, height, overlays or {})
         except GeometryError as exc:
             raise InvalidPipeline(f"'{op.segment()}': {exc}") from exc
         for step in op_steps:

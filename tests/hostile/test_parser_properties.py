@@ -19,10 +19,19 @@ from hypothesis import strategies as st
 from images_server.app import create_app
 from images_server.errors import BadRequest, InvalidPipeline, OutputTooLarge
 from images_server.pipeline.ops import OUTPUT_FORMATS, Op
+from images_server.pipeline.overlay import MAX_TILES, OverlayImage
 from images_server.pipeline.parse import KNOWN_OPS, parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
 from images_server.pipeline.presets import DEFAULT_PRESETS
-from images_server.pipeline.steps import CropTo, PadTo, ResizeTo, Resolved, RotateBy, resolve
+from images_server.pipeline.steps import (
+    CropTo,
+    OverlayAt,
+    PadTo,
+    ResizeTo,
+    Resolved,
+    RotateBy,
+    resolve,
+)
 from tests.hostile.conftest import assert_error, describe, hostile_settings
 from tests.images import quadrant_bytes
 
@@ -68,7 +77,23 @@ def geometry(draw: st.DrawFn) -> str:
     return text
 
 
+OVERLAY_HASH = "ab" * 32
+OVERLAYS = {OVERLAY_HASH: OverlayImage(b"", 300, 225)}  # what resolve sees of a stored one
+OVERLAY_OPTION = st.one_of(
+    GRAVITY, PIECE, st.sampled_from(["tile", "o", "s", "o60", "s25", "o0", "s101", "min400"]),
+    st.builds("{}{}".format, st.sampled_from(["o", "s", "min"]), NUMBER),
+)  # fmt: skip
+
+
+@st.composite
+def overlay_argument(draw: st.DrawFn) -> str:
+    """`<hash>,<options>`: a stored hash (or a wrong one) and options right and wrong."""
+    image = draw(st.sampled_from([OVERLAY_HASH, "cd" * 32, OVERLAY_HASH.upper(), "ab", ""]))
+    return ",".join([image, *draw(st.lists(OVERLAY_OPTION, max_size=6))])
+
+
 ARGUMENT = st.one_of(
+    overlay_argument(),
     geometry(),
     PIECE,
     st.sampled_from([*OUTPUT_FORMATS, "jpg", "auto", "JPEG", "bmp", "svg", "mvg"]),
@@ -144,7 +169,7 @@ def planned(path: str) -> Plan | None:
 
 def _resolve(plan: Plan, width: int, height: int) -> Resolved | BadRequest:
     try:
-        return resolve(plan.ops, width, height, MAX_OUTPUT_PIXELS)
+        return resolve(plan.ops, width, height, MAX_OUTPUT_PIXELS, OVERLAYS)
     except (InvalidPipeline, OutputTooLarge) as exc:
         return exc
 
@@ -162,6 +187,11 @@ def resolved(plan: Plan, width: int, height: int) -> Resolved | None:
                 assert w >= 1
                 assert h >= 1
                 assert w * h <= MAX_OUTPUT_PIXELS
+            case OverlayAt(source, w, h, opacity, positions):
+                assert source is OVERLAYS[OVERLAY_HASH]
+                assert 1 <= w * h <= MAX_OUTPUT_PIXELS
+                assert 0 < opacity <= 1
+                assert 1 <= len(positions) <= MAX_TILES
             case CropTo(box):
                 assert box.width >= 1
                 assert box.height >= 1

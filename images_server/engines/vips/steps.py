@@ -11,12 +11,14 @@ import pyvips
 
 from images_server.engines.base import Output
 from images_server.engines.colour import FILTER_MATRICES
+from images_server.engines.vips.colour import to_srgb
 from images_server.pipeline.ops import Rgba
 from images_server.pipeline.steps import (
     BlurBy,
     CropTo,
     FilterWith,
     FlipAxes,
+    OverlayAt,
     PadTo,
     ResizeTo,
     RotateBy,
@@ -118,6 +120,25 @@ def _enlarge(
     return enlarged.cast("uchar")
 
 
+def _overlay(image: pyvips.Image, step: OverlayAt) -> pyvips.Image:
+    """The overlay, decoded upright as sRGB and scaled, laid `over` each of its positions."""
+    overlay = pyvips.Image.new_from_buffer(step.source.data, "")  # the first frame
+    overlay = to_srgb(overlay.autorot())
+    overlay = _resize(overlay, step.width, step.height)
+    if not overlay.hasalpha():
+        overlay = overlay.bandjoin_const([255])
+    if step.opacity < 1:
+        overlay = overlay[:3].bandjoin((overlay[3] * step.opacity).cast("uchar"))
+    had_alpha = image.hasalpha()
+    base = image if had_alpha else image.bandjoin_const([255])
+    copies = [overlay] * len(step.positions)
+    xs = [x for x, _ in step.positions]
+    ys = [y for _, y in step.positions]
+    placed = base.composite(copies, ["over"] * len(copies), x=xs, y=ys)
+    placed = placed.cast("uchar").copy(interpretation="srgb")
+    return placed if had_alpha else placed[:3]
+
+
 def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
     match step:
         case ResizeTo(width, height):
@@ -139,3 +160,5 @@ def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
             return _filter(image, name)
         case PadTo():
             return _pad(image, step, output.fill)
+        case OverlayAt():
+            return _overlay(image, step)

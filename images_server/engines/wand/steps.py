@@ -7,10 +7,11 @@ Frames are `BaseImage`s (a whole image or one `SingleImage` of a sequence) in 8-
 from __future__ import annotations
 
 from wand.color import Color
-from wand.image import BaseImage
+from wand.image import BaseImage, Image
 
 from images_server.engines.base import Output
 from images_server.engines.colour import FILTER_MATRICES, css_rgba
+from images_server.engines.wand.colour import to_srgb
 from images_server.engines.wand.smartcrop import smart_box
 from images_server.pipeline.geometry import Box
 from images_server.pipeline.ops import Rgba
@@ -19,6 +20,7 @@ from images_server.pipeline.steps import (
     CropTo,
     FilterWith,
     FlipAxes,
+    OverlayAt,
     PadTo,
     ResizeTo,
     RotateBy,
@@ -62,6 +64,22 @@ def _pad(image: BaseImage, step: PadTo, fill: Rgba) -> None:
     image.reset_coords()
 
 
+def _overlay(image: BaseImage, step: OverlayAt) -> None:
+    """The overlay, read upright as sRGB (its first frame) and scaled, laid `over` each of its
+    positions, with its alpha multiplied by the opacity."""
+    with Image(blob=step.source.data) as read:
+        overlay = Image(image=read.sequence[0]) if len(read.sequence) > 1 else read.clone()
+    with overlay:
+        overlay.auto_orient()
+        to_srgb(overlay)
+        overlay.alpha_channel = "set"
+        overlay.resize(step.width, step.height)
+        if step.opacity < 1:
+            overlay.evaluate("multiply", step.opacity, channel="alpha")
+        for x, y in step.positions:
+            image.composite(overlay, left=x, top=y, operator="over")
+
+
 def apply_step(image: BaseImage, step: Step, output: Output) -> None:
     match step:
         case ResizeTo(width, height):
@@ -85,3 +103,5 @@ def apply_step(image: BaseImage, step: Step, output: Output) -> None:
             _filter(image, name)
         case PadTo():
             _pad(image, step, output.fill)
+        case OverlayAt():
+            _overlay(image, step)
