@@ -16,6 +16,7 @@ snake_case `code` that clients may match on; the message is for humans.
     │   ├── ExternalDisabled (403 external_disabled)
     │   ├── ForbiddenAddress (403 forbidden_address)    SSRF guard
     │   ├── PrivateImage (403 private_image)            no signature, ownership or grant
+    │   ├── UnsignedNotAllowed (403 unsigned_not_allowed)  outside the unsigned allow-lists
     │   └── NotOwner (403 not_owner)                    a write on someone else's image
     ├── NotFound (404 not_found)
     │   ├── ImageNotFound (404 file_not_found)
@@ -107,6 +108,11 @@ class ExternalDisabled(Forbidden):
 class ForbiddenAddress(Forbidden):
     code = "forbidden_address"
     default_message = "that address may not be fetched"
+
+
+class UnsignedNotAllowed(Forbidden):
+    code = "unsigned_not_allowed"
+    default_message = "this URL needs a signature"
 
 
 class PrivateImage(Forbidden):

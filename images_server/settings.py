@@ -36,7 +36,7 @@ from pydantic_settings import (
 
 from images_server.errors import InvalidPipeline
 from images_server.pipeline.overlay import Overlay, parse_overlay
-from images_server.pipeline.parse import parse_pipeline
+from images_server.pipeline.parse import PARSERS, parse_pipeline
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRESET_NAME
 
 EngineName = Literal["wand", "vips"]
@@ -266,6 +266,21 @@ class Settings(BaseSettings):
     require_signature: bool = Field(
         False, description="every transform URL must carry a valid signature"
     )
+    only_presets: bool = Field(
+        False,
+        description="unsigned transform URLs may use only presets (`preset/<name>`, "
+        "`?size=`) and the ops of IMAGES_ALLOWED_OPS; anything else needs a signature",
+    )
+    allowed_ops: CommaList = Field(
+        (),
+        description="ops an unsigned URL may use besides presets, e.g. `resize,format`; "
+        "empty: every op (unless IMAGES_ONLY_PRESETS)",
+    )
+    allowed_widths: CommaList = Field(
+        (),
+        description="widths an unsigned `resize` may ask for, e.g. `320,640,1280` (after "
+        "`dpr`); empty: any",
+    )
     api_keys: CommaList = Field(
         (),
         description="`user:key,user2:key2`; when set (or when `images-server keys create` has "
@@ -383,6 +398,8 @@ class Settings(BaseSettings):
         "admin_users",
         "eager_presets",
         "eager_formats",
+        "allowed_ops",
+        "allowed_widths",
         mode="before",
     )
     @classmethod
@@ -390,6 +407,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("allowed_ops")
+    @classmethod
+    def _check_allowed_ops(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if name not in PARSERS:
+                raise ValueError(f"{name!r} is not an op (ops: {', '.join(PARSERS)})")
+        return names
+
+    @field_validator("allowed_widths")
+    @classmethod
+    def _check_allowed_widths(cls, widths: tuple[str, ...]) -> tuple[str, ...]:
+        for width in widths:
+            if not width.isdigit() or not 1 <= int(width) <= 65535:
+                raise ValueError(f"{width!r} is not a width (1..65535)")
+        return tuple(str(int(width)) for width in widths)
 
     @field_validator("api_keys")
     @classmethod

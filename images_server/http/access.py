@@ -10,7 +10,8 @@ transform — an `/image/<hash>` URL with path ops or `?size=`/`?format=`, and e
 request — needs a valid `signature`; the original (`/image/<hash>` alone) is not a transform
 and stays open. A read that carries a `signature` is verified whatever the setting, so a
 tampered or wrongly signed URL is 403, never silently served. Verified URLs set `g.signed`; one
-with `expires` is not cached by shared caches beyond its expiry.
+with `expires` is not cached by shared caches beyond its expiry. An unsigned transform must keep
+within `IMAGES_ONLY_PRESETS`, `IMAGES_ALLOWED_OPS` and `IMAGES_ALLOWED_WIDTHS` (`unsigned`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from urllib.parse import quote
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Engine
 
+from images_server.http.unsigned import check_unsigned, restricted
 from images_server.security.auth import ApiKeys, DatabaseKeys, KeyChecker, open_writes_warning
 from images_server.security.signing import SIGNATURE, signing_keys, verify
 from images_server.settings import Settings
@@ -73,6 +75,8 @@ def register_access(app: Flask, settings: Settings) -> None:
             # request.path is decoded; quoting it back gives a path that decodes to it exactly.
             g.signature_expires = verify(quote(request.path), query, keys(), time.time())
             g.signed = True
+        elif restricted(settings) and request.method in ("GET", "HEAD") and _is_transform():
+            check_unsigned(settings, _pipeline(), request.args)
 
     app.before_request(check)
     app.after_request(_finish)
@@ -95,6 +99,12 @@ def _needs_signature(required: bool) -> bool:
     if request.endpoint is None:  # no route matched: let the 404 or 405 through
         return False
     return SIGNATURE in request.args or (required and _is_transform())
+
+
+def _pipeline() -> str:
+    if request.endpoint == "external.external":
+        return request.args.get("operations", "").strip("/")
+    return str((request.view_args or {}).get("pipeline") or "")
 
 
 def _is_transform() -> bool:
