@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
@@ -79,10 +80,30 @@ def _url_reader(url: str, services: Services) -> Callable[[], bytes]:
     return lambda: fetch(url, services.fetch_policy).body
 
 
-def import_one(services: Services, source: Source, uploader: Uploader, variants: bool) -> Outcome:
+class _Claims:
+    """The hashes this run has taken on, so two sources with the same bytes store them once."""
+
+    def __init__(self) -> None:
+        self._taken: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, image: str, source: str) -> str | None:
+        """None if `source` may store `image`; else the source that already has."""
+        with self._lock:
+            first = self._taken.get(image)
+            if first is None:
+                self._taken[image] = source
+            return first
+
+
+def import_one(
+    services: Services, source: Source, uploader: Uploader, variants: bool, claims: _Claims
+) -> Outcome:
     try:
         data = source.read()
         ref = original_ref(data)
+        if (first := claims.claim(ref.hash, source.name)) is not None:
+            return Outcome(source.name, "skipped", ref.hash, f"the same bytes as {first}")
         if services.storage.exists(ref) and lookup(services, ref) is not None:
             return Outcome(source.name, "skipped", ref.hash, "already stored")
         named = replace(uploader, filename=source.name.rstrip("/").rsplit("/", 1)[-1][:255])
@@ -106,8 +127,10 @@ def import_all(
 ) -> list[Outcome]:
     """Each source's outcome, in the sources' order; `done` is called as each one ends."""
 
+    claims = _Claims()
+
     def one(source: Source) -> Outcome:
-        outcome = import_one(services, source, uploader, variants)
+        outcome = import_one(services, source, uploader, variants, claims)
         done(outcome)
         return outcome
 
