@@ -34,12 +34,15 @@ from pydantic_settings import (
 )
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline.hints import DEFAULT_WIDTHS
+from images_server.pipeline.ops import DprAuto, ResizeAuto
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRESET_NAME
 
 EngineName = Literal["wand", "vips"]
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+IntList = Annotated[tuple[int, ...], NoDecode]
 
 
 log = logging.getLogger(__name__)
@@ -215,6 +218,29 @@ class Settings(BaseSettings):
         description="JSON object of preset names to pipelines, added to `thumb`, `medium`, `full`",
     )
     jpeg_progressive: bool = Field(False, description="encode JPEG outputs as progressive")
+    client_hints: bool = Field(
+        False,
+        description="image responses ask for client hints (`Accept-CH`), and `dpr/auto` and "
+        "`resize/auto` take the DPR and width from them (off: those ops are `400`)",
+    )
+    client_hints_widths: IntList = Field(
+        DEFAULT_WIDTHS,
+        description="widths a hinted width is rounded up to, comma-separated (mirror a change "
+        "in nginx/nginx.conf's maps)",
+    )
+    client_hints_fallback_width: int = Field(
+        1280,
+        ge=0,
+        le=65535,
+        description="width `resize/auto` fits to when a request has no width hint (`0`: no resize)",
+    )
+    save_data_quality_step: int = Field(
+        15,
+        ge=0,
+        le=99,
+        description="how much `Save-Data: on` lowers the default quality of a URL with a "
+        "client-hint op and no `quality` (never below 30; `0`: off)",
+    )
     max_side: int = Field(
         16384,
         ge=1,
@@ -373,6 +399,7 @@ class Settings(BaseSettings):
         "admin_users",
         "eager_presets",
         "eager_formats",
+        "client_hints_widths",
         mode="before",
     )
     @classmethod
@@ -451,6 +478,23 @@ class Settings(BaseSettings):
             if name not in known:
                 raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")
         return formats
+
+    @field_validator("client_hints_widths")
+    @classmethod
+    def _check_widths(cls, widths: tuple[int, ...]) -> tuple[int, ...]:
+        if not widths or not all(1 <= width <= 65535 for width in widths):
+            raise ValueError("give one or more widths, each 1..65535")
+        return tuple(sorted(set(widths)))
+
+    @model_validator(mode="after")
+    def _eager_presets_need_no_hints(self) -> Settings:
+        for name in self.eager_presets:
+            ops = parse_pipeline(self.presets.get(name, ""), PRESET_MAX_OPS, self.presets)
+            if any(isinstance(op, DprAuto | ResizeAuto) for op in ops):
+                raise ValueError(
+                    f"IMAGES_EAGER_PRESETS: {name!r} uses client hints, which only a request has"
+                )
+        return self
 
     @model_validator(mode="after")
     def _eager_presets_exist(self) -> Settings:

@@ -30,5 +30,7 @@ def external() -> Response:
     planned = plan_request(request, svc.settings, operations)
     reset = request.args.get("reset_cache", "").lower() in _TRUE
     return image_response(
-        render_external(svc, url, planned.plan, reset, client), vary_accept=planned.negotiated
+        render_external(svc, url, planned.plan, reset, client),
+        vary_accept=planned.negotiated,
+        vary=planned.vary,
     )

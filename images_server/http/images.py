@@ -92,7 +92,9 @@ def image(hash_: str, pipeline: str = "") -> Response:
     planned = plan_request(request, svc.settings, pipeline)
     record = readable(svc, ref)
     rendered = render(svc, ref, planned.plan, client_id(request, svc.settings.trusted_proxies))
-    return image_response(rendered, planned.negotiated, public=_is_public(record))
+    return image_response(
+        rendered, planned.negotiated, public=_is_public(record), vary=planned.vary
+    )
 
 
 @bp.get("/image/<hash_>/metadata")

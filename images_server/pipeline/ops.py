@@ -127,6 +127,22 @@ class Dpr:
         return f"dpr/{_number(self.factor)}"
 
 
+@dataclass(frozen=True)
+class DprAuto:
+    """`dpr/auto`: the device pixel ratio from client hints (pipeline/hints.py)."""
+
+    def segment(self) -> str:
+        return "dpr/auto"
+
+
+@dataclass(frozen=True)
+class ResizeAuto:
+    """`resize/auto`: a width from client hints, never enlarging (pipeline/hints.py)."""
+
+    def segment(self) -> str:
+        return "resize/auto"
+
+
 Op = (
     Resize
     | Crop
@@ -140,4 +156,6 @@ Op = (
     | Background
     | Pad
     | Dpr
+    | DprAuto
+    | ResizeAuto
 )
