@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -20,7 +21,7 @@ HINT_HEADERS = {
 WIDTH_VARY = "Sec-CH-Width, Sec-CH-Viewport-Width, Save-Data"
 
 
-def _client(tmp_path: Path, **values: object) -> FlaskClient:
+def _client(tmp_path: Path, **values: Any) -> FlaskClient:
     return create_app(Settings(data_dir=tmp_path / "data", engine="vips", **values)).test_client()
 
 
