@@ -35,7 +35,7 @@ from pydantic_settings import (
 
 from images_server.errors import InvalidPipeline
 from images_server.pipeline.hints import DEFAULT_WIDTHS
-from images_server.pipeline.ops import DprAuto, ResizeAuto
+from images_server.pipeline.ops import DprAuto, Op, ResizeAuto
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRESET_NAME
 
@@ -72,6 +72,11 @@ READ_ELSEWHERE = frozenset(
 # Set in the environment once the unknown variables were reported, so the processes this one
 # starts or becomes (gunicorn's master and workers, the embedded job worker) stay quiet.
 _WARNED_MARK = "_IMAGES_SETTINGS_WARNED"
+
+
+def _uses_hints(ops: tuple[Op, ...]) -> bool:
+    """Whether `ops` take values from client hints, which only a request has."""
+    return any(isinstance(op, DprAuto | ResizeAuto) for op in ops)
 
 
 class SettingsError(Exception):
@@ -447,9 +452,11 @@ class Settings(BaseSettings):
             if not PRESET_NAME.fullmatch(name):
                 raise ValueError(f"preset name {name!r} must be lowercase letters, digits, - or _")
             try:
-                parse_pipeline(pipeline, PRESET_MAX_OPS, presets={})
+                ops = parse_pipeline(pipeline, PRESET_MAX_OPS, presets={})
             except InvalidPipeline as exc:
                 raise ValueError(f"preset {name!r}: {exc.message}") from exc
+            if _uses_hints(ops) and not name.endswith("-auto"):  # NGINX keys on the name
+                raise ValueError(f"preset {name!r} uses client hints: its name must end in -auto")
         return merged
 
     @field_validator(
@@ -489,8 +496,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _eager_presets_need_no_hints(self) -> Settings:
         for name in self.eager_presets:
-            ops = parse_pipeline(self.presets.get(name, ""), PRESET_MAX_OPS, self.presets)
-            if any(isinstance(op, DprAuto | ResizeAuto) for op in ops):
+            if _uses_hints(parse_pipeline(self.presets.get(name, ""), PRESET_MAX_OPS, {})):
                 raise ValueError(
                     f"IMAGES_EAGER_PRESETS: {name!r} uses client hints, which only a request has"
                 )

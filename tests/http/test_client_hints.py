@@ -40,12 +40,12 @@ def _upload(client: FlaskClient, width: int = 2000, height: int = 500) -> str:
 @pytest.mark.parametrize(
     ("path", "segment"),
     [("dpr/auto/resize/100x", "dpr/auto"), ("resize/auto", "resize/auto"),
-     ("preset/hero", "resize/auto")],
+     ("preset/hero-auto", "resize/auto")],
 )  # fmt: skip
 def test_off_the_hint_ops_are_400_saying_how_to_turn_them_on(
     tmp_path: Path, path: str, segment: str
 ) -> None:
-    client = _client(tmp_path, presets={"hero": "resize/auto"})
+    client = _client(tmp_path, presets={"hero-auto": "resize/auto"})
     response = client.get(f"/image/{_upload(client)}/{path}", headers={"Sec-CH-Width": "700"})
     assert response.status_code == 400
     body = response.get_json()
