@@ -152,7 +152,8 @@ RESIZE = Section(
     "resize",
     "Scales the image; the argument is ImageMagick's geometry, and the size is the one "
     "`convert -resize` gives. Without a flag the image fits inside the box, keeping its "
-    "aspect ratio.",
+    "aspect ratio. `resize/auto` takes the width from the browser's client hints, never "
+    "enlarging (with `IMAGES_CLIENT_HINTS=true`: README, Client Hints).",
     (
         Example("resize/320", "320 wide; the height follows (`320` is `320x`)."),
         Example("resize/x160", "160 high; the width follows."),
@@ -328,7 +329,7 @@ DPR = Section(
     "dpr",
     "A device pixel ratio, 1 to 4, multiplying every pixel size after it (resize, crop, pad), "
     "so a page can ask for the same layout size at 2x: `dpr/2/resize/160x` is "
-    "`resize/320x`.",
+    "`resize/320x`. `dpr/auto` takes the ratio from the browser's client hints.",
     (
         Example("resize/160x", "160 wide, for a 1x screen."),
         Example("dpr/2/resize/160x", "320 wide: the same layout width at 2x."),

@@ -35,6 +35,8 @@ from pydantic_settings import (
 )
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline.hints import DEFAULT_WIDTHS
+from images_server.pipeline.ops import DprAuto, Op, ResizeAuto
 from images_server.pipeline.overlay import Overlay, parse_overlay
 from images_server.pipeline.parse import PARSERS, parse_pipeline
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRESET_NAME
@@ -42,6 +44,7 @@ from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRES
 EngineName = Literal["wand", "vips"]
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+IntList = Annotated[tuple[int, ...], NoDecode]
 
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,11 @@ READ_ELSEWHERE = frozenset(
 # Set in the environment once the unknown variables were reported, so the processes this one
 # starts or becomes (gunicorn's master and workers, the embedded job worker) stay quiet.
 _WARNED_MARK = "_IMAGES_SETTINGS_WARNED"
+
+
+def _uses_hints(ops: tuple[Op, ...]) -> bool:
+    """Whether `ops` take values from client hints, which only a request has."""
+    return any(isinstance(op, DprAuto | ResizeAuto) for op in ops)
 
 
 class SettingsError(Exception):
@@ -224,6 +232,29 @@ class Settings(BaseSettings):
     )
     watermark_min_width: int = Field(
         0, ge=0, le=65535, description="outputs narrower than this get no watermark"
+    )
+    client_hints: bool = Field(
+        False,
+        description="image responses ask for client hints (`Accept-CH`), and `dpr/auto` and "
+        "`resize/auto` take the DPR and width from them (off: those ops are `400`)",
+    )
+    client_hints_widths: IntList = Field(
+        DEFAULT_WIDTHS,
+        description="widths a hinted width is rounded up to, comma-separated (mirror a change "
+        "in nginx/nginx.conf's maps)",
+    )
+    client_hints_fallback_width: int = Field(
+        1280,
+        ge=0,
+        le=65535,
+        description="width `resize/auto` fits to when a request has no width hint (`0`: no resize)",
+    )
+    save_data_quality_step: int = Field(
+        15,
+        ge=0,
+        le=99,
+        description="how much `Save-Data: on` lowers the default quality of a URL with a "
+        "client-hint op and no `quality` (never below 30; `0`: off)",
     )
     max_side: int = Field(
         16384,
@@ -400,6 +431,7 @@ class Settings(BaseSettings):
         "eager_formats",
         "allowed_ops",
         "allowed_widths",
+        "client_hints_widths",
         mode="before",
     )
     @classmethod
@@ -463,9 +495,11 @@ class Settings(BaseSettings):
             if not PRESET_NAME.fullmatch(name):
                 raise ValueError(f"preset name {name!r} must be lowercase letters, digits, - or _")
             try:
-                parse_pipeline(pipeline, PRESET_MAX_OPS, presets={})
+                ops = parse_pipeline(pipeline, PRESET_MAX_OPS, presets={})
             except InvalidPipeline as exc:
                 raise ValueError(f"preset {name!r}: {exc.message}") from exc
+            if _uses_hints(ops) and not name.endswith("-auto"):  # NGINX keys on the name
+                raise ValueError(f"preset {name!r} uses client hints: its name must end in -auto")
         return merged
 
     @field_validator(
@@ -501,6 +535,22 @@ class Settings(BaseSettings):
             if name not in known:
                 raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")
         return formats
+
+    @field_validator("client_hints_widths")
+    @classmethod
+    def _check_widths(cls, widths: tuple[int, ...]) -> tuple[int, ...]:
+        if not widths or not all(1 <= width <= 65535 for width in widths):
+            raise ValueError("give one or more widths, each 1..65535")
+        return tuple(sorted(set(widths)))
+
+    @model_validator(mode="after")
+    def _eager_presets_need_no_hints(self) -> Settings:
+        for name in self.eager_presets:
+            if _uses_hints(parse_pipeline(self.presets.get(name, ""), PRESET_MAX_OPS, {})):
+                raise ValueError(
+                    f"IMAGES_EAGER_PRESETS: {name!r} uses client hints, which only a request has"
+                )
+        return self
 
     @model_validator(mode="after")
     def _eager_presets_exist(self) -> Settings:

@@ -32,4 +32,6 @@ def external() -> Response:
     public = overlays_readable(svc, planned.plan)
     reset = request.args.get("reset_cache", "").lower() in _TRUE
     rendered = render_external(svc, url, planned.plan, reset, client)
-    return image_response(rendered, vary_accept=planned.negotiated, public=public)
+    return image_response(
+        rendered, vary_accept=planned.negotiated, public=public, vary=planned.vary
+    )

@@ -94,7 +94,7 @@ def image(hash_: str, pipeline: str = "") -> Response:
     overlays_public = overlays_readable(svc, planned.plan)
     rendered = render(svc, ref, planned.plan, client_id(request, svc.settings.trusted_proxies))
     public = _is_public(record) and overlays_public
-    return image_response(rendered, planned.negotiated, public=public)
+    return image_response(rendered, planned.negotiated, public=public, vary=planned.vary)
 
 
 @bp.get("/image/<hash_>/metadata")

@@ -129,6 +129,22 @@ class Dpr:
         return f"dpr/{_number(self.factor)}"
 
 
+@dataclass(frozen=True)
+class DprAuto:
+    """`dpr/auto`: the device pixel ratio from client hints (pipeline/hints.py)."""
+
+    def segment(self) -> str:
+        return "dpr/auto"
+
+
+@dataclass(frozen=True)
+class ResizeAuto:
+    """`resize/auto`: a width from client hints, never enlarging (pipeline/hints.py)."""
+
+    def segment(self) -> str:
+        return "resize/auto"
+
+
 Op = (
     Resize
     | Crop
@@ -144,5 +160,7 @@ Op = (
     | Dpr
     | Overlay
     | Text
+    | DprAuto
+    | ResizeAuto
 )
 __all__ = ["Overlay", "Text"]  # defined with their grammars in pipeline/overlay.py, text.py

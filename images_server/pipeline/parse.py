@@ -22,6 +22,7 @@ from images_server.pipeline.ops import (
     Blur,
     Crop,
     Dpr,
+    DprAuto,
     Filter,
     Flip,
     Format,
@@ -30,6 +31,7 @@ from images_server.pipeline.ops import (
     Pad,
     Quality,
     Resize,
+    ResizeAuto,
     Rotate,
     Sharpen,
 )
@@ -48,6 +50,8 @@ _FORMATS: tuple[FormatChoice, ...] = (*OUTPUT_FORMATS, "auto")
 
 
 def _resize(arg: str) -> Op:
+    if arg == "auto":  # a width from client hints, settled per request (pipeline/hints.py)
+        return ResizeAuto()
     return Resize(parse_resize(arg))
 
 
@@ -117,8 +121,10 @@ def _pad(arg: str) -> Op:
 
 
 def _dpr(arg: str) -> Op:
+    if arg == "auto":  # the client's own, from client hints (pipeline/hints.py)
+        return DprAuto()
     if not _DPR.fullmatch(arg) or not 1 <= float(arg) <= 4:
-        raise ValueError("dpr must be a number from 1 to 4")
+        raise ValueError("dpr must be a number from 1 to 4, or auto")
     return Dpr(float(arg))
 
 

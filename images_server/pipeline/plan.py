@@ -5,7 +5,8 @@ last one wins, wherever it stands), applies `dpr` to the sizes after it, drops n
 merges neighbours that add up, so equivalent pipelines share one cache entry. The key is
 computed without the source: "the source's format" is a fixed fact of the hash, so it is
 keyed as `source`, and a cache hit needs no storage read. `format/auto` must be settled
-(`with_format`) from the request's `Accept` before a key is made.
+(`with_format`) from the request's `Accept` before a key is made, and `dpr/auto` and
+`resize/auto` rewritten from client hints (pipeline/hints.py) before a plan is made.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from images_server.pipeline.ops import (
     Blur,
     Crop,
     Dpr,
+    DprAuto,
     Filter,
     Flip,
     Format,
@@ -30,6 +32,7 @@ from images_server.pipeline.ops import (
     Pad,
     Quality,
     Resize,
+    ResizeAuto,
     Rgba,
     Rotate,
     Sharpen,
@@ -46,6 +49,9 @@ DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "gif": 100,
 }
 
+LOSSY: tuple[OutputFormat, ...] = ("jpeg", "webp", "avif")  # where quality_drop applies
+QUALITY_FLOOR = 30  # quality_drop never takes a default below this
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -53,11 +59,14 @@ class Plan:
     format: FormatChoice | None = None  # None: the source's format
     quality: int | None = None  # None: DEFAULT_QUALITY of the output format
     background: Rgba | None = None  # None: transparent where the format allows, else white
+    quality_drop: int = 0  # `Save-Data: on` (pipeline/hints.py): below the default quality
 
     @property
     def is_identity(self) -> bool:
         """The original as stored: nothing to decode, nothing to cache."""
-        return not self.ops and self.format is None and self.quality is None
+        return (
+            not self.ops and self.format is None and self.quality is None and not self.quality_drop
+        )
 
     def canonical(self) -> str:
         segments = [op.segment() for op in self.ops]
@@ -67,6 +76,8 @@ class Plan:
             segments.append(f"format/{self.format}")
         if self.quality is not None:
             segments.append(f"quality/{self.quality}")
+        if self.quality_drop:  # not a segment of the grammar: keys only
+            segments.append(f"quality/-{self.quality_drop}")
         return "/".join(segments)
 
     def with_format(self, output_format: OutputFormat | None) -> Plan:
@@ -78,7 +89,12 @@ class Plan:
         return self.format or source_format
 
     def output_quality(self, output_format: OutputFormat) -> int:
-        return self.quality if self.quality is not None else DEFAULT_QUALITY[output_format]
+        if self.quality is not None:
+            return self.quality
+        default = DEFAULT_QUALITY[output_format]
+        if not self.quality_drop or output_format not in LOSSY:
+            return default
+        return max(min(default, QUALITY_FLOOR), default - self.quality_drop)
 
     def variant(self, engine_version: str) -> str:
         """Hex digest naming this variant of any one image, for cache keys and ETags."""
@@ -145,6 +161,12 @@ def _add(transforms: list[TransformOp], op: TransformOp) -> None:
         transforms[-1:] = merged
 
 
+HINTS_NEEDED = (
+    "takes its value from client hints, which are off: set IMAGES_CLIENT_HINTS=true "
+    "(docs/api.md §3); presets rendered ahead of any request cannot use it"
+)
+
+
 def make_plan(ops: tuple[Op, ...]) -> Plan:
     output_format: FormatChoice | None = None
     quality: int | None = None
@@ -161,6 +183,8 @@ def make_plan(ops: tuple[Op, ...]) -> Plan:
                 background = rgba
             case Dpr(factor):
                 dpr = factor
+            case DprAuto() | ResizeAuto():
+                raise InvalidPipeline(f"'{op.segment()}': {HINTS_NEEDED}")
             case _:
                 try:
                     _add(transforms, _scaled(op, dpr) if dpr != 1 else op)
