@@ -58,13 +58,16 @@ def test_minting_needs_an_api_key_and_stores_only_a_hash(keyed: Flask) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
     assert body["status"] == "success"
-    assert body["token"].startswith("iut_") and len(body["token"]) > 40
+    assert body["token"].startswith("iut_")
+    assert len(body["token"]) > 40
     assert body["max_bytes"] == services(keyed).settings.max_upload_bytes
     assert before + 600 <= body["expires_at"] <= int(time.time()) + 600
     with Session(database(keyed)) as session:
         (row,) = session.execute(select(UploadToken)).scalars()
     assert row.token_hash == hashlib.sha256(body["token"].encode()).hexdigest()
-    assert row.user == "alice" and row.used_at is None and row.public is True
+    assert row.user == "alice"
+    assert row.used_at is None
+    assert row.public is True
     assert body["token"] not in {row.token_hash, row.user}
 
 
@@ -102,7 +105,8 @@ def test_one_upload_owned_by_the_tokens_user_then_refused(keyed: Flask) -> None:
     digest = first.get_json()["hash"]
     with Session(database(keyed)) as session:
         image = session.get(Image, digest)
-        assert image is not None and image.owner == "alice"
+        assert image is not None
+        assert image.owner == "alice"
         assert session.execute(select(Upload.user)).scalars().all() == ["alice"]
     second = send(client, token, picture(1))
     assert_error(second, 401, "upload_token_used")
@@ -121,25 +125,30 @@ def test_the_token_sets_the_visibility(keyed: Flask) -> None:
     assert "'public'" in asked_public.get_json()["message"]
 
 
+def _race(app: Flask, token: str, seeds: tuple[int, int]) -> list[tuple[int, str | None]]:
+    """Two clients upload with `token` at the same moment; their (status, code)s."""
+    barrier = threading.Barrier(2)
+    statuses: list[tuple[int, str | None]] = []
+
+    def use(seed: int) -> None:
+        with app.test_client() as own:
+            barrier.wait()
+            response = send(own, token, picture(seed))
+            statuses.append((response.status_code, response.get_json().get("code")))
+
+    threads = [threading.Thread(target=use, args=(seed,)) for seed in seeds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return sorted(statuses, key=lambda status: status[0])
+
+
 def test_two_concurrent_uploads_with_one_token_exactly_one_wins(keyed: Flask) -> None:
     client = keyed.test_client()
     for round_ in range(3):
-        token = token_of(client)
-        barrier = threading.Barrier(2)
-        statuses: list[tuple[int, str | None]] = []
-
-        def use(seed: int, token: str = token, barrier: threading.Barrier = barrier) -> None:
-            with keyed.test_client() as own:
-                barrier.wait()
-                response = send(own, token, picture(seed))
-                statuses.append((response.status_code, response.get_json().get("code")))
-
-        threads = [threading.Thread(target=use, args=(round_ * 2 + n,)) for n in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        assert sorted(statuses, key=lambda s: s[0]) == [(201, None), (401, "upload_token_used")]
+        statuses = _race(keyed, token_of(client), (round_ * 2, round_ * 2 + 1))
+        assert statuses == [(201, None), (401, "upload_token_used")]
     assert count(keyed, Image) == 3
 
 
