@@ -30,12 +30,14 @@ from tests.catalog.support import (
 from tests.images import quadrant_bytes
 
 
-def mint(client: FlaskClient, key: str | None = ALICE, **body: object) -> TestResponse:
-    return client.post("/upload-tokens", json=body, headers=bearer(key))
+def mint(
+    client: FlaskClient, body: dict[str, object] | None = None, key: str | None = ALICE
+) -> TestResponse:
+    return client.post("/upload-tokens", json=body or {}, headers=bearer(key))
 
 
 def token_of(client: FlaskClient, **body: object) -> str:
-    response = mint(client, **body)
+    response = mint(client, body)
     assert response.status_code == 201, response.get_data(as_text=True)
     return str(response.get_json()["token"])
 
@@ -86,7 +88,7 @@ def test_minting_needs_an_api_key_and_stores_only_a_hash(keyed: Flask) -> None:
 def test_bad_values_are_refused_naming_the_field(
     keyed: Flask, body: dict[str, object], field: str
 ) -> None:
-    response = mint(keyed.test_client(), **body)
+    response = mint(keyed.test_client(), body)
     assert_error(response, 400, "bad_request")
     assert f"'{field}'" in response.get_json()["message"]
     assert count(keyed, UploadToken) == 0

@@ -32,7 +32,7 @@ def server_env() -> dict[str, str]:
     return {"IMAGES_API_KEYS": f"alice:{KEY}", "IMAGES_CORS_ORIGINS": PAGE_ORIGIN}
 
 
-def mint(server: str, **body: object) -> str:
+def mint(server: str, **body: bool | int) -> str:
     """What a site's back end does: ask for a token with its API key."""
     headers = {"Authorization": f"Bearer {KEY}"}
     response = requests.post(f"{server}/upload-tokens", json=body, headers=headers, timeout=30)
