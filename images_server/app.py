@@ -17,16 +17,25 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from images_server.db import migrate
-from images_server.http import access, docs, external, health, images, manage, packs, ui
+from images_server.http import (
+    access,
+    docs,
+    external,
+    health,
+    images,
+    manage,
+    packs,
+    ui,
+    upload_tokens,
+)
+from images_server.http.cors import register_cors
 from images_server.http.errors import register_error_handlers
+from images_server.http.uploads import MULTIPART_SLACK
 from images_server.observability import hooks as observability
 from images_server.services import Services, build_services
 from images_server.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
-
-# Room for the multipart envelope around a file of exactly the upload limit.
-MULTIPART_SLACK = 64 * 1024
 
 
 def _security_headers(response: Response) -> Response:
@@ -64,7 +73,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.url_map.converters["pipeline"] = images.PipelineConverter
     for blueprint in (images.bp, manage.bp, packs.bp, external.bp, health.bp, docs.bp, ui.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(upload_tokens.bp)
     register_error_handlers(app)
     access.register_access(app, settings)
     app.after_request(_security_headers)
+    register_cors(app, settings)
     return app

@@ -9,6 +9,9 @@ snake_case `code` that clients may match on; the message is for humans.
     │   ├── InvalidPipeline (400 invalid_pipeline)      names the offending segment
     │   └── OutputTooLarge (400 output_too_large)
     ├── Unauthorized (401 unauthorized)                missing or wrong API key
+    │   └── InvalidUploadToken (401 invalid_upload_token)   unknown, or not for this request
+    │       ├── UploadTokenUsed (401 upload_token_used)     single use: spent already
+    │       └── UploadTokenExpired (401 upload_token_expired)
     ├── Forbidden (403 forbidden)
     │   ├── InvalidSignature (403 invalid_signature)    missing, bad or malformed
     │   ├── ExpiredSignature (403 expired_signature)
@@ -77,6 +80,21 @@ class Unauthorized(ImagesError):
     status = 401
     code = "unauthorized"
     default_message = "this request needs an API key (Authorization: Bearer <key>)"
+
+
+class InvalidUploadToken(Unauthorized):
+    code = "invalid_upload_token"
+    default_message = "the upload token is not valid"
+
+
+class UploadTokenUsed(InvalidUploadToken):
+    code = "upload_token_used"
+    default_message = "the upload token was already used: each one is good for one upload"
+
+
+class UploadTokenExpired(InvalidUploadToken):
+    code = "upload_token_expired"
+    default_message = "the upload token has expired"
 
 
 class Forbidden(ImagesError):

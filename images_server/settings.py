@@ -339,6 +339,17 @@ class Settings(BaseSettings):
     default_public: bool = Field(
         True, description="visibility of an upload that does not send `public`"
     )
+    upload_token_ttl: int = Field(
+        600, ge=1, description="seconds an upload token from `/upload-tokens` lasts unless asked"
+    )
+    upload_token_max_ttl: int = Field(
+        3600, ge=1, description="longest `expires_in` an upload token may ask for (else 400)"
+    )
+    cors_origins: CommaList = Field(
+        (),
+        description="origins (`https://app.example.com`) whose pages may `POST /upload` with an "
+        "upload token (CORS); `*` is any origin (unset: none)",
+    )
     admin_users: CommaList = Field(
         ("admin",),
         description="users whose key may delete, sign, share and purge any image",
@@ -427,6 +438,7 @@ class Settings(BaseSettings):
         "secret_key",
         "api_keys",
         "admin_users",
+        "cors_origins",
         "eager_presets",
         "eager_formats",
         "allowed_ops",
@@ -570,6 +582,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"IMAGES_{name.upper()} is longer than IMAGES_MAX_LINK_TTL")
             self.__dict__[name] = self.max_link_ttl  # frozen model: set while validating
         return self
+
+    @model_validator(mode="after")
+    def _upload_token_ttl_fits(self) -> Settings:
+        if self.upload_token_ttl > self.upload_token_max_ttl:
+            raise ValueError("IMAGES_UPLOAD_TOKEN_TTL is longer than IMAGES_UPLOAD_TOKEN_MAX_TTL")
+        return self
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"{origin!r}: an origin is scheme://host[:port], no path")
+        return tuple(origin.lower() for origin in origins)
 
     @model_validator(mode="after")
     def _cloudflare_is_complete(self) -> Settings:

@@ -4,7 +4,9 @@ Writes are every request whose method is not GET, HEAD or OPTIONS, so write rout
 are covered without a list to maintain; when `IMAGES_API_KEYS` is set, or the metadata database
 (`make_engine(settings.database_url_or_default)`, one engine per app) holds a key that is not
 revoked, they need `Authorization: Bearer <key>` (else 401 with `WWW-Authenticate`), and the
-key's user is kept in `g.user` (None when nobody authenticated). A read may also carry a Bearer
+key's user is kept in `g.user` (None when nobody authenticated). A Bearer upload token
+(`iut_...`) is checked by `upload_tokens.authorize` instead, whatever the keys: it acts as the
+user who made it, for one upload. A read may also carry a Bearer
 key, which is then checked the same way. Signatures: with `IMAGES_REQUIRE_SIGNATURE`, every
 transform — an `/image/<hash>` URL with path ops or `?size=`/`?format=`, and every `/external`
 request — needs a valid `signature`; the original (`/image/<hash>` alone) is not a transform
@@ -25,8 +27,16 @@ from urllib.parse import quote
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Engine
 
+from images_server.db.upload_tokens import is_upload_token
+from images_server.http import upload_tokens
 from images_server.http.unsigned import check_unsigned, restricted
-from images_server.security.auth import ApiKeys, DatabaseKeys, KeyChecker, open_writes_warning
+from images_server.security.auth import (
+    ApiKeys,
+    DatabaseKeys,
+    KeyChecker,
+    bearer_token,
+    open_writes_warning,
+)
 from images_server.security.signing import SIGNATURE, signing_keys, verify
 from images_server.settings import Settings
 
@@ -90,6 +100,9 @@ def _services_database(app: Flask) -> Engine | None:
 
 def _authenticate(api_keys: KeyChecker) -> str | None:
     header = request.headers.get("Authorization")
+    token = bearer_token(header)
+    if token is not None and is_upload_token(token):
+        return upload_tokens.authorize(token)
     return api_keys.authenticate(header, write=request.method not in SAFE_METHODS)
 
 

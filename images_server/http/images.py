@@ -20,6 +20,7 @@ from images_server.http.clients import client_id
 from images_server.http.permissions import check_readable, overlays_readable, readable
 from images_server.http.plans import plan_request
 from images_server.http.responses import IMMUTABLE, PRIVATE, image_response
+from images_server.http.upload_tokens import token_visibility
 from images_server.http.uploads import read_upload
 from images_server.http.urls import public_url
 from images_server.ingest import admit_upload
@@ -65,7 +66,8 @@ def upload() -> tuple[Response, int]:
         raise UploadDisabled()
     svc.limiter.check("upload", client_id(request, svc.settings.trusted_proxies))  # body unread
     data, filename = read_upload(svc.settings.max_upload_bytes)
-    uploader = Uploader(user=g.get("user"), filename=filename, public=_public_field())
+    public = token_visibility(_public_field())
+    uploader = Uploader(user=g.get("user"), filename=filename, public=public)
     with span("ingest"):
         admitted = admit_upload(svc, original_ref(data), data, uploader)
     count_upload(admitted.size, admitted.new)

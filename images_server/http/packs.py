@@ -10,6 +10,7 @@ A pack whose job cannot be queued is answered `503` and leaves nothing behind (`
 `POST /packs/analyze` answers the analysis and recommended settings at once and stores nothing,
 so a page can show them before the user commits. A queued or processing pack may be
 cancelled by whoever may read it: it is never built, or its job stops at its next file.
+A pack made with an upload token (`http.upload_tokens`) belongs to its user and to the session.
 """
 
 from __future__ import annotations
@@ -119,7 +120,9 @@ def create() -> tuple[Response, int]:
     row = Pack(
         id=pack_id,
         owner=owner,
-        session_hash=None if owner else session_hash(),  # None: the id is the capability
+        # None: the id is the capability. An upload token's pack is the session's too, as the
+        # page that spent the token follows the pack with its cookie.
+        session_hash=session_hash() if not owner or g.get("upload_grant") else None,
         status="queued",
         progress=0.0,
         source_namespace=namespace.value,
