@@ -56,6 +56,7 @@ class ImagesClient:
         *,
         format: str | None = None,
         quality: int | None = None,
+        enlarge: bool = True,
         query: Query = None,
     ) -> str:
         """`<url> <w>w, …` for each width: `ops`, then `resize/<w>x`, `quality`, `format`."""
@@ -65,6 +66,7 @@ class ImagesClient:
             ops,
             format=format,
             quality=quality,
+            enlarge=enlarge,
             query=query,
             base_url=self.base_url,
             key=self.key,

@@ -152,11 +152,17 @@ def _check_width(width: object) -> int:
 
 
 def width_ops(
-    ops: Ops, width: int, *, quality: int | None = None, format: str | None = None
+    ops: Ops,
+    width: int,
+    *,
+    quality: int | None = None,
+    format: str | None = None,
+    enlarge: bool = True,
 ) -> list[tuple[str, str]]:
-    """`ops`, then `resize/<width>x`, then `quality/<q>` and `format/<f>` when given: the
-    pipeline of one `srcset` candidate."""
-    pairs: list[tuple[str, Arg]] = [*op_pairs(ops), ("resize", f"{_check_width(width)}x")]
+    """`ops`, then `resize/<width>x` (`resize/<width>x>` with `enlarge=False`: never wider than
+    the original), then `quality/<q>` and `format/<f>` when given: one `srcset` candidate."""
+    resize = f"{_check_width(width)}x{'' if enlarge else '>'}"
+    pairs: list[tuple[str, Arg]] = [*op_pairs(ops), ("resize", resize)]
     if quality is not None:
         pairs.append(("quality", quality))
     if format is not None:
@@ -171,6 +177,7 @@ def srcset(
     *,
     format: str | None = None,
     quality: int | None = None,
+    enlarge: bool = True,
     query: Query = None,
     base_url: str = "",
     key: str | bytes | None = None,
@@ -178,10 +185,11 @@ def srcset(
     now: float | None = None,
 ) -> str:
     """A `srcset` value: one `<url> <w>w` candidate per width, joined with `, `. Each URL is
-    `ops` followed by `resize/<w>x` (then `quality`, `format`), signed when a key is given."""
+    `ops` followed by `resize/<w>x` (`<w>x>` with `enlarge=False`), then `quality`, `format`;
+    signed when a key is given."""
     candidates = []
     for width in widths:
-        pipe = width_ops(ops, width, quality=quality, format=format)
+        pipe = width_ops(ops, width, quality=quality, format=format, enlarge=enlarge)
         url = image_url(
             hash_, pipe, query=query, base_url=base_url, key=key, expires_in=expires_in, now=now
         )
