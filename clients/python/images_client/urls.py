@@ -42,9 +42,7 @@ MAX_WIDTH = 65535
 
 
 def _encode(text: str, safe: frozenset[int]) -> str:
-    return "".join(
-        chr(byte) if byte in safe else f"%{byte:02X}" for byte in text.encode("utf-8")
-    )
+    return "".join(chr(byte) if byte in safe else f"%{byte:02X}" for byte in text.encode("utf-8"))
 
 
 def escape_arg(arg: str) -> str:
