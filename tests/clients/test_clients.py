@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from images_client import image_url, sign_url
 
 from images_server.app import create_app
@@ -130,6 +132,21 @@ def test_the_javascript_package_is_versioned_licensed_and_changelogged() -> None
     assert (JS / "LICENSE").read_text() == (JS.parents[1] / "LICENSE").read_text()
     lock = json.loads((JS / "package-lock.json").read_text(encoding="utf-8"))
     assert lock["packages"][""]["devDependencies"] == package["devDependencies"]
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is missing: it packs the JavaScript client")
+    packed = subprocess.run(
+        [npm, "pack", "--dry-run", "--json", "--ignore-scripts"],
+        cwd=JS,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    files = {entry["path"] for entry in json.loads(packed.stdout)[0]["files"]}
+    assert {"LICENSE", "CHANGELOG.md", "README.md", "package.json"} <= files
+    assert {"src/index.mjs", "src/index.d.ts", "src/next.mjs", "src/next.d.ts"} <= files
+    assert not {path for path in files if path.startswith(("test/", "node_modules/"))}
 
 
 def test_both_clients_and_the_server_sign_alike() -> None:
