@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 TOOLS_STAMP := tools/node_modules/.installed
+CLIENTS_JS_STAMP := clients/js/node_modules/.installed
 BENCH_IMAGE ?= samples/photo-12mp-4000x3000.jpg
 FUZZ_SECONDS ?= 60
 
@@ -42,7 +43,13 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	touch $@
 
-test: system-deps $(DEV_STAMP) $(TOOLS_STAMP) lint
+# the JavaScript client's devDependencies: next (its loader is tested through next/image),
+# react, react-dom and typescript (tests/clients runs `node --test` and `tsc` there)
+$(CLIENTS_JS_STAMP): clients/js/package.json clients/js/package-lock.json
+	cd clients/js && npm ci --no-audit --no-fund
+	touch $@
+
+test: system-deps $(DEV_STAMP) $(TOOLS_STAMP) $(CLIENTS_JS_STAMP) lint
 	$(BIN)/pytest
 
 format: $(DEV_STAMP)
@@ -78,4 +85,4 @@ fuzz: $(DEV_STAMP)
 	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/node_modules clients/js/node_modules
