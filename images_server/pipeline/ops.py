@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from images_server.pipeline.adjust import AdjustOp
 from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
 
 OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
@@ -140,4 +141,5 @@ Op = (
     | Background
     | Pad
     | Dpr
+    | AdjustOp  # pipeline/adjust.py: trim, colour adjustments, radius, pixelate
 )

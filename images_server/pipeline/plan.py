@@ -14,6 +14,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline import adjust
+from images_server.pipeline.adjust import AdjustOp
 from images_server.pipeline.geometry import GeometryError
 from images_server.pipeline.ops import (
     Background,
@@ -34,7 +36,7 @@ from images_server.pipeline.ops import (
     Sharpen,
 )
 
-TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad
+TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad | AdjustOp
 
 DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "jpeg": 85,
@@ -124,11 +126,15 @@ def _scaled(op: TransformOp, factor: float) -> TransformOp:
             return Crop(scaled)
         case Pad(width, height):
             return Pad(_px(width, factor), _px(height, factor))
+        case adjust.Radius() | adjust.Pixelate():
+            return adjust.scaled(op, factor)
     return op
 
 
 def _add(transforms: list[TransformOp], op: TransformOp) -> None:
     if isinstance(op, Rotate) and op.degrees == 0:
+        return
+    if isinstance(op, AdjustOp) and adjust.is_identity(op):
         return
     merged = _merge(transforms[-1], op) if transforms else None
     if merged is None:

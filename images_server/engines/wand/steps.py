@@ -9,9 +9,11 @@ from __future__ import annotations
 from wand.color import Color
 from wand.image import BaseImage
 
-from images_server.engines.base import Output
+from images_server.engines.base import MAX_SIDE, Output
 from images_server.engines.colour import FILTER_MATRICES, css_rgba
+from images_server.engines.wand.adjust import apply_adjust, trim_box
 from images_server.engines.wand.smartcrop import smart_box
+from images_server.pipeline.adjust_steps import GammaBy, PixelateIn, RecolourBy, RoundCorners
 from images_server.pipeline.geometry import Box
 from images_server.pipeline.ops import Rgba
 from images_server.pipeline.steps import (
@@ -24,6 +26,8 @@ from images_server.pipeline.steps import (
     RotateBy,
     SharpenBy,
     Step,
+    TrimThen,
+    after_trim,
 )
 
 
@@ -62,6 +66,13 @@ def _pad(image: BaseImage, step: PadTo, fill: Rgba) -> None:
     image.reset_coords()
 
 
+def _trim(image: BaseImage, step: TrimThen, output: Output) -> None:
+    """Crop to the box `engines.measure` finds, then the ops after the trim, sized for it."""
+    box = trim_box(image, step.threshold) or Box(0, 0, image.width, image.height)
+    for after in after_trim(step, box, MAX_SIDE[output.format]):
+        apply_step(image, after, output)
+
+
 def apply_step(image: BaseImage, step: Step, output: Output) -> None:
     match step:
         case ResizeTo(width, height):
@@ -85,3 +96,7 @@ def apply_step(image: BaseImage, step: Step, output: Output) -> None:
             _filter(image, name)
         case PadTo():
             _pad(image, step, output.fill)
+        case RecolourBy() | GammaBy() | PixelateIn() | RoundCorners():
+            apply_adjust(image, step, output.fill)
+        case TrimThen():
+            _trim(image, step, output)
