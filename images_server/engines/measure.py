@@ -36,9 +36,11 @@ def corner_mask(width: int, height: int, rx: float, ry: float) -> pyvips.Image:
 
 def trim_box(image: pyvips.Image, threshold: int) -> Box | None:
     """The smallest box holding every pixel that differs from the top-left one by more than
-    `threshold` in any band (alpha included); None when no pixel does."""
-    corner = image(0, 0)
-    differs = ((image.cast("float") - corner).abs() > threshold).bandor()
+    `threshold` in any band (colour premultiplied by alpha, and alpha); None when none does."""
+    # colour weighted by alpha: every fully transparent pixel is the same, whatever colour
+    # an encoder left in it
+    values = image.premultiply() if image.bands == 4 else image.cast("float")
+    differs = ((values - values(0, 0)).abs() > threshold).bandor()
     if differs.max() == 0:
         return None
     columns, rows = differs.project()

@@ -120,8 +120,9 @@ class Radius:
 class Trim:
     """`trim/<t>`, t in 0..255: the borders of the top-left pixel's colour are cut off.
 
-    A pixel is content when any of its channels (R, G, B, and alpha when the image has it)
-    differs from the top-left pixel's by more than t; the result is the smallest box holding
+    A pixel is content when any of its channels differs from the top-left pixel's by more than
+    t: R, G and B multiplied by alpha / 255 (so every fully transparent pixel is alike, whatever
+    colour it hides), and alpha itself; the result is the smallest box holding
     every content pixel. An image with no content is left whole. The box depends on the pixels,
     so the ops after a trim are sized once it is found (still by `pipeline.steps.resolve`, still
     within the output limit). An animation that stays animated cannot be trimmed (400): each
