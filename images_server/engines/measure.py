@@ -9,29 +9,39 @@ engine still moves its own pixels (crop, alpha multiplication, fill). The defini
 
 from __future__ import annotations
 
+import math
+
 import pyvips
 
 from images_server.pipeline.geometry import Box
 
 
-def _past(position: pyvips.Image, centre: float, straight: float) -> pyvips.Image:
-    """How far each pixel centre lies beyond the straight part of the edge (0 within it)."""
-    distance = (position + 0.5 - centre).abs() - straight
-    return (distance > 0).ifthenelse(distance, 0.0)
-
-
-def corner_mask(width: int, height: int, rx: float, ry: float) -> pyvips.Image:
-    """The coverage of rounded corners of radii `rx`, `ry` as a one-band uchar image (255 =
-    covered), rounded to nearest."""
+def _corner(width: int, height: int, rx: float, ry: float) -> pyvips.Image:
+    """The top-left corner's coverage, `width` x `height` pixels from the image's corner."""
     xy = pyvips.Image.xyz(width, height).cast("float")
-    dx = _past(xy[0], width / 2, width / 2 - rx)
-    dy = _past(xy[1], height / 2, height / 2 - ry)
+    dx, dy = rx - 0.5 - xy[0], ry - 0.5 - xy[1]  # past the straight edges, towards the corner
+    dx, dy = (dx > 0).ifthenelse(dx, 0.0), (dy > 0).ifthenelse(dy, 0.0)
     f = (dx / rx) ** 2 + (dy / ry) ** 2 - 1
     g = ((dx / (rx * rx)) ** 2 + (dy / (ry * ry)) ** 2) ** 0.5 * 2
     g = (g > 1e-9).ifthenelse(g, 1e-9)  # at an ellipse's centre f = -1: fully covered
     coverage = 0.5 - f / g
     coverage = (coverage > 1).ifthenelse(1.0, (coverage < 0).ifthenelse(0.0, coverage))
     return (coverage * 255).rint().cast("uchar")
+
+
+def corner_mask(width: int, height: int, rx: float, ry: float) -> pyvips.Image:
+    """The coverage of rounded corners of radii `rx`, `ry` (at most half of each side) as a
+    one-band uchar image (255 = covered), rounded to nearest.
+
+    Only the ceil(rx) x ceil(ry) pixels of each corner can be uncovered (beyond them the
+    coverage formula gives at least 1), and the corners mirror each other: one is computed,
+    the others are its flips (a quarter of the maths for `radius/max`, far less otherwise).
+    """
+    corner = _corner(math.ceil(rx), math.ceil(ry), rx, ry)
+    mask = pyvips.Image.black(width, height).new_from_image(255).cast("uchar")
+    right, bottom = width - corner.width, height - corner.height
+    mask = mask.insert(corner, 0, 0).insert(corner.fliphor(), right, 0)
+    return mask.insert(corner.flipver(), 0, bottom).insert(corner.rot180(), right, bottom)
 
 
 def trim_box(image: pyvips.Image, threshold: int) -> Box | None:
