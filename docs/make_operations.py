@@ -379,8 +379,103 @@ TEXT = Section(
     ),
 )  # fmt: skip
 
+TRIM = Section(
+    "trim",
+    "Cuts off the borders of the top-left pixel's colour: a pixel is content when any channel "
+    "(colour weighted by alpha, and alpha) differs from the corner's by more than the "
+    "threshold, 0 to 255; the smallest box holding all content is kept. The ops after a trim "
+    "are sized for what it keeps. Not on an animation that stays animated (`400`).",
+    (
+        Example("trim/0", "the transparent margins of the dice removed (300x225 before).",
+                source="dice"),
+        Example("pad/300x300/background/ffffff/trim/10/format/png",
+                "white bars added by `pad`, then trimmed away.", source="dice"),
+        Example("resize/240x/pad/300x240/background/ffcc00/trim/40", "yellow bars trimmed."),
+    ),
+)  # fmt: skip
+
+ADJUSTMENTS = Section(
+    "brightness",
+    "Colour adjustments work on the colour channels of the sRGB values (as CSS filters do), "
+    "never on alpha; `1` leaves the image as it is (and is dropped from the cache key). "
+    "`brightness/<f>` multiplies every channel by f, 0 to 4.",
+    (
+        Example("resize/240x/brightness/1.4", "40% brighter."),
+        Example("resize/240x/brightness/0.6", "40% darker."),
+    ),
+)
+
+CONTRAST = Section(
+    "contrast",
+    "`contrast/<f>`, 0 to 4: each channel moves away from mid-grey (f > 1) or towards it "
+    "(f < 1): c → f·c + 127.5·(1 - f), as CSS `contrast()`.",
+    (
+        Example("resize/240x/contrast/1.6", "more contrast."),
+        Example("resize/240x/contrast/0.5", "flatter, greyer."),
+    ),
+)
+
+SATURATION = Section(
+    "saturation",
+    "`saturation/<s>`, 0 to 4: the `saturate` matrix of CSS filters; 0 is grey, above 1 more "
+    "colourful.",
+    (
+        Example("resize/240x/saturation/2", "twice as colourful."),
+        Example("resize/240x/saturation/0.3", "nearly grey."),
+    ),
+)
+
+GAMMA = Section(
+    "gamma",
+    "`gamma/<g>`, 0.1 to 10: c → 255·(c/255)^(1/g) (as `convert -gamma g`); above 1 lifts "
+    "the mid-tones, below 1 sinks them, black and white stay.",
+    (
+        Example("resize/240x/gamma/1.8", "mid-tones lifted."),
+        Example("resize/240x/gamma/0.6", "mid-tones darkened."),
+    ),
+)
+
+HUE = Section(
+    "hue",
+    "`hue/<degrees>`: the `hueRotate` matrix of CSS filters, any angle (kept in 0 to 360).",
+    (
+        Example("resize/240x/hue/120", "reds turned green."),
+        Example("resize/240x/hue/-90", "reds turned magenta."),
+    ),
+)
+
+RADIUS = Section(
+    "radius",
+    "Rounded corners of the given radius in pixels (scaled by `dpr`, at most half of each "
+    "side), or `max`: half of each side, a circle from a square and an ellipse otherwise. "
+    "The corners are transparent where the format has alpha, else `background` (white by "
+    "default); `background` also fills them in a PNG. The edge is anti-aliased over about a "
+    "pixel.",
+    (
+        Example("resize/240x/radius/24/format/png", "24-pixel corners, transparent (PNG)."),
+        Example("resize/240x/radius/24", "the same as JPEG: white corners."),
+        Example("resize/240x240^/crop/240x240/radius/max/format/webp", "a circle."),
+        Example("resize/240x/radius/max/background/1e1e1e", "an ellipse on near-black."),
+    ),
+)
+
+PIXELATE = Section(
+    "pixelate",
+    "Blocks of n x n pixels (1 to 1000, scaled by `dpr`) from the top-left corner, each "
+    "filled with its mean colour (weighted by alpha); the last column and row of blocks are "
+    "narrower when the size is not a multiple of n.",
+    (
+        Example("resize/240x/pixelate/8", "8-pixel blocks."),
+        Example("resize/240x/pixelate/50",
+                "50-pixel blocks: the last column is 40 wide, the last row 30 high."),
+        Example("resize/200x/pixelate/12", "transparent pixels count by their alpha.",
+                source="dice"),
+    ),
+)  # fmt: skip
+
 SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN, FILTER, BACKGROUND,
-            PAD, PRESET, DPR, OVERLAY, TEXT)  # fmt: skip
+            PAD, PRESET, DPR, OVERLAY, TEXT, TRIM, ADJUSTMENTS, CONTRAST, SATURATION, GAMMA, HUE,
+            RADIUS, PIXELATE)  # fmt: skip
 
 BEFORE = (
     Example("resize/320x", "the photo"),

@@ -53,8 +53,16 @@ from images_server.engines.deadline import Deadline
 from images_server.engines.sniff import ImageFormat, SourceInfo, sniff
 from images_server.errors import ImageNotFound
 from images_server.hashing import ImageRef, Namespace, derivative_ref
+from images_server.pipeline.ops import Sharpen
 from images_server.pipeline.plan import Plan
-from images_server.pipeline.steps import Overlays, ResizeTo, Resolved, SharpenBy, resolve
+from images_server.pipeline.steps import (
+    Overlays,
+    ResizeTo,
+    Resolved,
+    SharpenBy,
+    TrimThen,
+    resolve,
+)
 from images_server.services import Services
 from images_server.storages.base import Storage
 
@@ -188,7 +196,10 @@ def pick(levels: tuple[Level, ...], resolved: Resolved) -> Level | None:
     resize = first_resize(resolved)
     if resize is None:
         return None
-    sharpens = any(isinstance(step, SharpenBy) for step in resolved.steps)
+    sharpens = any(isinstance(step, SharpenBy) for step in resolved.steps) or any(
+        isinstance(op, Sharpen) for step in resolved.steps if isinstance(step, TrimThen)
+        for op in step.rest
+    )  # fmt: skip
     shrink = SHRINK_TO_SHARPEN if sharpens else SHRINK
     fits = [
         level

@@ -31,6 +31,7 @@ from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.hashing import ImageRef
 from images_server.observability.metrics import count_cache_lookup
 from images_server.observability.tracing import engine_stages, span, stage
+from images_server.pipeline.adjust import Trim
 from images_server.pipeline.ops import Crop, OutputFormat
 from images_server.pipeline.plan import Plan
 from images_server.pipeline.steps import Resolved, resolve
@@ -83,6 +84,11 @@ def _refuse_impossible(
             f"output limit of {services.settings.max_output_pixels} pixels"
         )
     for op in plan.ops:
+        if isinstance(op, Trim):
+            raise InvalidPipeline(
+                f"'{op.segment()}': each frame of an animation would find its own box; "
+                "add format/png to trim the first frame"
+            )
         if isinstance(op, Crop) and op.geometry.gravity == "smart":
             raise InvalidPipeline(
                 f"'{op.segment()}': a smart crop cannot follow the content of every frame "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from images_server.pipeline.adjust import AdjustOp
 from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
 from images_server.pipeline.overlay import Overlay
 from images_server.pipeline.text import Text
@@ -162,5 +163,6 @@ Op = (
     | Text
     | DprAuto
     | ResizeAuto
+    | AdjustOp  # pipeline/adjust.py: trim, colour adjustments, radius, pixelate
 )
 __all__ = ["Overlay", "Text"]  # defined with their grammars in pipeline/overlay.py, text.py

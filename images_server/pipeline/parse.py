@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline.adjust import ADJUST_PARSERS
 from images_server.pipeline.geometry import MAX_SIDE, parse_crop, parse_resize
 from images_server.pipeline.ops import (
     FILTERS,
@@ -143,6 +144,7 @@ PARSERS: dict[str, Callable[[str], Op]] = {
     "dpr": _dpr,
     "overlay": parse_overlay,
     "text": parse_text,
+    **ADJUST_PARSERS,
 }
 KNOWN_OPS = (*PARSERS, "preset")
 

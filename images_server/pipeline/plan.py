@@ -15,6 +15,8 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline import adjust
+from images_server.pipeline.adjust import AdjustOp
 from images_server.pipeline.geometry import GeometryError
 from images_server.pipeline.ops import (
     Background,
@@ -39,7 +41,9 @@ from images_server.pipeline.ops import (
     Text,
 )
 
-TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad | Overlay | Text
+TransformOp = (
+    Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad | Overlay | Text | AdjustOp
+)
 
 DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "jpeg": 85,
@@ -148,11 +152,15 @@ def _scaled(op: TransformOp, factor: float) -> TransformOp:
             wrap = None if op.wrap is None else _px(op.wrap, factor)
             size = min(200, _px(op.size, factor))
             return replace(op, margin=round(op.margin * factor), size=size, wrap=wrap)
+        case adjust.Radius() | adjust.Pixelate():
+            return adjust.scaled(op, factor)
     return op
 
 
 def _add(transforms: list[TransformOp], op: TransformOp) -> None:
     if isinstance(op, Rotate) and op.degrees == 0:
+        return
+    if isinstance(op, AdjustOp) and adjust.is_identity(op):
         return
     merged = _merge(transforms[-1], op) if transforms else None
     if merged is None:

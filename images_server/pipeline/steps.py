@@ -9,9 +9,18 @@ before the expensive work.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from images_server.errors import InvalidPipeline, OutputTooLarge
+from images_server.pipeline import adjust
+from images_server.pipeline.adjust_steps import (
+    AdjustStep,
+    GammaBy,
+    PixelateIn,
+    RecolourBy,
+    RoundCorners,
+    adjust_step,
+)
 from images_server.pipeline.geometry import (
     Box,
     GeometryError,
@@ -93,9 +102,22 @@ class OverlayAt:
     positions: tuple[tuple[int, int], ...]  # each copy's top-left corner, clipped to the image
 
 
-Step = ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo | OverlayAt
 # What a plan lays over its image, loaded: stored overlays by hash, drawn text by segment
 Overlays = Mapping[str, OverlayImage]
+
+
+@dataclass(frozen=True)
+class TrimThen:
+    threshold: int  # pipeline.adjust.Trim: the engine finds the box (`after_trim` goes on)
+    rest: tuple[TransformOp, ...]  # the ops after the trim, resolved once the box is known
+    max_pixels: int
+    overlays: Overlays = field(default_factory=dict, compare=False, hash=False)
+
+
+Step = (
+    ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo
+    | AdjustStep | TrimThen | OverlayAt
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,11 @@ def _steps(op: TransformOp, width: int, height: int, overlays: Overlays) -> list
             return [SharpenBy(sigma)]
         case Filter(name):
             return [FilterWith(name)]
+        case adjust.Trim():
+            raise ValueError("a trim is resolved by `resolve`, with the ops after it")
+        case (adjust.Brightness() | adjust.Contrast() | adjust.Saturation() | adjust.Gamma()
+              | adjust.Hue() | adjust.Pixelate() | adjust.Radius()):  # fmt: skip
+            return [adjust_step(op, width, height)]
     step = _step(op, width, height)
     return [] if step is None else [step]
 
@@ -164,8 +191,9 @@ def _size_after(step: Step, width: int, height: int) -> tuple[int, int]:
             return w, h
         case CropTo(box):
             return box.width, box.height
-        case FlipAxes() | BlurBy() | SharpenBy() | FilterWith() | OverlayAt():
-            return width, height
+        case (FlipAxes() | BlurBy() | SharpenBy() | FilterWith() | RecolourBy() | GammaBy()
+              | PixelateIn() | RoundCorners() | TrimThen() | OverlayAt()):  # fmt: skip
+            return width, height  # a trim's box is not known yet: at most this
 
 
 def resolve(
@@ -178,7 +206,10 @@ def resolve(
     """Steps for an image of `width` x `height` (with the `overlays` its ops name, loaded);
     400 naming the op that breaks a limit."""
     steps: list[Step] = []
-    for op in ops:
+    for index, op in enumerate(ops):
+        if isinstance(op, adjust.Trim):
+            steps.append(TrimThen(op.threshold, ops[index + 1 :], max_pixels, overlays or {}))
+            break
         try:
             op_steps = _steps(op, width, height, overlays or {})
         except GeometryError as exc:
@@ -192,3 +223,15 @@ def resolve(
                 )
         steps.extend(op_steps)
     return Resolved(tuple(steps), width, height)
+
+
+def after_trim(step: TrimThen, box: Box, max_side: int) -> tuple[Step, ...]:
+    """The steps after a trim once its box is found: the crop, then the rest of the plan
+    resolved against the box's size (400 when that breaks the output limit or `max_side`)."""
+    rest = resolve(step.rest, box.width, box.height, step.max_pixels, step.overlays)
+    if max(rest.width, rest.height) > max_side:
+        raise OutputTooLarge(
+            f"'trim/{step.threshold}': {rest.width}x{rest.height} after it is larger than the "
+            f"output format can hold ({max_side} pixels a side)"
+        )
+    return (CropTo(box), *rest.steps)

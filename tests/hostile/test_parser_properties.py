@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from images_server.app import create_app
 from images_server.errors import BadRequest, InvalidPipeline, OutputTooLarge
+from images_server.pipeline.geometry import Box
 from images_server.pipeline.ops import OUTPUT_FORMATS, Op
 from images_server.pipeline.overlay import MAX_TILES, OverlayImage
 from images_server.pipeline.parse import KNOWN_OPS, parse_pipeline
@@ -30,6 +31,8 @@ from images_server.pipeline.steps import (
     ResizeTo,
     Resolved,
     RotateBy,
+    TrimThen,
+    after_trim,
     resolve,
 )
 from tests.hostile.conftest import assert_error, describe, hostile_settings
@@ -98,6 +101,7 @@ ARGUMENT = st.one_of(
     PIECE,
     st.sampled_from([*OUTPUT_FORMATS, "jpg", "auto", "JPEG", "bmp", "svg", "mvg"]),
     st.sampled_from(["h", "v", "hv", "vh", "hh", "H", "grayscale", "sepia", "invert", "blur"]),
+    st.sampled_from(["max", "MAX", "max,1", "0", "1", "255", "256", "0.1", "4.001", "10", "1000"]),
     st.sampled_from([*DEFAULT_PRESETS, "Thumb", "nope", "../thumb"]),
     st.text("0123456789abcdefABCDEFxyz", max_size=10),
     st.text(max_size=12),
@@ -197,9 +201,29 @@ def resolved(plan: Plan, width: int, height: int) -> Resolved | None:
                 assert box.height >= 1
                 assert box.x >= 0
                 assert box.y >= 0
+            case TrimThen():
+                _after_any_trim(step, width, height)
     assert result.width >= 1
     assert result.height >= 1
     return result
+
+
+def _after_any_trim(step: TrimThen, width: int, height: int) -> None:
+    """Whatever box a trim finds (the whole image, a strip, a pixel), the ops after it are
+    sized for it or refused with a 400, as they are before any trim."""
+    for box in (Box(0, 0, width, height), Box(0, 0, width, 1), Box(0, 0, 1, height),
+                Box(width // 2, height // 2, 1, 1)):  # fmt: skip
+        outcome: tuple[object, ...] | BadRequest
+        try:
+            outcome = after_trim(step, box, 16383)
+        except (InvalidPipeline, OutputTooLarge) as exc:
+            outcome = exc
+        if isinstance(outcome, BadRequest):
+            assert outcome.status == 400
+            assert outcome.message
+            continue
+        assert outcome[0] == CropTo(box)
+        resolved(Plan(step.rest), box.width, box.height)
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -251,7 +275,9 @@ def test_the_canonical_pipeline_plans_the_same(path: str) -> None:
     assert again == plan, (path, plan.canonical())
 
 
-NUMERIC_OPS = st.sampled_from(["rotate", "quality", "blur", "sharpen", "dpr", "pad", "resize"])
+NUMERIC_OPS = st.sampled_from(["rotate", "quality", "blur", "sharpen", "dpr", "pad", "resize",
+                               "trim", "brightness", "contrast", "saturation", "gamma", "hue",
+                               "radius", "pixelate"])  # fmt: skip
 NON_ASCII_NUMBER = st.one_of(
     UNICODE_DIGITS,
     st.tuples(UNICODE_DIGITS, UNICODE_DIGITS).map("x".join),

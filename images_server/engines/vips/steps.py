@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import pyvips
 
-from images_server.engines.base import Output
+from images_server.engines.base import MAX_SIDE, Output
 from images_server.engines.colour import FILTER_MATRICES
+from images_server.engines.measure import trim_box
+from images_server.engines.vips.adjust import apply_adjust
 from images_server.engines.vips.colour import to_srgb
+from images_server.pipeline.adjust_steps import GammaBy, PixelateIn, RecolourBy, RoundCorners
+from images_server.pipeline.geometry import Box
 from images_server.pipeline.ops import Rgba
 from images_server.pipeline.steps import (
     BlurBy,
@@ -24,6 +28,8 @@ from images_server.pipeline.steps import (
     RotateBy,
     SharpenBy,
     Step,
+    TrimThen,
+    after_trim,
 )
 
 
@@ -139,6 +145,14 @@ def _overlay(image: pyvips.Image, step: OverlayAt) -> pyvips.Image:
     return placed if had_alpha else placed[:3]
 
 
+def _trim(image: pyvips.Image, step: TrimThen, output: Output) -> pyvips.Image:
+    """Crop to the box `engines.measure` finds, then the ops after the trim, sized for it."""
+    box = trim_box(image, step.threshold) or Box(0, 0, image.width, image.height)
+    for after in after_trim(step, box, MAX_SIDE[output.format]):
+        image = apply_step(image, after, output)
+    return image
+
+
 def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
     match step:
         case ResizeTo(width, height):
@@ -162,3 +176,7 @@ def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
             return _pad(image, step, output.fill)
         case OverlayAt():
             return _overlay(image, step)
+        case RecolourBy() | GammaBy() | PixelateIn() | RoundCorners():
+            return apply_adjust(image, step, output.fill)
+        case TrimThen():
+            return _trim(image, step, output)

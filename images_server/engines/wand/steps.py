@@ -9,10 +9,12 @@ from __future__ import annotations
 from wand.color import Color
 from wand.image import BaseImage, Image
 
-from images_server.engines.base import Output
+from images_server.engines.base import MAX_SIDE, Output
 from images_server.engines.colour import FILTER_MATRICES, css_rgba
+from images_server.engines.wand.adjust import apply_adjust, trim_box
 from images_server.engines.wand.colour import to_srgb
 from images_server.engines.wand.smartcrop import smart_box
+from images_server.pipeline.adjust_steps import GammaBy, PixelateIn, RecolourBy, RoundCorners
 from images_server.pipeline.geometry import Box
 from images_server.pipeline.ops import Rgba
 from images_server.pipeline.steps import (
@@ -26,6 +28,8 @@ from images_server.pipeline.steps import (
     RotateBy,
     SharpenBy,
     Step,
+    TrimThen,
+    after_trim,
 )
 
 
@@ -80,6 +84,13 @@ def _overlay(image: BaseImage, step: OverlayAt) -> None:
             image.composite(overlay, left=x, top=y, operator="over")
 
 
+def _trim(image: BaseImage, step: TrimThen, output: Output) -> None:
+    """Crop to the box `engines.measure` finds, then the ops after the trim, sized for it."""
+    box = trim_box(image, step.threshold) or Box(0, 0, image.width, image.height)
+    for after in after_trim(step, box, MAX_SIDE[output.format]):
+        apply_step(image, after, output)
+
+
 def apply_step(image: BaseImage, step: Step, output: Output) -> None:
     match step:
         case ResizeTo(width, height):
@@ -105,3 +116,7 @@ def apply_step(image: BaseImage, step: Step, output: Output) -> None:
             _pad(image, step, output.fill)
         case OverlayAt():
             _overlay(image, step)
+        case RecolourBy() | GammaBy() | PixelateIn() | RoundCorners():
+            apply_adjust(image, step, output.fill)
+        case TrimThen():
+            _trim(image, step, output)
