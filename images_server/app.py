@@ -17,7 +17,7 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from images_server.db import migrate
-from images_server.http import access, docs, external, health, images, manage, packs, ui
+from images_server.http import access, docs, external, focal, health, images, manage, packs, ui
 from images_server.http.errors import register_error_handlers
 from images_server.observability import hooks as observability
 from images_server.services import Services, build_services
@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["images"] = services or build_services(settings)
     app.url_map.converters["pipeline"] = images.PipelineConverter
-    for blueprint in (images.bp, manage.bp, packs.bp, external.bp, health.bp, docs.bp, ui.bp):
+    blueprints = (images.bp, manage.bp, focal.bp, packs.bp, external.bp, health.bp, docs.bp, ui.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     access.register_access(app, settings)

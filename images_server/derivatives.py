@@ -323,7 +323,9 @@ def choose(services: Services, ref: ImageRef, plan: Plan) -> Chosen | None:
     if manifest is None or not manifest.levels or manifest.engine != services.engine.name:
         return None
     settings = services.settings
-    resolved = resolve(plan.ops, manifest.width, manifest.height, settings.max_output_pixels)
+    resolved = resolve(
+        plan.ops, manifest.width, manifest.height, settings.max_output_pixels, plan.hints
+    )
     level = pick(manifest.levels, resolved)
     if level is None:
         return None

@@ -81,7 +81,7 @@ def _refuse_impossible(
             f"output limit of {services.settings.max_output_pixels} pixels"
         )
     for op in plan.ops:
-        if isinstance(op, Crop) and op.geometry.gravity == "smart":
+        if isinstance(op, Crop) and op.geometry.gravity in ("smart", "face"):
             raise InvalidPipeline(
                 f"'{op.segment()}': a smart crop cannot follow the content of every frame "
                 "of an animation; crop with a gravity, or add format/png for one frame"
@@ -120,7 +120,8 @@ def _source(services: Services, ref: ImageRef, plan: Plan, data: bytes | None) -
             data = services.storage.get(ref)
     info = sniff(data)
     derivatives.note_original(services, ref, info)
-    resolved = resolve(plan.ops, info.width, info.height, services.settings.max_output_pixels)
+    max_pixels = services.settings.max_output_pixels
+    resolved = resolve(plan.ops, info.width, info.height, max_pixels, plan.hints)
     return _Source(data, info, info, resolved)
 
 

@@ -332,6 +332,11 @@ class Settings(BaseSettings):
         description="most bytes the derivatives of one original may add, as a share of the "
         "original's (largest copies are left out first)",
     )
+    faces: bool = Field(
+        True,
+        description="after each upload, a worker looks for faces (OpenCV's frontal-face "
+        "cascade on a copy at most 1024 px a side) for `crop/face…`; off: face crops are smart",
+    )
     pack_retention: int = Field(
         86400,
         ge=60,

@@ -5,7 +5,10 @@ last one wins, wherever it stands), applies `dpr` to the sizes after it, drops n
 merges neighbours that add up, so equivalent pipelines share one cache entry. The key is
 computed without the source: "the source's format" is a fixed fact of the hash, so it is
 keyed as `source`, and a cache hit needs no storage read. `format/auto` must be settled
-(`with_format`) from the request's `Accept` before a key is made.
+(`with_format`) from the request's `Accept` before a key is made. A plan whose crops are
+placed by the image's content (`focal`, `face`, or a centred crop of an image with a stored
+focal point) carries those facts (`with_hints`), and they are part of its key: storing a
+focal point, or the worker finding faces, makes new variants rather than changing cached ones.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.geometry import GeometryError
 from images_server.pipeline.ops import (
     Background,
@@ -51,6 +55,7 @@ class Plan:
     format: FormatChoice | None = None  # None: the source's format
     quality: int | None = None  # None: DEFAULT_QUALITY of the output format
     background: Rgba | None = None  # None: transparent where the format allows, else white
+    hints: ImageHints | None = None  # the image's facts its crops use (None: they use none)
 
     @property
     def is_identity(self) -> bool:
@@ -66,6 +71,29 @@ class Plan:
         if self.quality is not None:
             segments.append(f"quality/{self.quality}")
         return "/".join(segments)
+
+    def _uses(self, hints: ImageHints) -> tuple[bool, bool]:
+        """Whether the crops use the stored focal point, and whether they use the faces."""
+        crops = [op.geometry for op in self.ops if isinstance(op, Crop) and op.geometry.x is None]
+        focal = any(
+            (g.gravity == "focal" and g.focus is None)
+            or (g.gravity == "c" and hints.focal is not None)
+            for g in crops
+        )
+        return focal, any(g.gravity == "face" for g in crops)
+
+    def with_hints(self, hints: ImageHints | None) -> Plan:
+        """This plan for an image with these facts (kept only where a crop uses them)."""
+        focal, faces = self._uses(hints or ImageHints())
+        if not (focal or faces) or hints is None:
+            return replace(self, hints=None)
+        kept = ImageHints(hints.focal if focal else None, hints.faces if faces else None)
+        return replace(self, hints=kept)
+
+    def _hints_key(self) -> str:
+        if self.hints is None:
+            return ""
+        return "|" + self.hints.key(*self._uses(self.hints))
 
     def with_format(self, output_format: OutputFormat | None) -> Plan:
         return replace(self, format=output_format)
@@ -83,6 +111,7 @@ class Plan:
         if self.format == "auto":
             raise ValueError("format/auto must be negotiated before keying")
         text = f"{self.canonical()}|format={self.format or 'source'}|engine={engine_version}"
+        text += self._hints_key()
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 

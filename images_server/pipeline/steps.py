@@ -3,7 +3,8 @@
 This is where "sizes and boxes are computed once in Python" happens: engines receive steps
 that already say how many pixels to produce, so every engine agrees on every size. It runs
 from the header's dimensions, before any decoding, so an output over the limit is refused
-before the expensive work.
+before the expensive work. Crops with the gravity `focal` or `face` are placed here too, from
+the image's `ImageHints` followed through the steps before them (pipeline/focus.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from images_server.errors import InvalidPipeline, OutputTooLarge
+from images_server.pipeline.focus import (
+    Frame,
+    ImageHints,
+    faces_centre,
+    mirrored,
+    place,
+    rotated,
+    scaled,
+    shifted,
+)
 from images_server.pipeline.geometry import (
     Box,
+    CropGeometry,
     GeometryError,
     ResizeGeometry,
     crop_box,
@@ -102,8 +114,10 @@ def _pad(op: Pad, width: int, height: int) -> list[Step]:
     return steps
 
 
-def _steps(op: TransformOp, width: int, height: int) -> list[Step]:
+def _steps(op: TransformOp, width: int, height: int, focus: _Focus) -> list[Step]:
     match op:
+        case Crop(geometry) if geometry.x is None and focus.places(geometry):
+            return [focus.crop(geometry, width, height)]
         case Pad():
             return _pad(op, width, height)
         case Blur(sigma):
@@ -132,6 +146,55 @@ def _step(op: Resize | Crop | Rotate | Flip, width: int, height: int) -> Step | 
             return FlipAxes(horizontal, vertical)
 
 
+@dataclass
+class _Focus:
+    """The image's hints, and where the original's points are in the current image."""
+
+    hints: ImageHints
+    frame: Frame | None
+
+    def places(self, g: CropGeometry) -> bool:
+        """Whether this crop is placed from the hints (else: as ImageMagick places it)."""
+        return g.gravity in ("focal", "face") or (g.gravity == "c" and self.hints.focal is not None)
+
+    def crop(self, g: CropGeometry, width: int, height: int) -> CropTo:
+        box = crop_box(width, height, g)
+        if g.gravity == "face":
+            faces = self.hints.faces
+            centre = (
+                None
+                if not faces or not self.frame
+                else faces_centre(self.frame, faces, (width, height))
+            )
+            return (
+                CropTo(box, smart=True)
+                if centre is None
+                else CropTo(place(width, height, box, centre))
+            )
+        point = g.focus or self.hints.focal
+        if point is None or self.frame is None:
+            return CropTo(box)
+        return CropTo(place(width, height, box, self.frame.point(point)))
+
+    def follow(self, step: Step, width: int, height: int) -> None:
+        """Move the frame through `step`, applied to an image of `width` x `height`."""
+        if self.frame is None:
+            return
+        match step:
+            case ResizeTo(w, h):
+                self.frame = self.frame.then(scaled(w / width, h / height))
+            case CropTo(_, smart=True):
+                self.frame = None  # the engine places it: unknown here
+            case CropTo(box):
+                self.frame = self.frame.then(shifted(-box.x, -box.y))
+            case RotateBy(degrees, w, h):
+                self.frame = self.frame.then(rotated((width, height), (w, h), degrees))
+            case FlipAxes(horizontal, vertical):
+                self.frame = self.frame.then(mirrored(width, height, horizontal, vertical))
+            case PadTo(_, _, left, top):
+                self.frame = self.frame.then(shifted(left, top))
+
+
 def _size_after(step: Step, width: int, height: int) -> tuple[int, int]:
     match step:
         case ResizeTo(w, h) | RotateBy(_, w, h) | PadTo(w, h, _, _):
@@ -142,15 +205,23 @@ def _size_after(step: Step, width: int, height: int) -> tuple[int, int]:
             return width, height
 
 
-def resolve(ops: tuple[TransformOp, ...], width: int, height: int, max_pixels: int) -> Resolved:
+def resolve(
+    ops: tuple[TransformOp, ...],
+    width: int,
+    height: int,
+    max_pixels: int,
+    hints: ImageHints | None = None,
+) -> Resolved:
     """Steps for an image of `width` x `height`; 400 naming the op that breaks a limit."""
     steps: list[Step] = []
+    focus = _Focus(hints or ImageHints(), Frame.of(width, height))
     for op in ops:
         try:
-            op_steps = _steps(op, width, height)
+            op_steps = _steps(op, width, height, focus)
         except GeometryError as exc:
             raise InvalidPipeline(f"'{op.segment()}': {exc}") from exc
         for step in op_steps:
+            focus.follow(step, width, height)
             width, height = _size_after(step, width, height)
             if width * height > max_pixels:
                 raise OutputTooLarge(

@@ -114,4 +114,3 @@ def test_a_render_that_ends_in_time_leaves_no_timer_behind() -> None:
     time.sleep(0.4)
     assert threading.active_count() == before
     assert called == []  # the block ended first: nothing is stopped afterwards
-
