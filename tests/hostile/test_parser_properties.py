@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from images_server.app import create_app
 from images_server.errors import BadRequest, InvalidPipeline, OutputTooLarge
+from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.ops import OUTPUT_FORMATS, Op
 from images_server.pipeline.parse import KNOWN_OPS, parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
@@ -46,9 +47,15 @@ GARBAGE = st.sampled_from(
     ["", " ", "%", "%25", "%00", "%zz", "%2F", "\x00", "\n", "..", "../..", "\u202e", "\ufeff",
      "x", "X", "!", "^", "<", ">", "@", "+", "-", "++", "--", "\ud800", "\U0001f600"]
 )  # fmt: skip
-GRAVITY = st.sampled_from(["", "nw", "n", "ne", "w", "c", "e", "sw", "s", "se", "smart", "NW"])
+GRAVITY = st.sampled_from(
+    ["", "nw", "n", "ne", "w", "c", "e", "sw", "s", "se", "smart", "NW", "focal", "face", "focal:"]
+)
 FLAG = st.sampled_from(["", "!", ">", "<", "^", "%", "!!", "^>"])
 PIECE = st.one_of(NUMBER, FLOAT, UNICODE_DIGITS, GARBAGE)
+FOCAL_POINT = st.one_of(
+    st.tuples(st.floats(0, 1).map(lambda v: f"{v:.4f}"), st.floats(0, 1).map(lambda v: f"{v:.2f}")),
+    st.tuples(PIECE, PIECE),
+).map(lambda point: f"focal:{point[0]},{point[1]}:")
 
 
 @st.composite
@@ -57,7 +64,9 @@ def geometry(draw: st.DrawFn) -> str:
     width = draw(st.one_of(st.just(""), PIECE))
     height = draw(st.one_of(st.just(""), PIECE))
     cross = draw(st.sampled_from(["x", "", "X", "xx"]))
-    form = draw(st.sampled_from(["box", "percent", "area", "offset"]))
+    form = draw(st.sampled_from(["box", "percent", "area", "offset", "focal"]))
+    if form == "focal":
+        return f"{draw(FOCAL_POINT)}{width}{cross}{height}"
     if form == "percent":
         return f"{draw(PIECE)}%"
     if form == "area":
@@ -142,9 +151,13 @@ def planned(path: str) -> Plan | None:
     return plan
 
 
+# facts of an image, so focal and face crops are placed from them (pipeline/focus.py)
+HINTS = ImageHints(focal=(0.2, 0.7), faces=((0.1, 0.1, 0.3, 0.3), (0.6, 0.5, 0.2, 0.2)))
+
+
 def _resolve(plan: Plan, width: int, height: int) -> Resolved | BadRequest:
     try:
-        return resolve(plan.ops, width, height, MAX_OUTPUT_PIXELS)
+        return resolve(plan.ops, width, height, MAX_OUTPUT_PIXELS, HINTS)
     except (InvalidPipeline, OutputTooLarge) as exc:
         return exc
 
