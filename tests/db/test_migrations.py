@@ -19,7 +19,7 @@ from images_server.db.migrate import upgrade
 from images_server.db.models import Base
 
 TABLES = {"images", "uploads", "grants", "api_keys", "packs"}
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _revision(engine: Engine) -> str:
