@@ -4,6 +4,8 @@ The focal point is set by its owner (`PUT /image/<hash>/focal`), the faces by th
 (`faces.detect`, once per original after upload); both are in 0..1 of the upright image.
 `hints` turns a record into the `ImageHints` a plan's crops use (pipeline/focus.py) and
 `metadata_fields` into what `/metadata` shows. Without a metadata database there are none.
+`plan_for` gives every render of a stored image its facts, and the operator's mandatory face
+redaction (`IMAGES_REDACT_FACES`) when it applies: one place for requests and eager variants.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from images_server.catalog import ImageRecord
 from images_server.db.models import Image
-from images_server.errors import ImageNotFound
+from images_server.errors import FacesUnavailable, ImageNotFound
 from images_server.hashing import ImageRef
 from images_server.pipeline.focus import ImageHints, Region
 from images_server.pipeline.geometry import Point
+from images_server.pipeline.plan import Plan
 from images_server.services import Services
 
 
@@ -32,6 +35,21 @@ def hints(record: ImageRecord | None) -> ImageHints | None:
         focal = (record.focal_x, record.focal_y)
     faces = None if record.faces is None else tuple(_region(box) for box in record.faces)
     return ImageHints(focal, faces)
+
+
+def plan_for(services: Services, record: ImageRecord | None, plan: Plan) -> Plan:
+    """`plan` for the image `record` describes (None: no row, as for `/external` images):
+    with its facts, and every face blurred last when `IMAGES_REDACT_FACES` covers it.
+
+    403 `faces_unavailable` when faces must be redacted but are never detected for it (no
+    row); while they are not detected yet, rendering answers 503 `faces_pending`.
+    """
+    mode = services.settings.redact_faces
+    if mode == "all" or (mode == "private" and record is not None and not record.public):
+        plan = plan.with_face_redaction()
+    if plan.redacts_faces and (record is None or not services.settings.faces):
+        raise FacesUnavailable()
+    return plan.with_hints(hints(record))
 
 
 def _region(box: Sequence[float]) -> Region:

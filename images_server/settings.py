@@ -337,6 +337,13 @@ class Settings(BaseSettings):
         description="after each upload, a worker looks for faces (OpenCV's frontal-face "
         "cascade on a copy at most 1024 px a side) for `crop/face…`; off: face crops are smart",
     )
+    redact_faces: Literal["off", "private", "all"] = Field(
+        "off",
+        description="blur every detected face in every variant (and the original as served) "
+        "of private images, or of all images, after the URL's ops; a URL cannot remove it, and "
+        "an image whose faces are not detected yet answers 503 with Retry-After (needs "
+        "IMAGES_FACES)",
+    )
     pack_retention: int = Field(
         86400,
         ge=60,
@@ -474,6 +481,12 @@ class Settings(BaseSettings):
             if name in self.model_fields_set:
                 raise ValueError(f"IMAGES_{name.upper()} is longer than IMAGES_MAX_LINK_TTL")
             self.__dict__[name] = self.max_link_ttl  # frozen model: set while validating
+        return self
+
+    @model_validator(mode="after")
+    def _redaction_needs_faces(self) -> Settings:
+        if self.redact_faces != "off" and not self.faces:
+            raise ValueError("IMAGES_REDACT_FACES needs IMAGES_FACES: faces must be detected")
         return self
 
     @model_validator(mode="after")

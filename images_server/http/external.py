@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from images_server import content
 from images_server.errors import BadRequest, ExternalDisabled
 from images_server.external import render_external
 from images_server.http import services
@@ -28,7 +29,8 @@ def external() -> Response:
         raise BadRequest("the 'url' query parameter is required")
     operations = request.args.get("operations", "").strip("/")
     planned = plan_request(request, svc.settings, operations)
+    plan = content.plan_for(svc, None, planned.plan)  # faces redacted: 403, never detected
     reset = request.args.get("reset_cache", "").lower() in _TRUE
     return image_response(
-        render_external(svc, url, planned.plan, reset, client), vary_accept=planned.negotiated
+        render_external(svc, url, plan, reset, client), vary_accept=planned.negotiated
     )

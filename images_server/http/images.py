@@ -91,7 +91,7 @@ def image(hash_: str, pipeline: str = "") -> Response:
     ref = parse_hash(hash_)
     planned = plan_request(request, svc.settings, pipeline)
     record = readable(svc, ref)
-    plan = planned.plan.with_hints(content.hints(record))
+    plan = content.plan_for(svc, record, planned.plan)
     rendered = render(svc, ref, plan, client_id(request, svc.settings.trusted_proxies))
     return image_response(rendered, planned.negotiated, public=_is_public(record))
 

@@ -6,7 +6,8 @@ pixels of the image as it is at a given step (an affine map, updated by every re
 rotation, flip and pad), so `crop/focal…` or `crop/face…` after `resize/…` or `rotate/…` still
 lands on the same content. A smart crop's box is chosen by the engine, unknown here: after one,
 the frame is lost, and later focal crops centre, face crops go smart. `place` puts a box of a
-given size as close to centred on a point as the image allows.
+given size as close to centred on a point as the image allows; `face_boxes` gives the boxes
+`redact/faces` blurs.
 """
 
 from __future__ import annotations
@@ -135,3 +136,33 @@ def faces_centre(frame: Frame, faces: tuple[Region, ...], size: tuple[int, int])
     left, top = min(b[0] for b in bounds), min(b[1] for b in bounds)
     right, bottom = max(b[2] for b in bounds), max(b[3] for b in bounds)
     return (left + right) / 2, (top + bottom) / 2
+
+
+FACE_MARGIN = 0.2  # each face box grows by this share of its size on every side: the
+# detector's box is tight around eyes and mouth, and leaves hair, ears and chin outside
+
+
+def face_boxes(frame: Frame, faces: tuple[Region, ...], size: tuple[int, int]) -> tuple[Box, ...]:
+    """Each face's box, grown by `FACE_MARGIN`, rounded outwards, in pixels of the current
+    image and clipped to it; faces wholly outside it are left out."""
+    boxes = []
+    for region in faces:
+        left, top, right, bottom = frame.box(region)
+        grow_x, grow_y = (right - left) * FACE_MARGIN, (bottom - top) * FACE_MARGIN
+        box = clip(
+            math.floor(left - grow_x),
+            math.floor(top - grow_y),
+            math.ceil(right + grow_x),
+            math.ceil(bottom + grow_y),
+            size,
+        )
+        if box is not None:
+            boxes.append(box)
+    return tuple(boxes)
+
+
+def clip(left: int, top: int, right: int, bottom: int, size: tuple[int, int]) -> Box | None:
+    """The box between these bounds, clipped to an image of `size` (None: nothing is left)."""
+    left, top = max(left, 0), max(top, 0)
+    right, bottom = min(right, size[0]), min(bottom, size[1])
+    return Box(left, top, right - left, bottom - top) if right > left and bottom > top else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
+from images_server.pipeline.geometry import MAX_SIDE, CropGeometry, GeometryError, ResizeGeometry
 
 OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("jpeg", "png", "webp", "avif", "gif")
@@ -120,6 +120,27 @@ class Pad:
 
 
 @dataclass(frozen=True)
+class Redact:
+    """Blur (or pixelate) every detected face (`region` None), or a region in pixels of the
+    image at that point of the pipeline: x, y, width, height."""
+
+    region: tuple[int, int, int, int] | None = None
+    pixelate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.region is None:
+            return
+        x, y, width, height = self.region
+        if not (min(x, y) >= 0 and max(x, y) <= MAX_SIDE and min(width, height) >= 1
+                and max(width, height) <= MAX_SIDE):  # fmt: skip
+            raise GeometryError(f"x and y must be 0..{MAX_SIDE}, width and height 1..{MAX_SIDE}")
+
+    def segment(self) -> str:
+        target = "faces" if self.region is None else ",".join(map(str, self.region))
+        return f"redact/{target}" + (",pixelate" if self.pixelate else "")
+
+
+@dataclass(frozen=True)
 class Dpr:
     factor: float
 
@@ -139,5 +160,6 @@ Op = (
     | Filter
     | Background
     | Pad
+    | Redact
     | Dpr
 )

@@ -7,8 +7,9 @@ computed without the source: "the source's format" is a fixed fact of the hash, 
 keyed as `source`, and a cache hit needs no storage read. `format/auto` must be settled
 (`with_format`) from the request's `Accept` before a key is made. A plan whose crops are
 placed by the image's content (`focal`, `face`, or a centred crop of an image with a stored
-focal point) carries those facts (`with_hints`), and they are part of its key: storing a
-focal point, or the worker finding faces, makes new variants rather than changing cached ones.
+focal point), or that redacts faces, carries those facts (`with_hints`), and they are part of
+its key: storing a focal point, or the worker finding faces, makes new variants rather than
+changing cached ones.
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from images_server.pipeline.ops import (
     OutputFormat,
     Pad,
     Quality,
+    Redact,
     Resize,
     Rgba,
     Rotate,
     Sharpen,
 )
 
-TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad
+TransformOp = Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad | Redact
 
 DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "jpeg": 85,
@@ -80,7 +82,20 @@ class Plan:
             or (g.gravity == "c" and hints.focal is not None)
             for g in crops
         )
-        return focal, any(g.gravity == "face" for g in crops)
+        faces = any(g.gravity == "face" for g in crops) or self.redacts_faces
+        return focal, faces
+
+    @property
+    def redacts_faces(self) -> bool:
+        return any(isinstance(op, Redact) and op.region is None for op in self.ops)
+
+    def with_face_redaction(self) -> Plan:
+        """This plan, then every face blurred (the operator's mandatory redaction), unless
+        its last op already redacts the faces."""
+        last = self.ops[-1] if self.ops else None
+        if isinstance(last, Redact) and last.region is None:
+            return self
+        return replace(self, ops=(*self.ops, Redact()))
 
     def with_hints(self, hints: ImageHints | None) -> Plan:
         """This plan for an image with these facts (kept only where a crop uses them)."""
@@ -153,6 +168,9 @@ def _scaled(op: TransformOp, factor: float) -> TransformOp:
             return Crop(scaled)
         case Pad(width, height):
             return Pad(_px(width, factor), _px(height, factor))
+        case Redact((x, y, width, height), pixelate):
+            region = (round(x * factor), round(y * factor), _px(width, factor), _px(height, factor))
+            return Redact(region, pixelate)
     return op
 
 

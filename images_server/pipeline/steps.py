@@ -4,17 +4,21 @@ This is where "sizes and boxes are computed once in Python" happens: engines rec
 that already say how many pixels to produce, so every engine agrees on every size. It runs
 from the header's dimensions, before any decoding, so an output over the limit is refused
 before the expensive work. Crops with the gravity `focal` or `face` are placed here too, from
-the image's `ImageHints` followed through the steps before them (pipeline/focus.py).
+the image's `ImageHints` followed through the steps before them (pipeline/focus.py), and so
+are the boxes `redact/…` blurs or pixelates, with how strongly: engines only apply them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from images_server.errors import InvalidPipeline, OutputTooLarge
+from images_server.errors import FacesPending, InvalidPipeline, OutputTooLarge
 from images_server.pipeline.focus import (
     Frame,
     ImageHints,
+    clip,
+    face_boxes,
     faces_centre,
     mirrored,
     place,
@@ -38,6 +42,7 @@ from images_server.pipeline.ops import (
     FilterName,
     Flip,
     Pad,
+    Redact,
     Resize,
     Rotate,
     Sharpen,
@@ -93,7 +98,31 @@ class PadTo:
     top: int
 
 
-Step = ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo
+# A redaction's strength follows its box's longer side L: a Gaussian blur of sigma L/8 (at
+# most 50, as `blur/50`; `pixelate` hides larger faces better), or cells of L/8 pixels (at
+# least 4) a side, each filled with the mean of its pixels (so at most 8 cells a side).
+REDACT_SHARE = 8
+MAX_REDACT_SIGMA = 50.0
+
+
+@dataclass(frozen=True)
+class RedactBoxes:
+    boxes: tuple[Box, ...]  # inside the image, each redacted on its own
+    pixelate: bool  # False: blurred
+
+    @staticmethod
+    def sigma(box: Box) -> float:
+        return min(max(box.width, box.height) / REDACT_SHARE, MAX_REDACT_SIGMA)
+
+    @staticmethod
+    def cell(box: Box) -> int:
+        """The side of a pixelation cell: the last row and column hold what is left."""
+        return max(4, math.ceil(max(box.width, box.height) / REDACT_SHARE))
+
+
+Step = (
+    ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo | RedactBoxes
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +155,9 @@ def _steps(op: TransformOp, width: int, height: int, focus: _Focus) -> list[Step
             return [SharpenBy(sigma)]
         case Filter(name):
             return [FilterWith(name)]
+        case Redact():
+            boxes = focus.redacted(op, width, height)
+            return [RedactBoxes(boxes, op.pixelate)] if boxes else []
     step = _step(op, width, height)
     return [] if step is None else [step]
 
@@ -176,6 +208,26 @@ class _Focus:
             return CropTo(box)
         return CropTo(place(width, height, box, self.frame.point(point)))
 
+    def redacted(self, op: Redact, width: int, height: int) -> tuple[Box, ...]:
+        """The boxes `op` redacts; never none for a face that may be in the image."""
+        if op.region is not None:
+            x, y, w, h = op.region
+            box = clip(x, y, x + w, y + h, (width, height))
+            if box is None:
+                raise GeometryError("the region lies outside the image")
+            return (box,)
+        faces = self.hints.faces
+        if faces is None:
+            raise FacesPending()
+        if not faces:
+            return ()
+        if self.frame is None:
+            raise GeometryError(
+                "after a smart crop the faces' places are unknown; crop with a gravity, "
+                "focal or face before redacting them"
+            )
+        return face_boxes(self.frame, faces, (width, height))
+
     def follow(self, step: Step, width: int, height: int) -> None:
         """Move the frame through `step`, applied to an image of `width` x `height`."""
         if self.frame is None:
@@ -201,7 +253,7 @@ def _size_after(step: Step, width: int, height: int) -> tuple[int, int]:
             return w, h
         case CropTo(box):
             return box.width, box.height
-        case FlipAxes() | BlurBy() | SharpenBy() | FilterWith():
+        case FlipAxes() | BlurBy() | SharpenBy() | FilterWith() | RedactBoxes():
             return width, height
 
 
