@@ -8,6 +8,7 @@ derandomized with a fixed budget, so CI sees the same examples on every run.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
 import pytest
@@ -16,14 +17,25 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from images_server import faces
 from images_server.app import create_app
 from images_server.errors import BadRequest, InvalidPipeline, OutputTooLarge
+from images_server.hashing import parse_hash
 from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.ops import OUTPUT_FORMATS, Op
 from images_server.pipeline.parse import KNOWN_OPS, parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
 from images_server.pipeline.presets import DEFAULT_PRESETS
-from images_server.pipeline.steps import CropTo, PadTo, ResizeTo, Resolved, RotateBy, resolve
+from images_server.pipeline.steps import (
+    CropTo,
+    PadTo,
+    RedactBoxes,
+    ResizeTo,
+    Resolved,
+    RotateBy,
+    resolve,
+)
+from images_server.services import Services
 from tests.hostile.conftest import assert_error, describe, hostile_settings
 from tests.images import quadrant_bytes
 
@@ -77,8 +89,16 @@ def geometry(draw: st.DrawFn) -> str:
     return text
 
 
+REDACT = st.one_of(
+    st.sampled_from(["faces", "faces,pixelate", "faces,blur", "faces,", "FACES", "faces,mosaic"]),
+    st.tuples(
+        PIECE, PIECE, PIECE, PIECE, st.sampled_from(["", ",pixelate", ",blur", ",", ",x"])
+    ).map(lambda parts: ",".join(parts[:4]) + parts[4]),
+)
+
 ARGUMENT = st.one_of(
     geometry(),
+    REDACT,
     PIECE,
     st.sampled_from([*OUTPUT_FORMATS, "jpg", "auto", "JPEG", "bmp", "svg", "mvg"]),
     st.sampled_from(["h", "v", "hv", "vh", "hh", "H", "grayscale", "sepia", "invert", "blur"]),
@@ -180,6 +200,9 @@ def resolved(plan: Plan, width: int, height: int) -> Resolved | None:
                 assert box.height >= 1
                 assert box.x >= 0
                 assert box.y >= 0
+            case RedactBoxes(boxes):
+                assert boxes
+                assert all(min(b.x, b.y) >= 0 and min(b.width, b.height) >= 1 for b in boxes)
     assert result.width >= 1
     assert result.height >= 1
     return result
@@ -263,7 +286,10 @@ def http_client(tmp_path: Path, engine_name: str) -> tuple[FlaskClient, str]:
     client = create_app(settings).test_client()
     response = client.post("/upload", data=quadrant_bytes(48, 36, "png"), content_type="image/png")
     assert response.status_code == 201, describe(response)
-    return client, str(response.get_json()["hash"])
+    digest = str(response.get_json()["hash"])
+    services = cast(Services, client.application.extensions["images"])
+    faces.detect(services, parse_hash(digest))  # as the worker does: redact/faces then renders
+    return client, digest
 
 
 HTTP_PATH = st.one_of(structured_path().map(lambda path: path.lstrip("/")), WELL_FORMED)
