@@ -37,6 +37,12 @@ def hints(record: ImageRecord | None) -> ImageHints | None:
     return ImageHints(focal, faces)
 
 
+def must_redact(services: Services, record: ImageRecord | None) -> bool:
+    """Whether `IMAGES_REDACT_FACES` covers this image (None: no row, as a public image)."""
+    mode = services.settings.redact_faces
+    return mode == "all" or (mode == "private" and record is not None and not record.public)
+
+
 def plan_for(services: Services, record: ImageRecord | None, plan: Plan) -> Plan:
     """`plan` for the image `record` describes (None: no row, as for `/external` images):
     with its facts, and every face blurred last when `IMAGES_REDACT_FACES` covers it.
@@ -44,8 +50,7 @@ def plan_for(services: Services, record: ImageRecord | None, plan: Plan) -> Plan
     403 `faces_unavailable` when faces must be redacted but are never detected for it (no
     row); while they are not detected yet, rendering answers 503 `faces_pending`.
     """
-    mode = services.settings.redact_faces
-    if mode == "all" or (mode == "private" and record is not None and not record.public):
+    if must_redact(services, record):
         plan = plan.with_face_redaction()
     if plan.redacts_faces and (record is None or not services.settings.faces):
         raise FacesUnavailable()

@@ -75,6 +75,8 @@ def test_private_images_are_redacted_whatever_the_url(make_app: MakeApp, samples
     resized = client.get(f"/image/{hidden}/resize/300x", headers=key).data
     assert resized == client.get(f"/image/{hidden}/resize/300x/redact/faces", headers=key).data
     assert _face_change(client.get(f"/image/{shown}").data, public) == 0  # public: as stored
+    refused = client.post("/packs", json={"hash": hidden}, headers=key)  # packs do not redact
+    assert_error(refused, 403, "faces_unavailable")
 
 
 def test_all_images_are_redacted_and_never_detected_ones_refused(
