@@ -6,8 +6,10 @@ opencv-python-headless wheel (no download at run time). OpenCV is imported here 
 detector sees a bounded copy (`PROBE_SIDE` pixels a side at most, upright, grey, histogram
 equalised), decoded by libvips with shrink-on-load, so an original of any size costs about
 the same. Faces are kept with the image's row (`content.set_faces`) in 0..1 of the upright
-image; the cached variants are purged afterwards, so a face crop rendered before (`smart`)
-is not kept in the HTTP caches in front.
+image. The HTTP caches in front (NGINX, a CDN) are purged afterwards, so a face crop rendered
+before (`smart`) under the same URL is not kept there; the result cache is left alone, since
+the key of every plan that uses faces says whether they were known (a variant cached before
+detection is never served after it), and every other variant stays a hit.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def detect(services: Services, ref: ImageRef) -> int:
     faces = find(services.storage.get(ref))
     content.set_faces(services, ref, faces)
     try:
-        purge_everywhere(services.purgers, ref)
+        purge_everywhere(services.http_purgers, ref)
     except ServiceUnavailable as error:
         log.warning("faces of %s stored, but a cache could not be purged: %s", ref.hash, error)
     return len(faces)
