@@ -8,6 +8,10 @@ pipeline asks for), so each picture is exactly what its URL returns; examples ar
 come out 100 to 320 pixels wide. Then docs/operations.md is written: how a URL is built, one
 section per op with its URLs, a sentence, the resulting size and the picture, and the credits
 of the photos. Deterministic for one libvips version; pictures no longer used are removed.
+Examples that use faces (`crop/face…`, `redact/faces`) get them as the server's job worker
+finds them: the same detector (`images_server.faces.find`, OpenCV's cascade) run on the
+source, handed to the render as the image's facts (`Plan.with_hints`), as `/image` does from
+the image's row.
 
     .venv/bin/python docs/make_operations.py
 """
@@ -24,7 +28,9 @@ from urllib.parse import quote
 from images_server.caches.null import NullCache
 from images_server.engines import build_engine
 from images_server.engines.sniff import sniff
+from images_server.faces import find
 from images_server.hashing import original_ref
+from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan
 from images_server.render import render
@@ -42,12 +48,14 @@ SOURCES = {
     "photo": "photo-1mp-1200x900.jpg",
     "dice": "dice-alpha-300x225.png",
     "camera": "camera-canon-3mp-orient6.jpg",
+    "portrait": "faces-astronaut-512x512.png",
+    "group": "faces-group-1600x900.jpg",
 }
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif"}
 FORMAT_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "avif": "AVIF", "gif": "GIF"}
 DICE = "{dice}"  # in an example's pipeline: the dice's hash (stored before any section runs)
 _FILE_SLUG = str.maketrans({"/": "-", "!": "bang", ">": "gt", "<": "lt", "^": "fill",
-                            "%": "pct", "@": "at", "+": "p"})  # fmt: skip
+                            "%": "pct", "@": "at", "+": "p", ":": "-", ",": "_"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class Example:
     text: str  # one short sentence
     source: str = "photo"  # a key of SOURCES
     picture: bool = True  # False: the size is given, the picture left out (too large)
+    faces: bool = False  # the render knows the source's faces, as the worker finds them
 
 
 @dataclass(frozen=True)
@@ -78,9 +87,9 @@ class Result:
 
 
 def url(example: Example) -> str:
-    """The URL path as sent: `! ^ % > <` percent-encoded, the rest left readable; an
-    overlay's hash is shown as `<dice>`."""
-    sent = quote(example.pipeline.replace(DICE, "DICE"), safe="/@+,")
+    """The URL path as sent: `! ^ % > <` percent-encoded, the rest (`, :` too) left readable;
+    an overlay's hash is shown as `<dice>`."""
+    sent = quote(example.pipeline.replace(DICE, "DICE"), safe="/@+,:")
     return f"/image/<hash>/{sent.replace('DICE', '<dice>')}"
 
 
@@ -101,8 +110,10 @@ def run(storage: MemoryStorage, services: Services, example: Example) -> Result:
     ref = original_ref(data)
     storage.put(ref, data)
     dice = hashlib.sha256((SAMPLES / SOURCES["dice"]).read_bytes()).hexdigest()
-    pipeline = example.pipeline.replace(DICE, dice)
-    body = render(services, ref, make_plan(parse_pipeline(pipeline, max_ops=10))).body
+    plan = make_plan(parse_pipeline(example.pipeline.replace(DICE, dice), max_ops=10))
+    if example.faces:
+        plan = plan.with_hints(ImageHints(faces=find(data)))
+    body = render(services, ref, plan).body
     info = sniff(body)
     file = None
     if example.picture:
@@ -190,6 +201,58 @@ CROP = Section(
     ),
     grid=True,
 )
+
+FOCAL_AND_FACES = Section(
+    "crop/focal… and crop/face…",
+    "Crops placed on the image's content. `focal:X,Y:WxH` centres the box on a point given in "
+    "0..1 of the upright original, as far as the edges allow; `focalWxH` on the point stored "
+    "with `PUT /image/<hash>/focal` (a centred `crop/WxH` follows a stored point too); "
+    "`faceWxH` on the bounds of every face the job worker found after upload, a `smart` crop "
+    "when it found none. The point and the faces follow the ops before the crop. The group "
+    "photo (`faces-group-1600x900.jpg`, four faces) and the portrait "
+    "(`faces-astronaut-512x512.png`) as the worker sees them:",
+    (
+        Example("resize/400x", "the group photo, 400 wide.", source="group"),
+        Example("resize/400x/crop/focal:0.86,0.34:160x160",
+                "a point in the URL: the face on the right.", source="group"),
+        Example("resize/400x/crop/face400x120", "every face inside a 400x120 strip.",
+                source="group", faces=True),
+        Example("resize/400x/crop/smart400x120", "`smart` for comparison: edges, not faces.",
+                source="group"),
+        Example("resize/256x/crop/face120x120", "the portrait's one face.", source="portrait",
+                faces=True),
+        Example("resize/256x/crop/120x120", "a centred crop for comparison.",
+                source="portrait"),
+    ),
+)  # fmt: skip
+
+REDACT = Section(
+    "redact",
+    "Hides what should not be seen. `redact/faces` blurs every face the job worker found "
+    "(each face's box grown by a fifth on every side, a Gaussian blur of sigma one eighth of "
+    "its longer side, at most 50); `redact/faces,pixelate` fills cells of an eighth of the "
+    "box (at least 4 px) with their mean colour instead. `redact/X,Y,W,H` does the same to a "
+    "region, in pixels of the image at that point of the pipeline (after the resizes and "
+    "crops before it), clipped to the image. Faces are followed through the ops before it. "
+    "Until the worker has looked for an image's faces, `redact/faces` answers `503 "
+    "faces_pending` with `Retry-After`: a face is never served unredacted.",
+    (
+        Example("resize/400x/redact/faces", "every face blurred.", source="group",
+                faces=True),
+        Example("resize/400x/redact/faces,pixelate", "every face pixelated.", source="group",
+                faces=True),
+        Example("resize/256x/redact/60,160,70,50,pixelate/format/jpeg",
+                "a region: the mission patch on the suit, pixelated.", source="portrait"),
+        Example("resize/320x/redact/0,0,160,120", "a region of the photo blurred: the top left "
+                "quarter."),
+    ),
+    notes=(
+        "An operator can make face redaction mandatory: with `IMAGES_REDACT_FACES=private` "
+        "(or `all`) every variant of a private image (or of any image), and the original as "
+        "served, ends with `redact/faces`, which no URL can remove; before the worker has "
+        "looked, such an image answers `503 faces_pending`."
+    ),
+)  # fmt: skip
 
 ROTATE = Section(
     "rotate",
@@ -473,9 +536,9 @@ PIXELATE = Section(
     ),
 )  # fmt: skip
 
-SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN, FILTER, BACKGROUND,
-            PAD, PRESET, DPR, OVERLAY, TEXT, TRIM, ADJUSTMENTS, CONTRAST, SATURATION, GAMMA, HUE,
-            RADIUS, PIXELATE)  # fmt: skip
+SECTIONS = (RESIZE, CROP, FOCAL_AND_FACES, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN,
+            FILTER, BACKGROUND, PAD, PRESET, REDACT, DPR, OVERLAY, TEXT, TRIM, ADJUSTMENTS,
+            CONTRAST, SATURATION, GAMMA, HUE, RADIUS, PIXELATE)  # fmt: skip
 
 BEFORE = (
     Example("resize/320x", "the photo"),
@@ -533,6 +596,10 @@ CREDITS = [
     "- `dice-alpha-300x225.png` is thumbor's `docs/images/dice_transparent_background.png` "
     "([thumbor/thumbor](https://github.com/thumbor/thumbor)), which appears to be Wikimedia "
     'Commons\' "PNG transparency demonstration 1.png" (CC BY-SA 3.0).',
+    "- `faces-astronaut-512x512.png` is scikit-image's `astronaut.png` (the astronaut Eileen "
+    "Collins, from the NASA Great Images database), in the public domain; "
+    "`faces-group-1600x900.jpg` is four copies of its head pasted on the enlarged leaf "
+    "photo, under CC BY-SA 4.0 as that photo.",
     "",
 ]
 

@@ -21,6 +21,7 @@ from images_server.http import (
     access,
     docs,
     external,
+    focal,
     health,
     images,
     manage,
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["images"] = services or build_services(settings)
     app.url_map.converters["pipeline"] = images.PipelineConverter
-    for blueprint in (images.bp, manage.bp, packs.bp, external.bp, health.bp, docs.bp, ui.bp):
+    blueprints = (images.bp, manage.bp, focal.bp, packs.bp, external.bp, health.bp, docs.bp, ui.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(upload_tokens.bp)
     register_error_handlers(app)

@@ -338,7 +338,7 @@ def choose(
         return None
     settings = services.settings
     limit = settings.max_output_pixels
-    resolved = resolve(plan.ops, manifest.width, manifest.height, limit, overlays)
+    resolved = resolve(plan.ops, manifest.width, manifest.height, limit, overlays, plan.hints)
     level = pick(manifest.levels, resolved)
     if level is None:
         return None

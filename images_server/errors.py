@@ -20,6 +20,7 @@ snake_case `code` that clients may match on; the message is for humans.
     │   ├── ForbiddenAddress (403 forbidden_address)    SSRF guard
     │   ├── PrivateImage (403 private_image)            no signature, ownership or grant
     │   ├── UnsignedNotAllowed (403 unsigned_not_allowed)  outside the unsigned allow-lists
+    │   ├── FacesUnavailable (403 faces_unavailable)    redaction asked, faces never detected
     │   └── NotOwner (403 not_owner)                    a write on someone else's image
     ├── NotFound (404 not_found)
     │   ├── ImageNotFound (404 file_not_found)
@@ -41,6 +42,7 @@ snake_case `code` that clients may match on; the message is for humans.
     ├── ServiceUnavailable (503 service_unavailable)
     │   ├── RenderTimeout (503 render_timeout)         carries `retry_after` seconds
     │   ├── Overloaded (503 overloaded)                 no render slot in time; `retry_after`
+    │   ├── FacesPending (503 faces_pending)            redaction asked before detection ran
     │   └── DatabaseUnavailable (503 database_unavailable)
     └── UpstreamTimeout (504 upstream_timeout)
 """
@@ -136,6 +138,14 @@ class UnsignedNotAllowed(Forbidden):
 class PrivateImage(Forbidden):
     code = "private_image"
     default_message = "this image is private: it needs a signed URL, the owner's API key or a share"
+
+
+class FacesUnavailable(Forbidden):
+    code = "faces_unavailable"
+    default_message = (
+        "faces are not detected for this image (an /external image, no metadata database, or "
+        "IMAGES_FACES=false), so it cannot be served with its faces redacted"
+    )
 
 
 class NotOwner(Forbidden):
@@ -264,6 +274,18 @@ class Overloaded(ServiceUnavailable):
     default_message = "the server is busy rendering; retry shortly"
 
     def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = retry_after  # whole seconds, for the Retry-After header
+        super().__init__(message)
+
+
+class FacesPending(ServiceUnavailable):
+    code = "faces_pending"
+    default_message = (
+        "the faces of this image are not detected yet (the job worker looks after upload), "
+        "and it is never served with its faces unredacted; retry shortly"
+    )
+
+    def __init__(self, message: str | None = None, retry_after: int = 10) -> None:
         self.retry_after = retry_after  # whole seconds, for the Retry-After header
         super().__init__(message)
 

@@ -89,7 +89,7 @@ def _refuse_impossible(
                 f"'{op.segment()}': each frame of an animation would find its own box; "
                 "add format/png to trim the first frame"
             )
-        if isinstance(op, Crop) and op.geometry.gravity == "smart":
+        if isinstance(op, Crop) and op.geometry.gravity in ("smart", "face"):
             raise InvalidPipeline(
                 f"'{op.segment()}': a smart crop cannot follow the content of every frame "
                 "of an animation; crop with a gravity, or add format/png for one frame"
@@ -130,7 +130,7 @@ def _source(services: Services, ref: ImageRef, plan: Plan, data: bytes | None) -
     info = sniff(data)
     derivatives.note_original(services, ref, info)
     limit = services.settings.max_output_pixels
-    resolved = resolve(plan.ops, info.width, info.height, limit, overlays)
+    resolved = resolve(plan.ops, info.width, info.height, limit, overlays, plan.hints)
     return _Source(data, info, info, resolved)
 
 

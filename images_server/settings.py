@@ -399,6 +399,18 @@ class Settings(BaseSettings):
         description="most bytes the derivatives of one original may add, as a share of the "
         "original's (largest copies are left out first)",
     )
+    faces: bool = Field(
+        True,
+        description="after each upload, a worker looks for faces (OpenCV's frontal-face "
+        "cascade on a copy at most 1024 px a side) for `crop/face…`; off: face crops are smart",
+    )
+    redact_faces: Literal["off", "private", "all"] = Field(
+        "off",
+        description="blur every detected face in every variant (and the original as served) "
+        "of private images, or of all images, after the URL's ops; a URL cannot remove it, and "
+        "an image whose faces are not detected yet answers 503 with Retry-After (needs "
+        "IMAGES_FACES)",
+    )
     pack_retention: int = Field(
         86400,
         ge=60,
@@ -596,6 +608,12 @@ class Settings(BaseSettings):
             if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
                 raise ValueError(f"{origin!r}: an origin is scheme://host[:port], no path")
         return tuple(origin.lower() for origin in origins)
+
+    @model_validator(mode="after")
+    def _redaction_needs_faces(self) -> Settings:
+        if self.redact_faces != "off" and not self.faces:
+            raise ValueError("IMAGES_REDACT_FACES needs IMAGES_FACES: faces must be detected")
+        return self
 
     @model_validator(mode="after")
     def _cloudflare_is_complete(self) -> Settings:

@@ -5,9 +5,10 @@ it was uploaded (deleted with the image); `Grant` lets a user read a private ima
 time, one per (image, user); `ApiKey` keeps only the SHA-256 of a key, never the key, and
 when it was revoked; `UploadToken` likewise keeps only the SHA-256 of a single-use upload
 token, with its user, limits, expiry and when it was spent (revision 0005). JSON columns are
-plain JSON on SQLite and JSONB on PostgreSQL. Every
-timestamp is timezone-aware. The Alembic revisions in `migrations/` create this same schema
-(0002 added `orientation` and `color_space`, so `/metadata` is served from the row alone).
+plain JSON on SQLite and JSONB on PostgreSQL. Every timestamp is timezone-aware. The Alembic
+revisions in `migrations/` create this same schema (0002 added `orientation` and
+`color_space`, so `/metadata` is served from the row alone; 0006 the stored focal point and
+the faces the worker found, as [x, y, w, h] in 0..1).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -95,6 +97,9 @@ class Image(Base):
     exif: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     placeholder: Mapped[str | None] = mapped_column(String(255))
     dominant_color: Mapped[str | None] = mapped_column(String(16))
+    focal_x: Mapped[float | None] = mapped_column(Float)  # 0..1 of the upright width
+    focal_y: Mapped[float | None] = mapped_column(Float)
+    faces: Mapped[list[list[float]] | None] = mapped_column(NullableJson)  # None: undetected
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     uploads: Mapped[list[Upload]] = relationship(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from images_server import content
 from images_server.errors import BadRequest, ExternalDisabled
 from images_server.external import render_external
 from images_server.http import services
@@ -30,8 +31,9 @@ def external() -> Response:
     operations = request.args.get("operations", "").strip("/")
     planned = plan_request(request, svc.settings, operations)
     public = overlays_readable(svc, planned.plan)
+    plan = content.plan_for(svc, None, planned.plan)  # faces redacted: 403, never detected
     reset = request.args.get("reset_cache", "").lower() in _TRUE
-    rendered = render_external(svc, url, planned.plan, reset, client)
+    rendered = render_external(svc, url, plan, reset, client)
     return image_response(
         rendered, vary_accept=planned.negotiated, public=public, vary=planned.vary
     )

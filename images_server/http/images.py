@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.routing import PathConverter
 
-from images_server import catalog
+from images_server import catalog, content
 from images_server.catalog import ImageRecord, Uploader
 from images_server.errors import BadRequest, UploadDisabled
 from images_server.hashing import original_ref, parse_hash
@@ -94,7 +94,8 @@ def image(hash_: str, pipeline: str = "") -> Response:
     planned = plan_request(request, svc.settings, pipeline)
     record = readable(svc, ref)
     overlays_public = overlays_readable(svc, planned.plan)
-    rendered = render(svc, ref, planned.plan, client_id(request, svc.settings.trusted_proxies))
+    plan = content.plan_for(svc, record, planned.plan)
+    rendered = render(svc, ref, plan, client_id(request, svc.settings.trusted_proxies))
     public = _is_public(record) and overlays_public
     return image_response(rendered, planned.negotiated, public=public, vary=planned.vary)
 
@@ -106,11 +107,12 @@ def metadata(hash_: str) -> Response:
     svc = services()
     record, facts = catalog.stored_metadata(svc, ref)  # one read of the row: access and facts
     check_readable(svc, ref, record)
-    etag = f"{ref.hash[:16]}-meta-v1"
+    facts_version = content.version(record)  # the focal point and faces may still change
+    etag = f"{ref.hash[:16]}-meta-v1" + (f"-{facts_version}" if facts_version else "")
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = jsonify({"hash": ref.hash, **facts})
+        response = jsonify({"hash": ref.hash, **facts, **content.metadata_fields(record)})
     response.set_etag(etag, weak=False)
     response.headers["Cache-Control"] = IMMUTABLE if _is_public(record) else PRIVATE
     return response

@@ -25,9 +25,11 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from images_server import content
 from images_server.db.models import Pack, utcnow
 from images_server.errors import (
     BadRequest,
+    FacesUnavailable,
     ImageNotFound,
     PackExpired,
     PackFinished,
@@ -113,6 +115,8 @@ def create() -> tuple[Response, int]:
         record = readable(svc, ref)  # a private image needs its owner's key, a grant or a signature
         if record is None:
             raise ImageNotFound()
+        if content.must_redact(svc, record):  # a pack's renders do not redact faces
+            raise FacesUnavailable("IMAGES_REDACT_FACES covers this image: no pack is built of it")
         filename = ref.hash[:12]
         check_options(options, record.width)  # from the row: the worker reads the bytes
         namespace, source_hash = Namespace.ORIGINALS, ref.hash

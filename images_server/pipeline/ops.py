@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from images_server.pipeline.adjust import AdjustOp
-from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
+from images_server.pipeline.geometry import MAX_SIDE, CropGeometry, GeometryError, ResizeGeometry
 from images_server.pipeline.overlay import Overlay
 from images_server.pipeline.text import Text
 
@@ -123,6 +123,27 @@ class Pad:
 
 
 @dataclass(frozen=True)
+class Redact:
+    """Blur (or pixelate) every detected face (`region` None), or a region in pixels of the
+    image at that point of the pipeline: x, y, width, height."""
+
+    region: tuple[int, int, int, int] | None = None
+    pixelate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.region is None:
+            return
+        x, y, width, height = self.region
+        if not (min(x, y) >= 0 and max(x, y) <= MAX_SIDE and min(width, height) >= 1
+                and max(width, height) <= MAX_SIDE):  # fmt: skip
+            raise GeometryError(f"x and y must be 0..{MAX_SIDE}, width and height 1..{MAX_SIDE}")
+
+    def segment(self) -> str:
+        target = "faces" if self.region is None else ",".join(map(str, self.region))
+        return f"redact/{target}" + (",pixelate" if self.pixelate else "")
+
+
+@dataclass(frozen=True)
 class Dpr:
     factor: float
 
@@ -158,6 +179,7 @@ Op = (
     | Filter
     | Background
     | Pad
+    | Redact
     | Dpr
     | Overlay
     | Text

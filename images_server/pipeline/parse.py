@@ -31,6 +31,7 @@ from images_server.pipeline.ops import (
     Op,
     Pad,
     Quality,
+    Redact,
     Resize,
     ResizeAuto,
     Rotate,
@@ -46,6 +47,8 @@ _SIGMA = re.compile(r"\d{1,2}(\.\d{1,3})?", re.ASCII)
 _DPR = re.compile(r"\d(\.\d{1,2})?", re.ASCII)
 _HEX = re.compile(r"[0-9a-fA-F]{6}([0-9a-fA-F]{2})?", re.ASCII)
 _BOX = re.compile(r"(\d{1,5})x(\d{1,5})", re.ASCII)
+_REGION = re.compile(r"(\d{1,5}),(\d{1,5}),(\d{1,5}),(\d{1,5})", re.ASCII)
+_REDACT_MODES = {"blur": False, "pixelate": True}
 _FORMAT_ALIASES: dict[str, FormatChoice] = {"jpg": "jpeg"}
 _FORMATS: tuple[FormatChoice, ...] = (*OUTPUT_FORMATS, "auto")
 
@@ -121,6 +124,22 @@ def _pad(arg: str) -> Op:
     return Pad(int(match[1]), int(match[2]))
 
 
+def _redact(arg: str) -> Op:
+    *target, last = arg.split(",")
+    if last in _REDACT_MODES:
+        pixelate = _REDACT_MODES[last]
+    else:
+        pixelate = False
+        target.append(last)
+    if target == ["faces"]:
+        return Redact(None, pixelate)
+    match = _REGION.fullmatch(",".join(target))
+    if not match:
+        raise ValueError("redact takes faces or x,y,w,h in pixels, then ,pixelate if wanted")
+    x, y, width, height = (int(v) for v in match.groups())
+    return Redact((x, y, width, height), pixelate)
+
+
 def _dpr(arg: str) -> Op:
     if arg == "auto":  # the client's own, from client hints (pipeline/hints.py)
         return DprAuto()
@@ -141,6 +160,7 @@ PARSERS: dict[str, Callable[[str], Op]] = {
     "filter": _filter,
     "background": _background,
     "pad": _pad,
+    "redact": _redact,
     "dpr": _dpr,
     "overlay": parse_overlay,
     "text": parse_text,

@@ -6,7 +6,12 @@ merges neighbours that add up, so equivalent pipelines share one cache entry. Th
 computed without the source: "the source's format" is a fixed fact of the hash, so it is
 keyed as `source`, and a cache hit needs no storage read. `format/auto` must be settled
 (`with_format`) from the request's `Accept` before a key is made, and `dpr/auto` and
-`resize/auto` rewritten from client hints (pipeline/hints.py) before a plan is made.
+`resize/auto` rewritten from client hints (pipeline/hints.py) before a plan is made. A plan
+whose crops are
+placed by the image's content (`focal`, `face`, or a centred crop of an image with a stored
+focal point), or that redacts faces, carries those facts (`with_hints`), and they are part of
+its key: storing a focal point, or the worker finding faces, makes new variants rather than
+changing cached ones.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass, replace
 from images_server.errors import InvalidPipeline
 from images_server.pipeline import adjust
 from images_server.pipeline.adjust import AdjustOp
+from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.geometry import GeometryError
 from images_server.pipeline.ops import (
     Background,
@@ -33,6 +39,7 @@ from images_server.pipeline.ops import (
     Overlay,
     Pad,
     Quality,
+    Redact,
     Resize,
     ResizeAuto,
     Rgba,
@@ -43,7 +50,8 @@ from images_server.pipeline.ops import (
 
 TransformOp = (
     Resize | Crop | Rotate | Flip | Blur | Sharpen | Filter | Pad | Overlay | Text | AdjustOp
-)
+    | Redact
+)  # fmt: skip
 
 DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "jpeg": 85,
@@ -64,6 +72,7 @@ class Plan:
     quality: int | None = None  # None: DEFAULT_QUALITY of the output format
     background: Rgba | None = None  # None: transparent where the format allows, else white
     quality_drop: int = 0  # `Save-Data: on` (pipeline/hints.py): below the default quality
+    hints: ImageHints | None = None  # the image's facts its crops use (None: they use none)
 
     @property
     def is_identity(self) -> bool:
@@ -83,6 +92,42 @@ class Plan:
         if self.quality_drop:  # not a segment of the grammar: keys only
             segments.append(f"quality/-{self.quality_drop}")
         return "/".join(segments)
+
+    def _uses(self, hints: ImageHints) -> tuple[bool, bool]:
+        """Whether the crops use the stored focal point, and whether they use the faces."""
+        crops = [op.geometry for op in self.ops if isinstance(op, Crop) and op.geometry.x is None]
+        focal = any(
+            (g.gravity == "focal" and g.focus is None)
+            or (g.gravity == "c" and hints.focal is not None)
+            for g in crops
+        )
+        faces = any(g.gravity == "face" for g in crops) or self.redacts_faces
+        return focal, faces
+
+    @property
+    def redacts_faces(self) -> bool:
+        return any(isinstance(op, Redact) and op.region is None for op in self.ops)
+
+    def with_face_redaction(self) -> Plan:
+        """This plan, then every face blurred (the operator's mandatory redaction), unless
+        its last op already redacts the faces."""
+        last = self.ops[-1] if self.ops else None
+        if isinstance(last, Redact) and last.region is None:
+            return self
+        return replace(self, ops=(*self.ops, Redact()))
+
+    def with_hints(self, hints: ImageHints | None) -> Plan:
+        """This plan for an image with these facts (kept only where a crop uses them)."""
+        focal, faces = self._uses(hints or ImageHints())
+        if not (focal or faces) or hints is None:
+            return replace(self, hints=None)
+        kept = ImageHints(hints.focal if focal else None, hints.faces if faces else None)
+        return replace(self, hints=kept)
+
+    def _hints_key(self) -> str:
+        if self.hints is None:
+            return ""
+        return "|" + self.hints.key(*self._uses(self.hints))
 
     def with_format(self, output_format: OutputFormat | None) -> Plan:
         return replace(self, format=output_format)
@@ -105,6 +150,7 @@ class Plan:
         if self.format == "auto":
             raise ValueError("format/auto must be negotiated before keying")
         text = f"{self.canonical()}|format={self.format or 'source'}|engine={engine_version}"
+        text += self._hints_key()
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -154,6 +200,9 @@ def _scaled(op: TransformOp, factor: float) -> TransformOp:
             return replace(op, margin=round(op.margin * factor), size=size, wrap=wrap)
         case adjust.Radius() | adjust.Pixelate():
             return adjust.scaled(op, factor)
+        case Redact((x, y, width, height), pixelate):
+            region = (round(x * factor), round(y * factor), _px(width, factor), _px(height, factor))
+            return Redact(region, pixelate)
     return op
 
 

@@ -3,15 +3,18 @@
 This is where "sizes and boxes are computed once in Python" happens: engines receive steps
 that already say how many pixels to produce, so every engine agrees on every size. It runs
 from the header's dimensions, before any decoding, so an output over the limit is refused
-before the expensive work.
+before the expensive work. Crops with the gravity `focal` or `face` are placed here too, from
+the image's `ImageHints` followed through the steps before them (pipeline/focus.py), and so
+are the boxes `redact/…` blurs or pixelates, with how strongly: engines only apply them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from images_server.errors import InvalidPipeline, OutputTooLarge
+from images_server.errors import FacesPending, InvalidPipeline, OutputTooLarge
 from images_server.pipeline import adjust
 from images_server.pipeline.adjust_steps import (
     AdjustStep,
@@ -21,8 +24,21 @@ from images_server.pipeline.adjust_steps import (
     RoundCorners,
     adjust_step,
 )
+from images_server.pipeline.focus import (
+    Frame,
+    ImageHints,
+    clip,
+    face_boxes,
+    faces_centre,
+    mirrored,
+    place,
+    rotated,
+    scaled,
+    shifted,
+)
 from images_server.pipeline.geometry import (
     Box,
+    CropGeometry,
     GeometryError,
     ResizeGeometry,
     crop_box,
@@ -36,6 +52,7 @@ from images_server.pipeline.ops import (
     FilterName,
     Flip,
     Pad,
+    Redact,
     Resize,
     Rotate,
     Sharpen,
@@ -114,9 +131,31 @@ class TrimThen:
     overlays: Overlays = field(default_factory=dict, compare=False, hash=False)
 
 
+# A redaction's strength follows its box's longer side L: a Gaussian blur of sigma L/8 (at
+# most 50, as `blur/50`; `pixelate` hides larger faces better), or cells of L/8 pixels (at
+# least 4) a side, each filled with the mean of its pixels (so at most 8 cells a side).
+REDACT_SHARE = 8
+MAX_REDACT_SIGMA = 50.0
+
+
+@dataclass(frozen=True)
+class RedactBoxes:
+    boxes: tuple[Box, ...]  # inside the image, each redacted on its own
+    pixelate: bool  # False: blurred
+
+    @staticmethod
+    def sigma(box: Box) -> float:
+        return min(max(box.width, box.height) / REDACT_SHARE, MAX_REDACT_SIGMA)
+
+    @staticmethod
+    def cell(box: Box) -> int:
+        """The side of a pixelation cell: the last row and column hold what is left."""
+        return max(4, math.ceil(max(box.width, box.height) / REDACT_SHARE))
+
+
 Step = (
     ResizeTo | CropTo | RotateBy | FlipAxes | BlurBy | SharpenBy | FilterWith | PadTo
-    | AdjustStep | TrimThen | OverlayAt
+    | AdjustStep | TrimThen | OverlayAt | RedactBoxes
 )  # fmt: skip
 
 
@@ -146,8 +185,12 @@ def _overlay(op: Overlay, width: int, height: int, overlays: Overlays) -> Overla
     return OverlayAt(source, place.width, place.height, op.opacity / 100, place.positions)
 
 
-def _steps(op: TransformOp, width: int, height: int, overlays: Overlays) -> list[Step]:
+def _steps(
+    op: TransformOp, width: int, height: int, focus: _Focus, overlays: Overlays
+) -> list[Step]:
     match op:
+        case Crop(geometry) if geometry.x is None and focus.places(geometry):
+            return [focus.crop(geometry, width, height)]
         case Overlay():
             return [_overlay(op, width, height, overlays)] if width >= op.min_width else []
         case Text():
@@ -165,6 +208,9 @@ def _steps(op: TransformOp, width: int, height: int, overlays: Overlays) -> list
         case (adjust.Brightness() | adjust.Contrast() | adjust.Saturation() | adjust.Gamma()
               | adjust.Hue() | adjust.Pixelate() | adjust.Radius()):  # fmt: skip
             return [adjust_step(op, width, height)]
+        case Redact():
+            boxes = focus.redacted(op, width, height)
+            return [RedactBoxes(boxes, op.pixelate)] if boxes else []
     step = _step(op, width, height)
     return [] if step is None else [step]
 
@@ -185,6 +231,77 @@ def _step(op: Resize | Crop | Rotate | Flip, width: int, height: int) -> Step | 
             return FlipAxes(horizontal, vertical)
 
 
+@dataclass
+class _Focus:
+    """The image's hints, and where the original's points are in the current image."""
+
+    hints: ImageHints
+    frame: Frame | None
+
+    def places(self, g: CropGeometry) -> bool:
+        """Whether this crop is placed from the hints (else: as ImageMagick places it)."""
+        return g.gravity in ("focal", "face") or (g.gravity == "c" and self.hints.focal is not None)
+
+    def crop(self, g: CropGeometry, width: int, height: int) -> CropTo:
+        box = crop_box(width, height, g)
+        if g.gravity == "face":
+            faces = self.hints.faces
+            centre = (
+                None
+                if not faces or not self.frame
+                else faces_centre(self.frame, faces, (width, height))
+            )
+            return (
+                CropTo(box, smart=True)
+                if centre is None
+                else CropTo(place(width, height, box, centre))
+            )
+        point = g.focus or self.hints.focal
+        if point is None or self.frame is None:
+            return CropTo(box)
+        return CropTo(place(width, height, box, self.frame.point(point)))
+
+    def redacted(self, op: Redact, width: int, height: int) -> tuple[Box, ...]:
+        """The boxes `op` redacts; never none for a face that may be in the image."""
+        if op.region is not None:
+            x, y, w, h = op.region
+            box = clip(x, y, x + w, y + h, (width, height))
+            if box is None:
+                raise GeometryError("the region lies outside the image")
+            return (box,)
+        faces = self.hints.faces
+        if faces is None:
+            raise FacesPending()
+        if not faces:
+            return ()
+        if self.frame is None:
+            raise GeometryError(
+                "after a smart crop the faces' places are unknown; crop with a gravity, "
+                "focal or face before redacting them"
+            )
+        return face_boxes(self.frame, faces, (width, height))
+
+    def follow(self, step: Step, width: int, height: int) -> None:
+        """Move the frame through `step`, applied to an image of `width` x `height`."""
+        if self.frame is None:
+            return
+        match step:
+            case ResizeTo(w, h):
+                self.frame = self.frame.then(scaled(w / width, h / height))
+            case CropTo(_, smart=True):
+                self.frame = None  # the engine places it: unknown here
+            case CropTo(box):
+                self.frame = self.frame.then(shifted(-box.x, -box.y))
+            case RotateBy(degrees, w, h):
+                self.frame = self.frame.then(rotated((width, height), (w, h), degrees))
+            case FlipAxes(horizontal, vertical):
+                self.frame = self.frame.then(mirrored(width, height, horizontal, vertical))
+            case PadTo(_, _, left, top):
+                self.frame = self.frame.then(shifted(left, top))
+            case TrimThen():
+                self.frame = None  # the engine finds the box: unknown here
+
+
 def _size_after(step: Step, width: int, height: int) -> tuple[int, int]:
     match step:
         case ResizeTo(w, h) | RotateBy(_, w, h) | PadTo(w, h, _, _):
@@ -192,7 +309,8 @@ def _size_after(step: Step, width: int, height: int) -> tuple[int, int]:
         case CropTo(box):
             return box.width, box.height
         case (FlipAxes() | BlurBy() | SharpenBy() | FilterWith() | RecolourBy() | GammaBy()
-              | PixelateIn() | RoundCorners() | TrimThen() | OverlayAt()):  # fmt: skip
+              | PixelateIn() | RoundCorners() | TrimThen() | OverlayAt()
+              | RedactBoxes()):  # fmt: skip
             return width, height  # a trim's box is not known yet: at most this
 
 
@@ -202,19 +320,23 @@ def resolve(
     height: int,
     max_pixels: int,
     overlays: Overlays | None = None,
+    hints: ImageHints | None = None,
 ) -> Resolved:
-    """Steps for an image of `width` x `height` (with the `overlays` its ops name, loaded);
-    400 naming the op that breaks a limit."""
+    """Steps for an image of `width` x `height` (with the `overlays` its ops name, loaded,
+    and the image's `hints` its crops and redactions use); 400 naming the op that breaks a
+    limit."""
     steps: list[Step] = []
+    focus = _Focus(hints or ImageHints(), Frame.of(width, height))
     for index, op in enumerate(ops):
         if isinstance(op, adjust.Trim):
             steps.append(TrimThen(op.threshold, ops[index + 1 :], max_pixels, overlays or {}))
             break
         try:
-            op_steps = _steps(op, width, height, overlays or {})
+            op_steps = _steps(op, width, height, focus, overlays or {})
         except GeometryError as exc:
             raise InvalidPipeline(f"'{op.segment()}': {exc}") from exc
         for step in op_steps:
+            focus.follow(step, width, height)
             width, height = _size_after(step, width, height)
             if width * height > max_pixels:
                 raise OutputTooLarge(

@@ -19,7 +19,7 @@ from images_server.db.migrate import upgrade
 from images_server.db.models import Base
 
 TABLES = {"images", "uploads", "grants", "api_keys", "packs", "upload_tokens"}
-HEAD = "0005"
+HEAD = "0006"
 
 
 def _revision(engine: Engine) -> str:

@@ -110,6 +110,13 @@ class Case:
         }
 
 
+def region(x: int, y: int, width: int, height: int, *ops: str) -> tuple[str, ...]:
+    """`ops` applied to the region WxH+X+Y alone, the result put back in its place."""
+    place = f"{width}x{height}+{x}+{y}"
+    return ("(", "+clone", "-crop", place, "+repage", *ops, ")", "-geometry", f"+{x}+{y}",
+            "-composite")  # fmt: skip
+
+
 def crop(gravity: str, width: int, height: int) -> tuple[str, ...]:
     """`crop/<gravity>WxH`: ImageMagick's gravity crop, gravity reset for later operators."""
     geometry = f"{width}x{height}+0+0"
@@ -234,6 +241,14 @@ CASES: tuple[Case, ...] = (
     Case("dice", "background/ff0000/format/jpeg", "lossy", flatten("#ff0000")),
     Case("dice", "resize/120x/background/3366cc/format/jpeg", "lossy",
          ("-resize", "120x", *flatten("#3366cc"))),
+    # redact: a region blurred (sigma 80 / 8) or pixelated (cells of 10 px) on its own, put back
+    Case("photo", "redact/60,50,80,40/format/png", "convolve",
+         region(60, 50, 80, 40, "-blur", "0x10")),
+    Case("photo", "redact/60,50,80,40,pixelate/format/png", "colour",
+         region(60, 50, 80, 40, "-scale", "8x4", "-sample", "80x40")),
+    # clipped to the 100x75 image: 20x16, cells of 4 px
+    Case("photo", "resize/100x/redact/80,59,40,40,pixelate/format/png", "shrink",
+         ("-resize", "100x", *region(80, 59, 20, 16, "-scale", "5x4", "-sample", "20x16"))),
     # preset
     Case("photo", "preset/thumb/format/png", "enlarge", THUMB),
     Case("dice", "preset/medium", "exact", MEDIUM),

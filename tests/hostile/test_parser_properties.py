@@ -8,6 +8,7 @@ derandomized with a fixed budget, so CI sees the same examples on every run.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
 import pytest
@@ -16,8 +17,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from images_server import faces
 from images_server.app import create_app
 from images_server.errors import BadRequest, InvalidPipeline, OutputTooLarge
+from images_server.hashing import parse_hash
+from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.geometry import Box
 from images_server.pipeline.ops import OUTPUT_FORMATS, Op
 from images_server.pipeline.overlay import MAX_TILES, OverlayImage
@@ -28,6 +32,7 @@ from images_server.pipeline.steps import (
     CropTo,
     OverlayAt,
     PadTo,
+    RedactBoxes,
     ResizeTo,
     Resolved,
     RotateBy,
@@ -35,6 +40,7 @@ from images_server.pipeline.steps import (
     after_trim,
     resolve,
 )
+from images_server.services import Services
 from tests.hostile.conftest import assert_error, describe, hostile_settings
 from tests.images import quadrant_bytes
 
@@ -58,9 +64,15 @@ GARBAGE = st.sampled_from(
     ["", " ", "%", "%25", "%00", "%zz", "%2F", "\x00", "\n", "..", "../..", "\u202e", "\ufeff",
      "x", "X", "!", "^", "<", ">", "@", "+", "-", "++", "--", "\ud800", "\U0001f600"]
 )  # fmt: skip
-GRAVITY = st.sampled_from(["", "nw", "n", "ne", "w", "c", "e", "sw", "s", "se", "smart", "NW"])
+GRAVITY = st.sampled_from(
+    ["", "nw", "n", "ne", "w", "c", "e", "sw", "s", "se", "smart", "NW", "focal", "face", "focal:"]
+)
 FLAG = st.sampled_from(["", "!", ">", "<", "^", "%", "!!", "^>"])
 PIECE = st.one_of(NUMBER, FLOAT, UNICODE_DIGITS, GARBAGE)
+FOCAL_POINT = st.one_of(
+    st.tuples(st.floats(0, 1).map(lambda v: f"{v:.4f}"), st.floats(0, 1).map(lambda v: f"{v:.2f}")),
+    st.tuples(PIECE, PIECE),
+).map(lambda point: f"focal:{point[0]},{point[1]}:")
 
 
 @st.composite
@@ -69,7 +81,9 @@ def geometry(draw: st.DrawFn) -> str:
     width = draw(st.one_of(st.just(""), PIECE))
     height = draw(st.one_of(st.just(""), PIECE))
     cross = draw(st.sampled_from(["x", "", "X", "xx"]))
-    form = draw(st.sampled_from(["box", "percent", "area", "offset"]))
+    form = draw(st.sampled_from(["box", "percent", "area", "offset", "focal"]))
+    if form == "focal":
+        return f"{draw(FOCAL_POINT)}{width}{cross}{height}"
     if form == "percent":
         return f"{draw(PIECE)}%"
     if form == "area":
@@ -95,9 +109,17 @@ def overlay_argument(draw: st.DrawFn) -> str:
     return ",".join([image, *draw(st.lists(OVERLAY_OPTION, max_size=6))])
 
 
+REDACT = st.one_of(
+    st.sampled_from(["faces", "faces,pixelate", "faces,blur", "faces,", "FACES", "faces,mosaic"]),
+    st.tuples(
+        PIECE, PIECE, PIECE, PIECE, st.sampled_from(["", ",pixelate", ",blur", ",", ",x"])
+    ).map(lambda parts: ",".join(parts[:4]) + parts[4]),
+)
+
 ARGUMENT = st.one_of(
     overlay_argument(),
     geometry(),
+    REDACT,
     PIECE,
     st.sampled_from([*OUTPUT_FORMATS, "jpg", "auto", "JPEG", "bmp", "svg", "mvg"]),
     st.sampled_from(["h", "v", "hv", "vh", "hh", "H", "grayscale", "sepia", "invert", "blur"]),
@@ -171,9 +193,13 @@ def planned(path: str) -> Plan | None:
     return plan
 
 
+# facts of an image, so focal and face crops are placed from them (pipeline/focus.py)
+HINTS = ImageHints(focal=(0.2, 0.7), faces=((0.1, 0.1, 0.3, 0.3), (0.6, 0.5, 0.2, 0.2)))
+
+
 def _resolve(plan: Plan, width: int, height: int) -> Resolved | BadRequest:
     try:
-        return resolve(plan.ops, width, height, MAX_OUTPUT_PIXELS, OVERLAYS)
+        return resolve(plan.ops, width, height, MAX_OUTPUT_PIXELS, OVERLAYS, HINTS)
     except (InvalidPipeline, OutputTooLarge) as exc:
         return exc
 
@@ -203,6 +229,9 @@ def resolved(plan: Plan, width: int, height: int) -> Resolved | None:
                 assert box.y >= 0
             case TrimThen():
                 _after_any_trim(step, width, height)
+            case RedactBoxes(boxes):
+                assert boxes
+                assert all(min(b.x, b.y) >= 0 and min(b.width, b.height) >= 1 for b in boxes)
     assert result.width >= 1
     assert result.height >= 1
     return result
@@ -306,7 +335,10 @@ def http_client(tmp_path: Path, engine_name: str) -> tuple[FlaskClient, str]:
     client = create_app(settings).test_client()
     response = client.post("/upload", data=quadrant_bytes(48, 36, "png"), content_type="image/png")
     assert response.status_code == 201, describe(response)
-    return client, str(response.get_json()["hash"])
+    digest = str(response.get_json()["hash"])
+    services = cast(Services, client.application.extensions["images"])
+    faces.detect(services, parse_hash(digest))  # as the worker does: redact/faces then renders
+    return client, digest
 
 
 HTTP_PATH = st.one_of(structured_path().map(lambda path: path.lstrip("/")), WELL_FORMED)

@@ -24,6 +24,7 @@ from images_server.pipeline.steps import (
     FlipAxes,
     OverlayAt,
     PadTo,
+    RedactBoxes,
     ResizeTo,
     RotateBy,
     SharpenBy,
@@ -153,6 +154,32 @@ def _trim(image: pyvips.Image, step: TrimThen, output: Output) -> pyvips.Image:
     return image
 
 
+def _pixelated(region: pyvips.Image, cell: int) -> pyvips.Image:
+    """Each cell (the last row and column: what is left) filled with its pixels' mean."""
+    region = region.copy_memory()
+    columns, rows = -(-region.width // cell), -(-region.height // cell)
+    means = bytearray()
+    for top in range(0, region.height, cell):
+        for left in range(0, region.width, cell):
+            width, height = min(cell, region.width - left), min(cell, region.height - top)
+            stats = region.crop(left, top, width, height).stats()
+            means += bytes(round(stats(4, band + 1)[0]) for band in range(region.bands))
+    small = pyvips.Image.new_from_memory(bytes(means), columns, rows, region.bands, "uchar")
+    zoomed = small.zoom(cell, cell).crop(0, 0, region.width, region.height)
+    return zoomed.copy(interpretation="srgb")
+
+
+def _redact(image: pyvips.Image, step: RedactBoxes) -> pyvips.Image:
+    for box in step.boxes:
+        region = image.crop(box.x, box.y, box.width, box.height)
+        if step.pixelate:
+            region = _pixelated(region, step.cell(box))
+        else:
+            region = _blur(region, step.sigma(box))
+        image = image.insert(region, box.x, box.y)
+    return image
+
+
 def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
     match step:
         case ResizeTo(width, height):
@@ -180,3 +207,5 @@ def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
             return apply_adjust(image, step, output.fill)
         case TrimThen():
             return _trim(image, step, output)
+        case RedactBoxes():
+            return _redact(image, step)

@@ -24,6 +24,7 @@ from images_server.pipeline.steps import (
     FlipAxes,
     OverlayAt,
     PadTo,
+    RedactBoxes,
     ResizeTo,
     RotateBy,
     SharpenBy,
@@ -91,6 +92,36 @@ def _trim(image: BaseImage, step: TrimThen, output: Output) -> None:
         apply_step(image, after, output)
 
 
+def _pixelate(region: BaseImage, cell: int) -> None:
+    """Each cell (the last row and column: what is left) filled with its pixels' mean."""
+    width, height = region.width, region.height
+    channels = "RGBA" if region.alpha_channel else "RGB"
+    means = []
+    for top in range(0, height, cell):
+        for left in range(0, width, cell):
+            with region[left : min(left + cell, width), top : min(top + cell, height)] as part:
+                part.scale(1, 1)  # ImageMagick's -scale: the exact mean of the pixels
+                means.append(part.export_pixels(channel_map=channels, storage="char"))
+    columns = -(-width // cell)
+    region.import_pixels(
+        0, 0, columns, len(means) // columns, channel_map=channels, storage="char",
+        data=[value for mean in means for value in mean],
+    )  # fmt: skip
+    region.crop(0, 0, width=columns, height=len(means) // columns)
+    region.sample(columns * cell, len(means) // columns * cell)
+    region.crop(0, 0, width=width, height=height)
+
+
+def _redact(image: BaseImage, step: RedactBoxes) -> None:
+    for box in step.boxes:
+        with image[box.x : box.x + box.width, box.y : box.y + box.height] as region:
+            if step.pixelate:
+                _pixelate(region, step.cell(box))
+            else:
+                region.blur(radius=0, sigma=step.sigma(box))
+            image.composite(region, left=box.x, top=box.y, operator="copy")
+
+
 def apply_step(image: BaseImage, step: Step, output: Output) -> None:
     match step:
         case ResizeTo(width, height):
@@ -120,3 +151,5 @@ def apply_step(image: BaseImage, step: Step, output: Output) -> None:
             apply_adjust(image, step, output.fill)
         case TrimThen():
             _trim(image, step, output)
+        case RedactBoxes():
+            _redact(image, step)
