@@ -2,7 +2,9 @@
 
 Normalisation folds output settings out of the ops (`format`, `quality`, `background`: the
 last one wins, wherever it stands), applies `dpr` to the sizes after it, drops no-ops and
-merges neighbours that add up, so equivalent pipelines share one cache entry. The key is
+merges neighbours that add up, so equivalent pipelines share one cache entry; a per-format
+`quality/jpeg:80,webp:75` becomes the chosen format's entry once the format is known, so it
+keys like `quality/80`. The key is
 computed without the source: "the source's format" is a fixed fact of the hash, so it is
 keyed as `source`, and a cache hit needs no storage read. `format/auto` must be settled
 (`with_format`) from the request's `Accept` before a key is made.
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from images_server.errors import InvalidPipeline
 from images_server.pipeline.geometry import GeometryError
 from images_server.pipeline.ops import (
+    AutoQuality,
     Background,
     Blur,
     Crop,
@@ -24,9 +28,11 @@ from images_server.pipeline.ops import (
     Flip,
     Format,
     FormatChoice,
+    FormatQualities,
     Op,
     OutputFormat,
     Pad,
+    PerFormatQuality,
     Quality,
     Resize,
     Rgba,
@@ -44,12 +50,25 @@ DEFAULT_QUALITY: dict[OutputFormat, int] = {
     "gif": 100,
 }
 
+# A number, `auto` (engines.quality picks it per image), or one number per lossy format.
+QualityChoice = int | Literal["auto"] | FormatQualities
+
+
+def _entry(entries: FormatQualities, output_format: str) -> int | None:
+    return next((value for name, value in entries if name == output_format), None)
+
+
+def quality_segment(quality: QualityChoice) -> str:
+    if isinstance(quality, tuple):
+        return PerFormatQuality(quality).segment()
+    return "quality/auto" if quality == "auto" else Quality(quality).segment()
+
 
 @dataclass(frozen=True)
 class Plan:
     ops: tuple[TransformOp, ...]
     format: FormatChoice | None = None  # None: the source's format
-    quality: int | None = None  # None: DEFAULT_QUALITY of the output format
+    quality: QualityChoice | None = None  # None: DEFAULT_QUALITY of the output format
     background: Rgba | None = None  # None: transparent where the format allows, else white
 
     @property
@@ -64,11 +83,22 @@ class Plan:
         if self.format:
             segments.append(f"format/{self.format}")
         if self.quality is not None:
-            segments.append(f"quality/{self.quality}")
+            segments.append(quality_segment(self.quality))
         return "/".join(segments)
 
     def with_format(self, output_format: OutputFormat | None) -> Plan:
-        return replace(self, format=output_format)
+        return replace(self, format=output_format).settled()
+
+    def settled(self) -> Plan:
+        """Per-format qualities reduced to the chosen format's entry (or its default) once
+        the format is fixed; kept whole while it is the source's (unknown when keying)."""
+        if not isinstance(self.quality, tuple) or self.format in (None, "auto"):
+            return self
+        return replace(self, quality=_entry(self.quality, self.format))
+
+    @property
+    def auto_quality(self) -> bool:
+        return self.quality == "auto"
 
     def output_format(self, source_format: OutputFormat) -> OutputFormat:
         if self.format == "auto":
@@ -76,7 +106,11 @@ class Plan:
         return self.format or source_format
 
     def output_quality(self, output_format: OutputFormat) -> int:
-        return self.quality if self.quality is not None else DEFAULT_QUALITY[output_format]
+        """The quality to encode with (for `auto`, the default: the search sets its own)."""
+        chosen = self.quality
+        if isinstance(chosen, tuple):
+            chosen = _entry(chosen, output_format)
+        return chosen if isinstance(chosen, int) else DEFAULT_QUALITY[output_format]
 
     def variant(self, engine_version: str) -> str:
         """Hex digest naming this variant of any one image, for cache keys and ETags."""
@@ -139,7 +173,7 @@ def _add(transforms: list[TransformOp], op: TransformOp) -> None:
 
 def make_plan(ops: tuple[Op, ...]) -> Plan:
     output_format: FormatChoice | None = None
-    quality: int | None = None
+    quality: QualityChoice | None = None
     background: Rgba | None = None
     dpr = 1.0
     transforms: list[TransformOp] = []
@@ -149,6 +183,10 @@ def make_plan(ops: tuple[Op, ...]) -> Plan:
                 output_format = name
             case Quality(value):
                 quality = value
+            case PerFormatQuality(entries):
+                quality = entries
+            case AutoQuality():
+                quality = "auto"
             case Background(rgba):
                 background = rgba
             case Dpr(factor):
@@ -158,4 +196,4 @@ def make_plan(ops: tuple[Op, ...]) -> Plan:
                     _add(transforms, _scaled(op, dpr) if dpr != 1 else op)
                 except GeometryError as exc:
                     raise InvalidPipeline(f"'{op.segment()}' at dpr {dpr:g}: {exc}") from exc
-    return Plan(tuple(transforms), output_format, quality, background)
+    return Plan(tuple(transforms), output_format, quality, background).settled()
