@@ -25,6 +25,7 @@ from images_server.caches.base import CachedFile, CachedResult, CacheKey, FileHi
 from images_server.caches.flight import single_flight
 from images_server.engines.base import MAX_SIDE, Output, keeps_animation
 from images_server.engines.deadline import Deadline, finish_within
+from images_server.engines.quality import AUTO
 from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
 from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.hashing import ImageRef
@@ -97,7 +98,8 @@ def _output(services: Services, plan: Plan, info: SourceInfo, resolved: Resolved
         quality,
         background=plan.background,
         progressive=services.settings.jpeg_progressive,
-        lossless=output_format == "webp" and quality == 100,
+        lossless=output_format == "webp" and quality == 100 and not plan.auto_quality,
+        auto_quality=plan.auto_quality and output_format in AUTO,
     )
 
 

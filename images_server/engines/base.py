@@ -39,6 +39,7 @@ class Output:
     background: Rgba | None = None  # None: transparent where the format allows, else white
     progressive: bool = False  # JPEG only
     lossless: bool = False  # WebP only
+    auto_quality: bool = False  # quality/auto: `engines.quality` chooses, `quality` unused
 
     @property
     def has_alpha(self) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 
 PER_FORMAT = "quality/jpeg:90,webp:30,avif:20"
 
@@ -57,3 +58,27 @@ def test_a_bad_entry_is_a_400_naming_it(client: FlaskClient, photo: str) -> None
     body = response.get_json()
     assert body["code"] == "invalid_pipeline"
     assert body["message"].startswith("'quality/jpeg:80,png:9': 'png:9': ")
+
+
+def _searches() -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "images_quality_search_encodes_count", {"format": "webp", "mode": "auto"}
+        )
+        or 0.0
+    )
+
+
+def test_quality_auto_is_cached_like_any_variant(client: FlaskClient, photo: str) -> None:
+    url = f"/image/{photo}/resize/200x/format/auto/quality/auto"
+    before = _searches()
+    first = client.get(url, headers={"Accept": "image/webp"})
+    assert first.status_code == 200
+    assert first.mimetype == "image/webp"
+    assert _searches() == before + 1
+    again = client.get(url, headers={"Accept": "image/webp,image/png"})
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.data == first.data
+    assert _searches() == before + 1  # a hit: no search, no encoder run
+    fixed = client.get(f"/image/{photo}/resize/200x/format/webp/quality/auto")
+    assert fixed.headers["ETag"] == first.headers["ETag"]
