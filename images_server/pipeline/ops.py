@@ -95,7 +95,7 @@ class AutoQuality:
 
 @dataclass(frozen=True)
 class MaxBytes:
-    limit: int
+    limit: int  # bytes the output may take: the highest quality that fits (engines.budget)
 
     def segment(self) -> str:
         return f"maxbytes/{self.limit}"
@@ -162,6 +162,7 @@ Op = (
     | Quality
     | PerFormatQuality
     | AutoQuality
+    | MaxBytes
     | Blur
     | Sharpen
     | Filter

@@ -29,6 +29,7 @@ from images_server.pipeline.ops import (
     Format,
     FormatChoice,
     LossyFormat,
+    MaxBytes,
     Op,
     Pad,
     PerFormatQuality,
@@ -122,6 +123,13 @@ def _format_qualities(arg: str) -> tuple[tuple[LossyFormat, int], ...]:
     return tuple(sorted(entries.items()))
 
 
+def _max_bytes(arg: str) -> Op:
+    low, high = MAX_BYTES_RANGE
+    if not _BYTES.fullmatch(arg) or not low <= int(arg) <= high:
+        raise ValueError(f"maxbytes must be a whole number of bytes from {low} to {high}")
+    return MaxBytes(int(arg))
+
+
 def _sigma(arg: str) -> float:
     if not _SIGMA.fullmatch(arg) or not 0.1 <= float(arg) <= 50:
         raise ValueError("sigma must be a number from 0.1 to 50")
@@ -170,6 +178,7 @@ PARSERS: dict[str, Callable[[str], Op]] = {
     "flip": _flip,
     "format": _format,
     "quality": _quality,
+    "maxbytes": _max_bytes,
     "blur": _blur,
     "sharpen": _sharpen,
     "filter": _filter,

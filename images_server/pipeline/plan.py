@@ -4,7 +4,9 @@ Normalisation folds output settings out of the ops (`format`, `quality`, `backgr
 last one wins, wherever it stands), applies `dpr` to the sizes after it, drops no-ops and
 merges neighbours that add up, so equivalent pipelines share one cache entry; a per-format
 `quality/jpeg:80,webp:75` becomes the chosen format's entry once the format is known, so it
-keys like `quality/80`. The key is
+keys like `quality/80`. `maxbytes/N` is an output setting too (the last wins); it refuses
+`quality/auto` (both would choose the quality) and PNG or GIF (lossless: no quality to lower),
+with `400`. The key is
 computed without the source: "the source's format" is a fixed fact of the hash, so it is
 keyed as `source`, and a cache hit needs no storage read. `format/auto` must be settled
 (`with_format`) from the request's `Accept` before a key is made.
@@ -29,6 +31,7 @@ from images_server.pipeline.ops import (
     Format,
     FormatChoice,
     FormatQualities,
+    MaxBytes,
     Op,
     OutputFormat,
     Pad,
@@ -70,11 +73,13 @@ class Plan:
     format: FormatChoice | None = None  # None: the source's format
     quality: QualityChoice | None = None  # None: DEFAULT_QUALITY of the output format
     background: Rgba | None = None  # None: transparent where the format allows, else white
+    max_bytes: int | None = None  # maxbytes/N: the highest quality whose output fits N bytes
 
     @property
     def is_identity(self) -> bool:
         """The original as stored: nothing to decode, nothing to cache."""
-        return not self.ops and self.format is None and self.quality is None
+        output_settings = (self.format, self.quality, self.max_bytes)
+        return not self.ops and output_settings == (None, None, None)
 
     def canonical(self) -> str:
         segments = [op.segment() for op in self.ops]
@@ -84,6 +89,8 @@ class Plan:
             segments.append(f"format/{self.format}")
         if self.quality is not None:
             segments.append(quality_segment(self.quality))
+        if self.max_bytes is not None:
+            segments.append(MaxBytes(self.max_bytes).segment())
         return "/".join(segments)
 
     def with_format(self, output_format: OutputFormat | None) -> Plan:
@@ -99,6 +106,22 @@ class Plan:
     @property
     def auto_quality(self) -> bool:
         return self.quality == "auto"
+
+    def check_budget(self, output_format: FormatChoice | None) -> None:
+        """`InvalidPipeline` for a `maxbytes` that cannot be searched: beside `quality/auto`,
+        or for a lossless output (known here, or once the source's format is)."""
+        if self.max_bytes is None:
+            return
+        segment = f"'{MaxBytes(self.max_bytes).segment()}'"
+        if self.quality == "auto":
+            raise InvalidPipeline(
+                f"{segment}: quality/auto and maxbytes both choose the quality; give one of them"
+            )
+        if output_format in ("png", "gif"):
+            raise InvalidPipeline(
+                f"{segment}: {output_format} is written lossless, so there is no quality to "
+                "lower for a byte budget; add format/jpeg, format/webp or format/avif"
+            )
 
     def output_format(self, source_format: OutputFormat) -> OutputFormat:
         if self.format == "auto":
@@ -175,6 +198,7 @@ def make_plan(ops: tuple[Op, ...]) -> Plan:
     output_format: FormatChoice | None = None
     quality: QualityChoice | None = None
     background: Rgba | None = None
+    max_bytes: int | None = None
     dpr = 1.0
     transforms: list[TransformOp] = []
     for op in ops:
@@ -187,6 +211,8 @@ def make_plan(ops: tuple[Op, ...]) -> Plan:
                 quality = entries
             case AutoQuality():
                 quality = "auto"
+            case MaxBytes(limit):
+                max_bytes = limit
             case Background(rgba):
                 background = rgba
             case Dpr(factor):
@@ -196,4 +222,6 @@ def make_plan(ops: tuple[Op, ...]) -> Plan:
                     _add(transforms, _scaled(op, dpr) if dpr != 1 else op)
                 except GeometryError as exc:
                     raise InvalidPipeline(f"'{op.segment()}' at dpr {dpr:g}: {exc}") from exc
-    return Plan(tuple(transforms), output_format, quality, background).settled()
+    plan = Plan(tuple(transforms), output_format, quality, background, max_bytes).settled()
+    plan.check_budget(output_format)
+    return plan
