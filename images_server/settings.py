@@ -215,6 +215,10 @@ class Settings(BaseSettings):
         description="JSON object of preset names to pipelines, added to `thumb`, `medium`, `full`",
     )
     jpeg_progressive: bool = Field(False, description="encode JPEG outputs as progressive")
+    maxbytes_resize: bool = Field(
+        False,
+        description="maxbytes may shrink an output that does not fit at quality 1 (else 400)",
+    )
     max_side: int = Field(
         16384,
         ge=1,
