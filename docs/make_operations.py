@@ -245,6 +245,19 @@ QUALITY = Section(
     ),
 )
 
+MAXBYTES = Section(
+    "maxbytes",
+    "A byte budget, 100 to 20000000: the highest quality (from 1 up to the one the image would "
+    "get anyway) whose output fits it, found in at most 7 encodes. When even quality 1 is too "
+    "large the answer is `400` `over_byte_budget` naming the budget and the smallest size "
+    "reached (smaller dimensions instead only if the server allows them). Not with "
+    "`quality/auto`, PNG or GIF.",
+    (
+        Example("resize/240x/maxbytes/6000", "JPEG at the highest quality within 6000 bytes."),
+        Example("resize/240x/format/webp/maxbytes/4000", "WebP within 4000 bytes."),
+    ),
+)
+
 BLUR = Section(
     "blur",
     "A Gaussian blur of the given sigma, 0.1 to 50, in pixels of the image at that point of "
@@ -326,8 +339,8 @@ DPR = Section(
     ),
 )
 
-SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN, FILTER, BACKGROUND,
-            PAD, PRESET, DPR)  # fmt: skip
+SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, MAXBYTES, BLUR, SHARPEN, FILTER,
+            BACKGROUND, PAD, PRESET, DPR)  # fmt: skip
 
 BEFORE = (
     Example("resize/320x", "the photo"),
