@@ -90,7 +90,7 @@ def fit_bytes(
     smallest = (len(data), size)
     for index, (width, height) in enumerate(sizes):
         sized = encode if index == 0 or shrink is None else shrink(width, height)
-        floor = runs(sized, FLOOR)
+        floor = data if index == 0 and ceiling == FLOOR else runs(sized, FLOOR)
         smallest = min(smallest, (len(floor), (width, height)))
         if len(floor) <= limit:
             fails = ceiling if index == 0 else ceiling + 1  # the ceiling is tried at `size` only

@@ -102,6 +102,19 @@ def test_both_engines_choose_alike(samples: Path, fmt: LossyFormat, tolerance: i
     assert abs(on_vips - on_wand) <= tolerance
 
 
+def test_a_ceiling_of_one_is_encoded_once(samples: Path) -> None:
+    photo, runs = _photo(samples, 200), []
+
+    def run(quality: int) -> bytes:
+        runs.append(quality)
+        return encode(photo, Output("jpeg", quality))
+
+    with pytest.raises(OverByteBudget):
+        fit_bytes(run, (200, 150), 100, "jpeg", NO_DEADLINE, 1)
+    assert runs == [1]
+    assert fit_bytes(run, (200, 150), 20_000, "jpeg", NO_DEADLINE, 1).quality == 1
+
+
 def test_over_the_budget_is_a_400_naming_it(spine: Spine, samples: Path) -> None:
     before = _metric("images_quality_search_encodes_count", "webp")
     with pytest.raises(OverByteBudget) as raised:
