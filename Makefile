@@ -9,7 +9,7 @@ CLIENTS_JS_STAMP := clients/js/node_modules/.installed
 BENCH_IMAGE ?= samples/photo-12mp-4000x3000.jpg
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test lint format bench bench-nginx bench-peers bench-encoders fuzz system-deps serve-deps clean
+.PHONY: run test lint format bench bench-nginx bench-peers bench-encoders bench-quality fuzz system-deps serve-deps clean
 
 system-deps:  # everything the tests use
 	@bash scripts/install-system-deps.sh
@@ -61,6 +61,9 @@ bench: system-deps $(DEV_STAMP)
 
 bench-encoders: system-deps $(DEV_STAMP)  # WebP/AVIF effort and quality: bytes, ms, SSIM
 	$(BIN)/python -m bench.encoders
+
+bench-quality: system-deps $(DEV_STAMP)  # quality/auto against the defaults: bytes, SSIM, runs, ms
+	$(BIN)/python -m bench.quality
 
 bench-nginx: system-deps $(DEV_STAMP)  # NGINX cache HIT vs static file, req/s (wrk)
 	$(BIN)/python -m bench.nginx $(BENCH_IMAGE)

@@ -319,6 +319,19 @@ QUALITY = Section(
     ),
 )
 
+MAXBYTES = Section(
+    "maxbytes",
+    "A byte budget, 100 to 20000000: the highest quality (from 1 up to the one the image would "
+    "get anyway) whose output fits it, found in at most 7 encodes. When even quality 1 is too "
+    "large the answer is `400` `over_byte_budget` naming the budget and the smallest size "
+    "reached (smaller dimensions instead only if the server allows them). Not with "
+    "`quality/auto`, PNG or GIF.",
+    (
+        Example("resize/240x/maxbytes/6000", "JPEG at the highest quality within 6000 bytes."),
+        Example("resize/240x/format/webp/maxbytes/4000", "WebP within 4000 bytes."),
+    ),
+)
+
 BLUR = Section(
     "blur",
     "A Gaussian blur of the given sigma, 0.1 to 50, in pixels of the image at that point of "
@@ -536,9 +549,9 @@ PIXELATE = Section(
     ),
 )  # fmt: skip
 
-SECTIONS = (RESIZE, CROP, FOCAL_AND_FACES, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN,
-            FILTER, BACKGROUND, PAD, PRESET, REDACT, DPR, OVERLAY, TEXT, TRIM, ADJUSTMENTS,
-            CONTRAST, SATURATION, GAMMA, HUE, RADIUS, PIXELATE)  # fmt: skip
+SECTIONS = (RESIZE, CROP, FOCAL_AND_FACES, ROTATE, FLIP, FORMAT, QUALITY, MAXBYTES, BLUR,
+            SHARPEN, FILTER, BACKGROUND, PAD, PRESET, REDACT, DPR, OVERLAY, TEXT, TRIM,
+            ADJUSTMENTS, CONTRAST, SATURATION, GAMMA, HUE, RADIUS, PIXELATE)  # fmt: skip
 
 BEFORE = (
     Example("resize/320x", "the photo"),

@@ -7,7 +7,8 @@ snake_case `code` that clients may match on; the message is for humans.
     ImagesError (500 internal_error)
     ├── BadRequest (400 bad_request)
     │   ├── InvalidPipeline (400 invalid_pipeline)      names the offending segment
-    │   └── OutputTooLarge (400 output_too_large)
+    │   ├── OutputTooLarge (400 output_too_large)
+    │   └── OverByteBudget (400 over_byte_budget)       maxbytes: even quality 1 is larger
     ├── Unauthorized (401 unauthorized)                missing or wrong API key
     │   └── InvalidUploadToken (401 invalid_upload_token)   unknown, or not for this request
     │       ├── UploadTokenUsed (401 upload_token_used)     single use: spent already
@@ -76,6 +77,11 @@ class InvalidPipeline(BadRequest):
 class OutputTooLarge(BadRequest):
     code = "output_too_large"
     default_message = "the requested output is larger than the output limit"
+
+
+class OverByteBudget(BadRequest):
+    code = "over_byte_budget"
+    default_message = "the output does not fit the byte budget (maxbytes) even at quality 1"
 
 
 class Unauthorized(ImagesError):

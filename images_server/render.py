@@ -26,6 +26,7 @@ from images_server.caches.base import CachedFile, CachedResult, CacheKey, FileHi
 from images_server.caches.flight import single_flight
 from images_server.engines.base import MAX_SIDE, Output, keeps_animation
 from images_server.engines.deadline import Deadline, finish_within
+from images_server.engines.quality import AUTO
 from images_server.engines.sniff import MEDIA_TYPES, SourceInfo, sniff
 from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.hashing import ImageRef
@@ -58,7 +59,10 @@ class Rendered:
 
 
 def cache_key(services: Services, ref: ImageRef, plan: Plan) -> CacheKey:
-    return CacheKey(ref, plan.variant(f"{RENDER_REVISION}/{services.engine.version}"))
+    version = f"{RENDER_REVISION}/{services.engine.version}"
+    if plan.max_bytes is not None and services.settings.maxbytes_resize:
+        version += "/shrink-to-fit"  # a budget may answer smaller: not the same variant
+    return CacheKey(ref, plan.variant(version))
 
 
 def _etag(key: CacheKey) -> str:
@@ -99,13 +103,18 @@ def _refuse_impossible(
 def _output(services: Services, plan: Plan, info: SourceInfo, resolved: Resolved) -> Output:
     output_format = plan.output_format(info.format)
     _refuse_impossible(services, plan, info, resolved, output_format)
+    plan.check_budget(output_format)  # maxbytes on a PNG or GIF source kept as it is
     quality = plan.output_quality(output_format)
+    searched = plan.auto_quality or plan.max_bytes is not None
     return Output(
         output_format,
         quality,
         background=plan.background,
         progressive=services.settings.jpeg_progressive,
-        lossless=output_format == "webp" and quality == 100,
+        lossless=output_format == "webp" and quality == 100 and not searched,
+        auto_quality=plan.auto_quality and output_format in AUTO,
+        max_bytes=plan.max_bytes,
+        shrink_to_fit=services.settings.maxbytes_resize,
     )
 
 

@@ -256,6 +256,10 @@ class Settings(BaseSettings):
         description="how much `Save-Data: on` lowers the default quality of a URL with a "
         "client-hint op and no `quality` (never below 30; `0`: off)",
     )
+    maxbytes_resize: bool = Field(
+        False,
+        description="maxbytes may shrink an output that does not fit at quality 1 (else 400)",
+    )
     max_side: int = Field(
         16384,
         ge=1,

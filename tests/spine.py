@@ -23,10 +23,10 @@ from images_server.storages.memory import MemoryStorage
 Spine = Callable[[bytes, str], bytes]
 
 
-def make_spine(engine_name: str) -> Spine:
+def make_spine(engine_name: str, maxbytes_resize: bool = False) -> Spine:
     storage = MemoryStorage()
     services = Services(
-        settings=Settings(engine=engine_name),
+        settings=Settings(engine=engine_name, maxbytes_resize=maxbytes_resize),
         storage=storage,
         cache=NullCache(),
         engine=build_engine(engine_name),

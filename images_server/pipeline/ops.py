@@ -17,6 +17,10 @@ from images_server.pipeline.text import Text
 OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("jpeg", "png", "webp", "avif", "gif")
 FormatChoice = OutputFormat | Literal["auto"]  # auto: negotiated from the request's Accept
+# The formats whose quality means something: PNG and GIF are written lossless, whatever it is.
+LossyFormat = Literal["jpeg", "webp", "avif"]
+LOSSY_FORMATS: tuple[LossyFormat, ...] = ("jpeg", "webp", "avif")
+FormatQualities = tuple[tuple[LossyFormat, int], ...]  # sorted by format: one spelling
 
 FilterName = Literal["grayscale", "sepia", "invert"]
 FILTERS: tuple[FilterName, ...] = ("grayscale", "sepia", "invert")
@@ -76,6 +80,28 @@ class Quality:
 
     def segment(self) -> str:
         return f"quality/{self.value}"
+
+
+@dataclass(frozen=True)
+class PerFormatQuality:
+    entries: FormatQualities  # `quality/jpeg:80,webp:75`; formats left out keep their default
+
+    def segment(self) -> str:
+        return "quality/" + ",".join(f"{name}:{value}" for name, value in self.entries)
+
+
+@dataclass(frozen=True)
+class AutoQuality:
+    def segment(self) -> str:
+        return "quality/auto"
+
+
+@dataclass(frozen=True)
+class MaxBytes:
+    limit: int  # bytes the output may take: the highest quality that fits (engines.budget)
+
+    def segment(self) -> str:
+        return f"maxbytes/{self.limit}"
 
 
 @dataclass(frozen=True)
@@ -174,6 +200,9 @@ Op = (
     | Flip
     | Format
     | Quality
+    | PerFormatQuality
+    | AutoQuality
+    | MaxBytes
     | Blur
     | Sharpen
     | Filter

@@ -307,6 +307,9 @@ CASES: tuple[Case, ...] = (
     Case("photo", "resize/120x/quality/30", "low-quality", ("-resize", "120x")),
     Case("photo", "resize/120x/format/webp/quality/30", "low-quality", ("-resize", "120x")),
     Case("photo", "resize/120x/format/avif/quality/30", "low-quality", ("-resize", "120x")),
+    # maxbytes: between quality 30 and the default, the same pixels as any quality
+    Case("photo", "resize/120x/maxbytes/2500", "low-quality", ("-resize", "120x")),
+    Case("photo", "resize/120x/format/webp/maxbytes/2000", "low-quality", ("-resize", "120x")),
 )  # fmt: skip
 
 

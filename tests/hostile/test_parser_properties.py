@@ -23,7 +23,7 @@ from images_server.errors import BadRequest, InvalidPipeline, OutputTooLarge
 from images_server.hashing import parse_hash
 from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.geometry import Box
-from images_server.pipeline.ops import OUTPUT_FORMATS, Op
+from images_server.pipeline.ops import OUTPUT_FORMATS, MaxBytes, Op
 from images_server.pipeline.overlay import MAX_TILES, OverlayImage
 from images_server.pipeline.parse import KNOWN_OPS, parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
@@ -64,6 +64,11 @@ GARBAGE = st.sampled_from(
     ["", " ", "%", "%25", "%00", "%zz", "%2F", "\x00", "\n", "..", "../..", "\u202e", "\ufeff",
      "x", "X", "!", "^", "<", ">", "@", "+", "-", "++", "--", "\ud800", "\U0001f600"]
 )  # fmt: skip
+# `maxbytes` budgets: around and past both ends of 100..20,000,000, and any whole number
+BYTES = st.one_of(
+    st.sampled_from(["99", "100", "101", "20000000", "20000001", "0100", "999999999", "1e3"]),
+    st.integers(-1, 30_000_000).map(str),
+)
 GRAVITY = st.sampled_from(
     ["", "nw", "n", "ne", "w", "c", "e", "sw", "s", "se", "smart", "NW", "focal", "face", "focal:"]
 )
@@ -121,6 +126,7 @@ ARGUMENT = st.one_of(
     geometry(),
     REDACT,
     PIECE,
+    BYTES,
     st.sampled_from([*OUTPUT_FORMATS, "jpg", "auto", "JPEG", "bmp", "svg", "mvg"]),
     st.sampled_from(["h", "v", "hv", "vh", "hh", "H", "grayscale", "sepia", "invert", "blur"]),
     st.sampled_from(["max", "MAX", "max,1", "0", "1", "255", "256", "0.1", "4.001", "10", "1000"]),
@@ -304,9 +310,19 @@ def test_the_canonical_pipeline_plans_the_same(path: str) -> None:
     assert again == plan, (path, plan.canonical())
 
 
-NUMERIC_OPS = st.sampled_from(["rotate", "quality", "blur", "sharpen", "dpr", "pad", "resize",
-                               "trim", "brightness", "contrast", "saturation", "gamma", "hue",
-                               "radius", "pixelate"])  # fmt: skip
+NUMERIC_OPS = st.sampled_from(["rotate", "quality", "maxbytes", "blur", "sharpen", "dpr", "pad",
+                               "resize", "trim", "brightness", "contrast", "saturation", "gamma",
+                               "hue", "radius", "pixelate"])  # fmt: skip
+
+
+@PROPERTY
+@given(st.one_of(BYTES, PIECE))
+def test_a_budget_parses_exactly_when_in_range(arg: str) -> None:
+    ops = parsed(f"maxbytes/{arg}")
+    in_range = arg.isascii() and arg.isdigit() and len(arg) <= 9 and 100 <= int(arg) <= 20_000_000
+    assert (ops == (MaxBytes(int(arg)),)) if in_range else ops is None, arg
+
+
 NON_ASCII_NUMBER = st.one_of(
     UNICODE_DIGITS,
     st.tuples(UNICODE_DIGITS, UNICODE_DIGITS).map("x".join),
