@@ -6,8 +6,9 @@ opencv-python-headless wheel (no download at run time). OpenCV is imported here 
 detector sees a bounded copy (`PROBE_SIDE` pixels a side at most, upright, grey, histogram
 equalised), decoded by libvips with shrink-on-load, so an original of any size costs about
 the same. Faces are kept with the image's row (`content.set_faces`) in 0..1 of the upright
-image. The HTTP caches in front (NGINX, a CDN) are purged afterwards, so a face crop rendered
-before (`smart`) under the same URL is not kept there; the result cache is left alone, since
+image. When faces are found, the HTTP caches in front (NGINX, a CDN) are purged afterwards, so
+a face crop rendered before (`smart`) under the same URL is not kept there (with none found,
+the fallback stays the answer); the result cache is left alone, since
 the key of every plan that uses faces says whether they were known (a variant cached before
 detection is never served after it), and every other variant stays a hit.
 """
@@ -70,6 +71,8 @@ def detect(services: Services, ref: ImageRef) -> int:
     """Find the faces of a stored original and keep them with its row; how many."""
     faces = find(services.storage.get(ref))
     content.set_faces(services, ref, faces)
+    if not faces:  # a face crop falls back to `smart`, as it did before: nothing changed
+        return 0
     try:
         purge_everywhere(services.http_purgers, ref)
     except ServiceUnavailable as error:
