@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 TOOLS_STAMP := tools/node_modules/.installed
+CLIENTS_JS_STAMP := clients/js/node_modules/.installed
 BENCH_IMAGE ?= samples/photo-12mp-4000x3000.jpg
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test lint format bench bench-nginx bench-peers bench-encoders fuzz system-deps serve-deps clean
+.PHONY: run test lint format bench bench-nginx bench-peers bench-encoders bench-quality fuzz system-deps serve-deps clean
 
 system-deps:  # everything the tests use
 	@bash scripts/install-system-deps.sh
@@ -42,7 +43,13 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	touch $@
 
-test: system-deps $(DEV_STAMP) $(TOOLS_STAMP) lint
+# the JavaScript client's devDependencies: next (its loader is tested through next/image),
+# react, react-dom and typescript (tests/clients runs `node --test` and `tsc` there)
+$(CLIENTS_JS_STAMP): clients/js/package.json clients/js/package-lock.json
+	cd clients/js && npm ci --no-audit --no-fund
+	touch $@
+
+test: system-deps $(DEV_STAMP) $(TOOLS_STAMP) $(CLIENTS_JS_STAMP) lint
 	$(BIN)/pytest
 
 format: $(DEV_STAMP)
@@ -54,6 +61,9 @@ bench: system-deps $(DEV_STAMP)
 
 bench-encoders: system-deps $(DEV_STAMP)  # WebP/AVIF effort and quality: bytes, ms, SSIM
 	$(BIN)/python -m bench.encoders
+
+bench-quality: system-deps $(DEV_STAMP)  # quality/auto against the defaults: bytes, SSIM, runs, ms
+	$(BIN)/python -m bench.quality
 
 bench-nginx: system-deps $(DEV_STAMP)  # NGINX cache HIT vs static file, req/s (wrk)
 	$(BIN)/python -m bench.nginx $(BENCH_IMAGE)
@@ -78,4 +88,4 @@ fuzz: $(DEV_STAMP)
 	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/node_modules clients/js/node_modules

@@ -8,6 +8,10 @@ pipeline asks for), so each picture is exactly what its URL returns; examples ar
 come out 100 to 320 pixels wide. Then docs/operations.md is written: how a URL is built, one
 section per op with its URLs, a sentence, the resulting size and the picture, and the credits
 of the photos. Deterministic for one libvips version; pictures no longer used are removed.
+Examples that use faces (`crop/face…`, `redact/faces`) get them as the server's job worker
+finds them: the same detector (`images_server.faces.find`, OpenCV's cascade) run on the
+source, handed to the render as the image's facts (`Plan.with_hints`), as `/image` does from
+the image's row.
 
     .venv/bin/python docs/make_operations.py
 """
@@ -15,14 +19,17 @@ of the photos. Deterministic for one libvips version; pictures no longer used ar
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from images_server.faces import find
 from images_server.formats import EXTENSIONS, TITLES
 from images_server.formats.sniff import sniff
 from images_server.hashing import original_ref
+from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan
 from images_server.render import render
@@ -40,9 +47,12 @@ SOURCES = {
     "photo": "photo-1mp-1200x900.jpg",
     "dice": "dice-alpha-300x225.png",
     "camera": "camera-canon-3mp-orient6.jpg",
+    "portrait": "faces-astronaut-512x512.png",
+    "group": "faces-group-1600x900.jpg",
 }
+DICE = "{dice}"  # in an example's pipeline: the dice's hash (stored before any section runs)
 _FILE_SLUG = str.maketrans({"/": "-", "!": "bang", ">": "gt", "<": "lt", "^": "fill",
-                            "%": "pct", "@": "at", "+": "p"})  # fmt: skip
+                            "%": "pct", "@": "at", "+": "p", ":": "-", ",": "_"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class Example:
     text: str  # one short sentence
     source: str = "photo"  # a key of SOURCES
     picture: bool = True  # False: the size is given, the picture left out (too large)
+    faces: bool = False  # the render knows the source's faces, as the worker finds them
 
 
 @dataclass(frozen=True)
@@ -73,8 +84,10 @@ class Result:
 
 
 def url(example: Example) -> str:
-    """The URL path as sent: `! ^ % > <` percent-encoded, the rest left readable."""
-    return f"/image/<hash>/{quote(example.pipeline, safe='/@+')}"
+    """The URL path as sent: `! ^ % > <` percent-encoded, the rest (`, :` too) left readable;
+    an overlay's hash is shown as `<dice>`."""
+    sent = quote(example.pipeline.replace(DICE, "DICE"), safe="/@+,:")
+    return f"/image/<hash>/{sent.replace('DICE', '<dice>')}"
 
 
 def make_spine() -> tuple[MemoryStorage, Services]:
@@ -87,11 +100,19 @@ def run(storage: MemoryStorage, services: Services, example: Example) -> Result:
     data = (SAMPLES / SOURCES[example.source]).read_bytes()
     ref = original_ref(data)
     storage.put(ref, data)
-    body = render(services, ref, make_plan(parse_pipeline(example.pipeline, max_ops=10))).body
+    dice = hashlib.sha256((SAMPLES / SOURCES["dice"]).read_bytes()).hexdigest()
+    plan = make_plan(parse_pipeline(example.pipeline.replace(DICE, dice), max_ops=10))
+    if example.faces:
+        plan = plan.with_hints(ImageHints(faces=find(data)))
+    body = render(services, ref, plan).body
     info = sniff(body)
     file = None
     if example.picture:
-        name = f"{example.source}-{example.pipeline.translate(_FILE_SLUG)}"
+        slug = example.pipeline.replace(DICE, "dice").replace(",", "_")
+        if len(slug) > 60 or not re.fullmatch(r"[A-Za-z0-9_./!<>^%@+-]*", slug):  # text: words
+            digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+            slug = f"{slug.split('/text/')[0]}-text-{digest}"
+        name = f"{example.source}-{slug.translate(_FILE_SLUG)}"
         file = f"images/{name}.{EXTENSIONS[info.format]}"
         (DOCS / file).write_bytes(body)
     return Result(example, info.format, info.width, info.height, len(body), file)
@@ -133,7 +154,8 @@ RESIZE = Section(
     "resize",
     "Scales the image; the argument is ImageMagick's geometry, and the size is the one "
     "`convert -resize` gives. Without a flag the image fits inside the box, keeping its "
-    "aspect ratio.",
+    "aspect ratio. `resize/auto` takes the width from the browser's client hints, never "
+    "enlarging (with `IMAGES_CLIENT_HINTS=true`: README, Client Hints).",
     (
         Example("resize/320", "320 wide; the height follows (`320` is `320x`)."),
         Example("resize/x160", "160 high; the width follows."),
@@ -170,6 +192,58 @@ CROP = Section(
     ),
     grid=True,
 )
+
+FOCAL_AND_FACES = Section(
+    "crop/focal… and crop/face…",
+    "Crops placed on the image's content. `focal:X,Y:WxH` centres the box on a point given in "
+    "0..1 of the upright original, as far as the edges allow; `focalWxH` on the point stored "
+    "with `PUT /image/<hash>/focal` (a centred `crop/WxH` follows a stored point too); "
+    "`faceWxH` on the bounds of every face the job worker found after upload, a `smart` crop "
+    "when it found none. The point and the faces follow the ops before the crop. The group "
+    "photo (`faces-group-1600x900.jpg`, four faces) and the portrait "
+    "(`faces-astronaut-512x512.png`) as the worker sees them:",
+    (
+        Example("resize/400x", "the group photo, 400 wide.", source="group"),
+        Example("resize/400x/crop/focal:0.86,0.34:160x160",
+                "a point in the URL: the face on the right.", source="group"),
+        Example("resize/400x/crop/face400x120", "every face inside a 400x120 strip.",
+                source="group", faces=True),
+        Example("resize/400x/crop/smart400x120", "`smart` for comparison: edges, not faces.",
+                source="group"),
+        Example("resize/256x/crop/face120x120", "the portrait's one face.", source="portrait",
+                faces=True),
+        Example("resize/256x/crop/120x120", "a centred crop for comparison.",
+                source="portrait"),
+    ),
+)  # fmt: skip
+
+REDACT = Section(
+    "redact",
+    "Hides what should not be seen. `redact/faces` blurs every face the job worker found "
+    "(each face's box grown by a fifth on every side, a Gaussian blur of sigma one eighth of "
+    "its longer side, at most 50); `redact/faces,pixelate` fills cells of an eighth of the "
+    "box (at least 4 px) with their mean colour instead. `redact/X,Y,W,H` does the same to a "
+    "region, in pixels of the image at that point of the pipeline (after the resizes and "
+    "crops before it), clipped to the image. Faces are followed through the ops before it. "
+    "Until the worker has looked for an image's faces, `redact/faces` answers `503 "
+    "faces_pending` with `Retry-After`: a face is never served unredacted.",
+    (
+        Example("resize/400x/redact/faces", "every face blurred.", source="group",
+                faces=True),
+        Example("resize/400x/redact/faces,pixelate", "every face pixelated.", source="group",
+                faces=True),
+        Example("resize/256x/redact/60,160,70,50,pixelate/format/jpeg",
+                "a region: the mission patch on the suit, pixelated.", source="portrait"),
+        Example("resize/320x/redact/0,0,160,120", "a region of the photo blurred: the top left "
+                "quarter."),
+    ),
+    notes=(
+        "An operator can make face redaction mandatory: with `IMAGES_REDACT_FACES=private` "
+        "(or `all`) every variant of a private image (or of any image), and the original as "
+        "served, ends with `redact/faces`, which no URL can remove; before the worker has "
+        "looked, such an image answers `503 faces_pending`."
+    ),
+)  # fmt: skip
 
 ROTATE = Section(
     "rotate",
@@ -233,6 +307,19 @@ QUALITY = Section(
         Example("resize/240x/quality/15", "JPEG at quality 15."),
         Example("resize/240x/quality/95", "JPEG at quality 95."),
         Example("resize/240x/format/webp/quality/30", "WebP at quality 30."),
+    ),
+)
+
+MAXBYTES = Section(
+    "maxbytes",
+    "A byte budget, 100 to 20000000: the highest quality (from 1 up to the one the image would "
+    "get anyway) whose output fits it, found in at most 7 encodes. When even quality 1 is too "
+    "large the answer is `400` `over_byte_budget` naming the budget and the smallest size "
+    "reached (smaller dimensions instead only if the server allows them). Not with "
+    "`quality/auto`, PNG or GIF.",
+    (
+        Example("resize/240x/maxbytes/6000", "JPEG at the highest quality within 6000 bytes."),
+        Example("resize/240x/format/webp/maxbytes/4000", "WebP within 4000 bytes."),
     ),
 )
 
@@ -309,7 +396,7 @@ DPR = Section(
     "dpr",
     "A device pixel ratio, 1 to 4, multiplying every pixel size after it (resize, crop, pad), "
     "so a page can ask for the same layout size at 2x: `dpr/2/resize/160x` is "
-    "`resize/320x`.",
+    "`resize/320x`. `dpr/auto` takes the ratio from the browser's client hints.",
     (
         Example("resize/160x", "160 wide, for a 1x screen."),
         Example("dpr/2/resize/160x", "320 wide: the same layout width at 2x."),
@@ -317,8 +404,145 @@ DPR = Section(
     ),
 )
 
-SECTIONS = (RESIZE, CROP, ROTATE, FLIP, FORMAT, QUALITY, BLUR, SHARPEN, FILTER, BACKGROUND,
-            PAD, PRESET, DPR)  # fmt: skip
+OVERLAY = Section(
+    "overlay",
+    "Lays another uploaded image over this one. The argument is its hash, then options in any "
+    "order, separated by commas: a gravity (`nw n ne w c e sw s se`, default `se`), a margin "
+    "in pixels from the edges it is placed against (default 0), `o<percent>` its opacity "
+    "(default 100), `s<percent>` its width as a share of this image's width (default: its own "
+    "size, shrunk to fit when larger), `tile` to repeat it over the whole image from the "
+    "top-left corner with the margin between copies, and `min<px>` to leave images narrower "
+    "than that alone. The overlay's transparency is kept; its access is checked like the "
+    "image's (a private overlay needs the rights to read it, and makes the variant private). "
+    "Below, `<dice>` is the dice's hash.",
+    (
+        Example("resize/320x/overlay/{dice},se,10,s30", "the dice, 30% of the width, 10 px "
+                "from the bottom-right corner."),
+        Example("resize/320x/overlay/{dice},c,o50,s60", "centred, at half opacity."),
+        Example("resize/320x/overlay/{dice},s12,tile,8", "a small copy repeated, 8 px apart."),
+    ),
+    notes="`IMAGES_WATERMARK` (the same argument, e.g. `<hash>,se,10,o60,s20`) lays one image "
+    "over every output of the server, after the URL's ops, so no URL can remove it; "
+    "`IMAGES_WATERMARK_MIN_WIDTH` spares outputs narrower than that.",
+)  # fmt: skip
+
+TEXT = Section(
+    "text",
+    "Draws words on the image with the fonts that ship with the server (Noto Sans, Noto Sans "
+    "Arabic and Droid Sans Fallback for Chinese, Japanese and Korean; never a system font). "
+    "The text comes first, percent-encoded, up to the first comma, at most 200 characters; "
+    "a text holding a comma, a slash or a percent sign is sent as `b64:` and its base64url. "
+    "Options follow in any order: a gravity (default `se`), a margin in pixels (default 0), "
+    "`s<px>` the size (6..200, default 32), `c<rrggbb[aa]>` the colour (default white), "
+    "`o<percent>` the opacity, `bg<rrggbb[aa]>` a box behind it and `w<px>` the width at which "
+    "lines wrap. Markup is never interpreted; right-to-left scripts run right to left. Text "
+    "wider than the image is shrunk to fit.",
+    (
+        Example("resize/320x/text/Autumn leaf,sw,8,s28", "white, 8 px from the bottom-left."),
+        Example("resize/320x/text/ورقة خريف,c,s36,cffd700,bg00000099",
+                "Arabic (\"autumn leaf\") on a translucent box, centred."),
+        Example("resize/320x/text/秋天的叶子,n,10,s30,c1e1e1e,bgffffffcc",
+                "Chinese (\"autumn leaves\"), dark on a light box, at the top."),
+    ),
+)  # fmt: skip
+
+TRIM = Section(
+    "trim",
+    "Cuts off the borders of the top-left pixel's colour: a pixel is content when any channel "
+    "(colour weighted by alpha, and alpha) differs from the corner's by more than the "
+    "threshold, 0 to 255; the smallest box holding all content is kept. The ops after a trim "
+    "are sized for what it keeps. Not on an animation that stays animated (`400`).",
+    (
+        Example("trim/0", "the transparent margins of the dice removed (300x225 before).",
+                source="dice"),
+        Example("pad/300x300/background/ffffff/trim/10/format/png",
+                "white bars added by `pad`, then trimmed away.", source="dice"),
+        Example("resize/240x/pad/300x240/background/ffcc00/trim/40", "yellow bars trimmed."),
+    ),
+)  # fmt: skip
+
+ADJUSTMENTS = Section(
+    "brightness",
+    "Colour adjustments work on the colour channels of the sRGB values (as CSS filters do), "
+    "never on alpha; `1` leaves the image as it is (and is dropped from the cache key). "
+    "`brightness/<f>` multiplies every channel by f, 0 to 4.",
+    (
+        Example("resize/240x/brightness/1.4", "40% brighter."),
+        Example("resize/240x/brightness/0.6", "40% darker."),
+    ),
+)
+
+CONTRAST = Section(
+    "contrast",
+    "`contrast/<f>`, 0 to 4: each channel moves away from mid-grey (f > 1) or towards it "
+    "(f < 1): c → f·c + 127.5·(1 - f), as CSS `contrast()`.",
+    (
+        Example("resize/240x/contrast/1.6", "more contrast."),
+        Example("resize/240x/contrast/0.5", "flatter, greyer."),
+    ),
+)
+
+SATURATION = Section(
+    "saturation",
+    "`saturation/<s>`, 0 to 4: the `saturate` matrix of CSS filters; 0 is grey, above 1 more "
+    "colourful.",
+    (
+        Example("resize/240x/saturation/2", "twice as colourful."),
+        Example("resize/240x/saturation/0.3", "nearly grey."),
+    ),
+)
+
+GAMMA = Section(
+    "gamma",
+    "`gamma/<g>`, 0.1 to 10: c → 255·(c/255)^(1/g) (as `convert -gamma g`); above 1 lifts "
+    "the mid-tones, below 1 sinks them, black and white stay.",
+    (
+        Example("resize/240x/gamma/1.8", "mid-tones lifted."),
+        Example("resize/240x/gamma/0.6", "mid-tones darkened."),
+    ),
+)
+
+HUE = Section(
+    "hue",
+    "`hue/<degrees>`: the `hueRotate` matrix of CSS filters, any angle (kept in 0 to 360).",
+    (
+        Example("resize/240x/hue/120", "reds turned green."),
+        Example("resize/240x/hue/-90", "reds turned magenta."),
+    ),
+)
+
+RADIUS = Section(
+    "radius",
+    "Rounded corners of the given radius in pixels (scaled by `dpr`, at most half of each "
+    "side), or `max`: half of each side, a circle from a square and an ellipse otherwise. "
+    "The corners are transparent where the format has alpha, else `background` (white by "
+    "default); `background` also fills them in a PNG. The edge is anti-aliased over about a "
+    "pixel.",
+    (
+        Example("resize/240x/radius/24/format/png", "24-pixel corners, transparent (PNG)."),
+        Example("resize/240x/radius/24", "the same as JPEG: white corners."),
+        Example("resize/240x240^/crop/240x240/radius/max/format/webp", "a circle."),
+        Example("resize/240x/radius/max/background/1e1e1e", "an ellipse on near-black."),
+    ),
+)
+
+PIXELATE = Section(
+    "pixelate",
+    "Blocks of n x n pixels (1 to 1000, scaled by `dpr`) from the top-left corner, each "
+    "filled with its mean colour (weighted by alpha); the last column and row of blocks are "
+    "narrower when the size is not a multiple of n.",
+    (
+        Example("resize/240x/pixelate/8", "8-pixel blocks."),
+        Example("resize/240x/pixelate/50",
+                "50-pixel blocks: the last column is 40 wide, the last row 30 high."),
+        Example("resize/200x/pixelate/12", "transparent pixels count by their alpha.",
+                source="dice"),
+    ),
+)  # fmt: skip
+
+SECTIONS = (RESIZE, CROP, FOCAL_AND_FACES, ROTATE, FLIP, FORMAT, QUALITY, MAXBYTES, BLUR,
+            SHARPEN, FILTER, BACKGROUND, PAD, PRESET, REDACT, DPR, OVERLAY, TEXT, TRIM,
+            ADJUSTMENTS, CONTRAST, SATURATION, GAMMA, HUE, RADIUS, PIXELATE)  # fmt: skip
 
 BEFORE = (
     Example("resize/320x", "the photo"),
@@ -376,6 +600,10 @@ CREDITS = [
     "- `dice-alpha-300x225.png` is thumbor's `docs/images/dice_transparent_background.png` "
     "([thumbor/thumbor](https://github.com/thumbor/thumbor)), which appears to be Wikimedia "
     'Commons\' "PNG transparency demonstration 1.png" (CC BY-SA 3.0).',
+    "- `faces-astronaut-512x512.png` is scikit-image's `astronaut.png` (the astronaut Eileen "
+    "Collins, from the NASA Great Images database), in the public domain; "
+    "`faces-group-1600x900.jpg` is four copies of its head pasted on the enlarged leaf "
+    "photo, under CC BY-SA 4.0 as that photo.",
     "",
 ]
 

@@ -11,15 +11,26 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from images_server.db.migrate import migrate_embedded
-from images_server.http import access, docs, external, health, images, manage, metrics, packs, ui
+from images_server.http import (
+    access,
+    docs,
+    external,
+    focal,
+    health,
+    images,
+    manage,
+    metrics,
+    packs,
+    ui,
+    upload_tokens,
+)
+from images_server.http.cors import register_cors
 from images_server.http.errors import register_error_handlers
+from images_server.http.uploads import MULTIPART_SLACK
 from images_server.observability import hooks as observability
 from images_server.services import Services
 from images_server.settings import Settings, load_settings
 from images_server.wiring import for_web
-
-# Room for the multipart envelope around a file of exactly the upload limit.
-MULTIPART_SLACK = 64 * 1024
 
 
 def _security_headers(response: Response) -> Response:
@@ -45,16 +56,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     blueprints = (
         images.bp,
         manage.bp,
+        focal.bp,
         packs.bp,
         external.bp,
         health.bp,
         metrics.bp,
         docs.bp,
         ui.bp,
+        upload_tokens.bp,
     )
     for blueprint in blueprints:  # every route of the app, here
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     access.register_access(app, services)
     app.after_request(_security_headers)
+    register_cors(app, settings)
     return app

@@ -62,6 +62,9 @@ class ImageRecord:
     public: bool
     owner: str | None
     width: int
+    focal_x: float | None = None  # the stored focal point, and the faces found (content.py)
+    focal_y: float | None = None
+    faces: list[list[float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,9 @@ def _clip(text: str | None) -> str | None:
 
 
 def _record(row: Image) -> ImageRecord:
-    return ImageRecord(hash=row.hash, public=row.public, owner=row.owner, width=row.width)
+    return ImageRecord(
+        row.hash, row.public, row.owner, row.width, row.focal_x, row.focal_y, row.faces
+    )
 
 
 class _PublicRecords:
@@ -133,7 +138,15 @@ def lookup(services: Services, ref: ImageRef) -> ImageRecord | None:
     if services.database is None:
         return None
     remembered = _public_records(services.database)
-    columns = select(Image.hash, Image.public, Image.owner, Image.width)
+    columns = select(
+        Image.hash,
+        Image.public,
+        Image.owner,
+        Image.width,
+        Image.focal_x,
+        Image.focal_y,
+        Image.faces,
+    )
     try:
         with Session(services.database) as session:
             found = session.execute(columns.where(Image.hash == ref.hash)).first()

@@ -1,5 +1,5 @@
 """`images-server`: the command line (`serve`, `worker`, `pack`, `check`, `sign`, `migrate`,
-`keys`, and `--version`).
+`keys`, `import`, `export` (cli_bulk.py), and `--version`).
 
 `serve` runs gunicorn with the app factory and `images_server/gunicorn_conf.py`, one worker
 per core by default, and libvips and ImageMagick set to one thread each, as measured best on
@@ -24,6 +24,7 @@ import click
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
+from images_server.cli_bulk import export_command, import_command
 from images_server.db import migrate as db_migrate
 from images_server.db import queries
 from images_server.db.engine import make_engine, safe_url
@@ -78,6 +79,10 @@ def _json_lines(name: str) -> Iterator[None]:
 @click.version_option(package_name="images-server", prog_name="images-server")
 def main() -> None:
     """images-server: an on-the-fly image transform server."""
+
+
+main.add_command(import_command)
+main.add_command(export_command)
 
 
 @main.command()

@@ -54,8 +54,16 @@ from images_server.errors import ImageNotFound
 from images_server.formats import ImageFormat
 from images_server.formats.sniff import SourceInfo, sniff
 from images_server.hashing import ImageRef, Namespace, derivative_ref
+from images_server.pipeline.ops import Sharpen
 from images_server.pipeline.plan import Plan
-from images_server.pipeline.steps import ResizeTo, Resolved, SharpenBy, resolve
+from images_server.pipeline.steps import (
+    Overlays,
+    ResizeTo,
+    Resolved,
+    SharpenBy,
+    TrimThen,
+    resolve,
+)
 from images_server.services import Services
 from images_server.storages.base import Storage
 
@@ -189,7 +197,10 @@ def pick(levels: tuple[Level, ...], resolved: Resolved) -> Level | None:
     resize = first_resize(resolved)
     if resize is None:
         return None
-    sharpens = any(isinstance(step, SharpenBy) for step in resolved.steps)
+    sharpens = any(isinstance(step, SharpenBy) for step in resolved.steps) or any(
+        isinstance(op, Sharpen) for step in resolved.steps if isinstance(step, TrimThen)
+        for op in step.rest
+    )  # fmt: skip
     shrink = SHRINK_TO_SHARPEN if sharpens else SHRINK
     fits = [
         level
@@ -316,15 +327,19 @@ def note_original(services: Services, ref: ImageRef, info: SourceInfo) -> None:
         _remember(services.storage, ref, none)
 
 
-def choose(services: Services, ref: ImageRef, plan: Plan) -> Chosen | None:
-    """The copy to render `plan` from, or None to read the original."""
+def choose(
+    services: Services, ref: ImageRef, plan: Plan, overlays: Overlays | None = None
+) -> Chosen | None:
+    """The copy to render `plan` (with the `overlays` it names, loaded) from, or None to read
+    the original."""
     if not enabled(services) or ref.namespace is not Namespace.ORIGINALS:
         return None
     manifest = read_manifest(services.storage, ref)
     if manifest is None or not manifest.levels or manifest.engine != services.engine.name:
         return None
     settings = services.settings
-    resolved = resolve(plan.ops, manifest.width, manifest.height, settings.max_output_pixels)
+    limit = settings.max_output_pixels
+    resolved = resolve(plan.ops, manifest.width, manifest.height, limit, overlays, plan.hints)
     level = pick(manifest.levels, resolved)
     if level is None:
         return None

@@ -10,8 +10,12 @@ HTTP edge nor the command line catches SQLAlchemy's errors.
     ImagesError (500 internal_error)
     ├── BadRequest (400 bad_request)
     │   ├── InvalidPipeline (400 invalid_pipeline)      names the offending segment
-    │   └── OutputTooLarge (400 output_too_large)
+    │   ├── OutputTooLarge (400 output_too_large)
+    │   └── OverByteBudget (400 over_byte_budget)       maxbytes: even quality 1 is larger
     ├── Unauthorized (401 unauthorized)                missing or wrong API key
+    │   └── InvalidUploadToken (401 invalid_upload_token)   unknown, or not for this request
+    │       ├── UploadTokenUsed (401 upload_token_used)     single use: spent already
+    │       └── UploadTokenExpired (401 upload_token_expired)
     ├── Forbidden (403 forbidden)
     │   ├── InvalidSignature (403 invalid_signature)    missing, bad or malformed
     │   ├── ExpiredSignature (403 expired_signature)
@@ -19,6 +23,8 @@ HTTP edge nor the command line catches SQLAlchemy's errors.
     │   ├── ExternalDisabled (403 external_disabled)
     │   ├── ForbiddenAddress (403 forbidden_address)    SSRF guard
     │   ├── PrivateImage (403 private_image)            no signature, ownership or grant
+    │   ├── UnsignedNotAllowed (403 unsigned_not_allowed)  outside the unsigned allow-lists
+    │   ├── FacesUnavailable (403 faces_unavailable)    redaction asked, faces never detected
     │   └── NotOwner (403 not_owner)                    a write on someone else's image
     ├── NotFound (404 not_found)
     │   ├── ImageNotFound (404 file_not_found)
@@ -40,6 +46,7 @@ HTTP edge nor the command line catches SQLAlchemy's errors.
     ├── ServiceUnavailable (503 service_unavailable)
     │   ├── RenderTimeout (503 render_timeout)         carries `retry_after` seconds
     │   ├── Overloaded (503 overloaded)                 no render slot in time; `retry_after`
+    │   ├── FacesPending (503 faces_pending)            redaction asked before detection ran
     │   ├── DatabaseUnavailable (503 database_unavailable)  carries the `reason`; raised by db
     │   └── NotReady (503 not_ready)                    `/readyz`: a backing service is down
     └── UpstreamTimeout (504 upstream_timeout)
@@ -76,10 +83,30 @@ class OutputTooLarge(BadRequest):
     default_message = "the requested output is larger than the output limit"
 
 
+class OverByteBudget(BadRequest):
+    code = "over_byte_budget"
+    default_message = "the output does not fit the byte budget (maxbytes) even at quality 1"
+
+
 class Unauthorized(ImagesError):
     status = 401
     code = "unauthorized"
     default_message = "this request needs an API key (Authorization: Bearer <key>)"
+
+
+class InvalidUploadToken(Unauthorized):
+    code = "invalid_upload_token"
+    default_message = "the upload token is not valid"
+
+
+class UploadTokenUsed(InvalidUploadToken):
+    code = "upload_token_used"
+    default_message = "the upload token was already used: each one is good for one upload"
+
+
+class UploadTokenExpired(InvalidUploadToken):
+    code = "upload_token_expired"
+    default_message = "the upload token has expired"
 
 
 class Forbidden(ImagesError):
@@ -113,9 +140,22 @@ class ForbiddenAddress(Forbidden):
     default_message = "that address may not be fetched"
 
 
+class UnsignedNotAllowed(Forbidden):
+    code = "unsigned_not_allowed"
+    default_message = "this URL needs a signature"
+
+
 class PrivateImage(Forbidden):
     code = "private_image"
     default_message = "this image is private: it needs a signed URL, the owner's API key or a share"
+
+
+class FacesUnavailable(Forbidden):
+    code = "faces_unavailable"
+    default_message = (
+        "faces are not detected for this image (an /external image, no metadata database, or "
+        "IMAGES_FACES=false), so it cannot be served with its faces redacted"
+    )
 
 
 class NotOwner(Forbidden):
@@ -244,6 +284,18 @@ class Overloaded(ServiceUnavailable):
     default_message = "the server is busy rendering; retry shortly"
 
     def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = retry_after  # whole seconds, for the Retry-After header
+        super().__init__(message)
+
+
+class FacesPending(ServiceUnavailable):
+    code = "faces_pending"
+    default_message = (
+        "the faces of this image are not detected yet (the job worker looks after upload), "
+        "and it is never served with its faces unredacted; retry shortly"
+    )
+
+    def __init__(self, message: str | None = None, retry_after: int = 10) -> None:
         self.retry_after = retry_after  # whole seconds, for the Retry-After header
         super().__init__(message)
 

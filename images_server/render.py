@@ -9,12 +9,13 @@ gate; concurrent misses of one variant render it once (`caches.flight`: the othe
 that render, at most the render timeout, then render themselves). A miss counts against the
 caller's `client` (when given) before storage is read, then takes one of the process's render
 slots (`images_server.admission`: `503 overloaded` when none frees in time). The engine runs
-within the render deadline (`engines.deadline.finish_within`), which answers
-`503 render_timeout` on time even when an encoder cannot be stopped. A miss whose plan starts
-by shrinking to at most 1/1.25 of one of the original's derivatives (1/2 when it sharpens)
-reads that copy instead of the original (`derivatives.choose`: same sizes, same key). Every
-caller (`/image`, `/external`, later presets and jobs) comes through `render`.
-"""
+within the render deadline (`engines.deadline.finish_within`), which answers `503
+render_timeout` on time even when an encoder cannot be stopped. A miss whose plan starts by
+shrinking to at most 1/1.25 of one of the original's derivatives (1/2 when it sharpens) reads
+that copy instead of the original (`derivatives.choose`: same sizes, same key). The images
+`overlay` ops name, and the server's watermark (appended to every plan, so it is part of every
+key), are read on a miss only (`render_overlays`). Every caller (`/image`, `/external`, later
+presets and jobs) comes through `render`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from images_server.caches.base import CachedFile, CachedResult, CacheKey, FileHi
 from images_server.caches.flight import single_flight
 from images_server.engines.base import MAX_SIDE, Output, keeps_animation
 from images_server.engines.deadline import Deadline, finish_within
+from images_server.engines.quality import AUTO
 from images_server.errors import InvalidPipeline, OutputTooLarge
 from images_server.formats import MEDIA_TYPES
 from images_server.formats.sniff import SourceInfo, sniff
@@ -32,9 +34,11 @@ from images_server.formats.strip import strip_metadata
 from images_server.hashing import ImageRef
 from images_server.observability.metrics import count_cache_lookup
 from images_server.observability.tracing import engine_stages, span, stage
+from images_server.pipeline.adjust import Trim
 from images_server.pipeline.ops import Crop, OutputFormat
 from images_server.pipeline.plan import Plan
 from images_server.pipeline.steps import Resolved, resolve
+from images_server.render_overlays import load_overlays, watermarked
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.
@@ -56,7 +60,10 @@ class Rendered:
 
 
 def cache_key(services: Services, ref: ImageRef, plan: Plan) -> CacheKey:
-    return CacheKey(ref, plan.variant(f"{RENDER_REVISION}/{services.engine.version}"))
+    version = f"{RENDER_REVISION}/{services.engine.version}"
+    if plan.max_bytes is not None and services.settings.maxbytes_resize:
+        version += "/shrink-to-fit"  # a budget may answer smaller: not the same variant
+    return CacheKey(ref, plan.variant(version))
 
 
 def _etag(key: CacheKey) -> str:
@@ -82,7 +89,12 @@ def _refuse_impossible(
             f"output limit of {services.settings.max_output_pixels} pixels"
         )
     for op in plan.ops:
-        if isinstance(op, Crop) and op.geometry.gravity == "smart":
+        if isinstance(op, Trim):
+            raise InvalidPipeline(
+                f"'{op.segment()}': each frame of an animation would find its own box; "
+                "add format/png to trim the first frame"
+            )
+        if isinstance(op, Crop) and op.geometry.gravity in ("smart", "face"):
             raise InvalidPipeline(
                 f"'{op.segment()}': a smart crop cannot follow the content of every frame "
                 "of an animation; crop with a gravity, or add format/png for one frame"
@@ -92,13 +104,18 @@ def _refuse_impossible(
 def _output(services: Services, plan: Plan, info: SourceInfo, resolved: Resolved) -> Output:
     output_format = plan.output_format(info.format)
     _refuse_impossible(services, plan, info, resolved, output_format)
+    plan.check_budget(output_format)  # maxbytes on a PNG or GIF source kept as it is
     quality = plan.output_quality(output_format)
+    searched = plan.auto_quality or plan.max_bytes is not None
     return Output(
         output_format,
         quality,
         background=plan.background,
         progressive=services.settings.jpeg_progressive,
-        lossless=output_format == "webp" and quality == 100,
+        lossless=output_format == "webp" and quality == 100 and not searched,
+        auto_quality=plan.auto_quality and output_format in AUTO,
+        max_bytes=plan.max_bytes,
+        shrink_to_fit=services.settings.maxbytes_resize,
     )
 
 
@@ -113,15 +130,17 @@ class _Source:
 def _source(services: Services, ref: ImageRef, plan: Plan, data: bytes | None) -> _Source:
     """The smallest derivative that serves `plan` with the same sizes (derivatives.py), else
     the original (`data`, when already read)."""
+    overlays = load_overlays(services, plan)
     if data is None:
         with stage("load", services.engine.name):  # one load: a copy, else the original
-            chosen = derivatives.choose(services, ref, plan)
+            chosen = derivatives.choose(services, ref, plan, overlays)
             if chosen is not None:
                 return _Source(chosen.data, chosen.info, chosen.original, chosen.resolved)
             data = services.storage.get(ref)
     info = sniff(data)
     derivatives.note_original(services, ref, info)
-    resolved = resolve(plan.ops, info.width, info.height, services.settings.max_output_pixels)
+    limit = services.settings.max_output_pixels
+    resolved = resolve(plan.ops, info.width, info.height, limit, overlays, plan.hints)
     return _Source(data, info, info, resolved)
 
 
@@ -142,6 +161,7 @@ def _compute(services: Services, source: _Source, plan: Plan) -> CachedResult:
 
 def render(services: Services, ref: ImageRef, plan: Plan, client: str | None = None) -> Rendered:
     """The rendered variant; a cache miss first counts against `client`'s render limit."""
+    plan = watermarked(services.settings, plan)
     with span("render", **{"images.hash": ref.hash, "images.engine": services.engine.name}):
         return _render(services, ref, plan, client)
 

@@ -19,8 +19,8 @@ from images_server.wiring import in_memory
 Spine = Callable[[bytes, str], bytes]
 
 
-def make_spine(engine_name: str) -> Spine:
-    services = in_memory(Settings(engine=engine_name))
+def make_spine(engine_name: str, maxbytes_resize: bool = False) -> Spine:
+    services = in_memory(Settings(engine=engine_name, maxbytes_resize=maxbytes_resize))
 
     def run(data: bytes, path: str) -> bytes:
         ref = original_ref(data)

@@ -3,9 +3,12 @@
 `Image` is one stored original, keyed by its SHA-256 content hash; `Upload` records each time
 it was uploaded (deleted with the image); `Grant` lets a user read a private image until a
 time, one per (image, user); `ApiKey` keeps only the SHA-256 of a key, never the key, and
-when it was revoked. JSON columns are plain JSON on SQLite and JSONB on PostgreSQL. Every
-timestamp is timezone-aware. The Alembic revisions in `migrations/` create this same schema
-(0002 added `orientation` and `color_space`, so `/metadata` is served from the row alone).
+when it was revoked; `UploadToken` likewise keeps only the SHA-256 of a single-use upload
+token, with its user, limits, expiry and when it was spent (revision 0005). JSON columns are
+plain JSON on SQLite and JSONB on PostgreSQL. Every timestamp is timezone-aware. The Alembic
+revisions in `migrations/` create this same schema (0002 added `orientation` and
+`color_space`, so `/metadata` is served from the row alone; 0006 the stored focal point and
+the faces the worker found, as [x, y, w, h] in 0..1).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -93,6 +97,9 @@ class Image(Base):
     exif: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     placeholder: Mapped[str | None] = mapped_column(String(255))
     dominant_color: Mapped[str | None] = mapped_column(String(16))
+    focal_x: Mapped[float | None] = mapped_column(Float)  # 0..1 of the upright width
+    focal_y: Mapped[float | None] = mapped_column(Float)
+    faces: Mapped[list[list[float]] | None] = mapped_column(NullableJson)  # None: undetected
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     uploads: Mapped[list[Upload]] = relationship(
@@ -137,6 +144,20 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(CHAR(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class UploadToken(Base):
+    """A single-use upload token (`POST /upload-tokens`): only its SHA-256 is stored."""
+
+    __tablename__ = "upload_tokens"
+
+    token_hash: Mapped[str] = mapped_column(CHAR(64), primary_key=True)
+    user: Mapped[str | None] = mapped_column(String(255))
+    max_bytes: Mapped[int] = mapped_column(BigInteger)
+    public: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Pack(Base):

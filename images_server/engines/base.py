@@ -39,6 +39,9 @@ class Output:
     background: Rgba | None = None  # None: transparent where the format allows, else white
     progressive: bool = False  # JPEG only
     lossless: bool = False  # WebP only
+    auto_quality: bool = False  # quality/auto: `engines.quality` chooses, `quality` unused
+    max_bytes: int | None = None  # maxbytes/N: `engines.budget` searches 1..`quality`
+    shrink_to_fit: bool = False  # maxbytes: smaller dimensions when quality 1 does not fit
 
     @property
     def has_alpha(self) -> bool:

@@ -2,10 +2,12 @@
 
 Pathological but legal pipelines (a 50-sigma blur of a large upscale, odd rotations of big
 canvases) can run for minutes. Neither library can be interrupted from Python while it
-computes, so each is asked to stop itself: libvips through its `eval` progress signal and
-`set_kill`, ImageMagick through a progress monitor that answers "stop" (bound with ctypes;
-Wand does not expose it). Both then return early, and `check` turns the expired budget into
-`RenderTimeout` (503), so the worker process lives on.
+computes, so each is asked to stop itself: libvips through `set_kill` on the image being
+computed, which libvips checks between tiles, called once by a timer when the budget runs out
+(`Deadline.stopping`: no Python runs per tile, so a render never waits for the interpreter's
+lock while another thread holds it); ImageMagick through a progress monitor that answers
+"stop" (bound with ctypes; Wand does not expose it). Both then return early, and `check` turns
+the expired budget into `RenderTimeout` (503), so the worker process lives on.
 
 Some encoders never look at either: libaom (AVIF) encodes after libvips has computed every
 pixel, and cgif (GIF) quantises whole frames, so a 24-megapixel AVIF can run 30 s past its
@@ -24,7 +26,8 @@ import ctypes
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from images_server.errors import RenderTimeout
@@ -40,10 +43,43 @@ class Deadline:
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self._at = None if seconds is None else time.monotonic() + seconds
+        self._stops: list[Callable[[], None]] = []
+        self._fired = False  # the timer ran: expired, even if it woke a hair early
+        self._lock = threading.Lock()
 
     @property
     def expired(self) -> bool:
-        return self._at is not None and time.monotonic() > self._at
+        return self._fired or (self._at is not None and time.monotonic() > self._at)
+
+    def on_expiry(self, stop: Callable[[], None]) -> None:
+        """Call `stop()` when the budget runs out inside `stopping` (at once if it has)."""
+        with self._lock:
+            if not self._fired:
+                self._stops.append(stop)
+                return
+        stop()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._fired = True
+            stops, self._stops = self._stops, []
+        for stop in stops:
+            stop()
+
+    @contextmanager
+    def stopping(self) -> Iterator[None]:
+        """While the block runs, a timer calls what `on_expiry` registered once the budget
+        runs out; the timer ends with the block."""
+        if self._at is None:
+            yield
+            return
+        timer = threading.Timer(max(0.0, self._at - time.monotonic()), self._fire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
 
     @property
     def remaining(self) -> float | None:
@@ -96,16 +132,10 @@ def finish_within(deadline: Deadline, work: Callable[[], T], then: Callable[[], 
 
 
 def watch_vips(image: Any, deadline: Deadline) -> Any:
-    """`image` (a pyvips.Image about to be computed), set to stop when `deadline` expires."""
-    if deadline.seconds is None:
-        return image
-
-    def on_eval(evaluated: Any, _progress: object) -> None:
-        if deadline.expired:
-            evaluated.set_kill(True)
-
-    image.set_progress(True)
-    image.signal_connect("eval", on_eval)
+    """`image` (a pyvips.Image about to be computed), set to stop when `deadline` expires
+    within its `stopping` block."""
+    if deadline.seconds is not None:
+        deadline.on_expiry(lambda: image.set_kill(True))
     return image
 
 

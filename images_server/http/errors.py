@@ -25,7 +25,7 @@ from gunicorn.http.errors import (  # type: ignore[import-untyped]
 from werkzeug.exceptions import HTTPException
 
 from images_server.client_deadlines import ClientTooSlow
-from images_server.errors import ImagesError, Overloaded, RequestTimeout
+from images_server.errors import FacesPending, ImagesError, Overloaded, RequestTimeout
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,10 @@ def _images_error(exc: ImagesError) -> Response:
     if exc.status >= 500:  # not the client's fault: say why, for whoever runs the server
         reason = cause_of(exc)
         # 503 is ours (a backing service, a render); 502/504 an outside source a client named
-        # but shedding load (`overloaded`) is the server working as meant: no error per request
+        # but shedding load (`overloaded`) or waiting for the worker to find faces
+        # (`faces_pending`) is the server working as meant: no error per request
         level = logging.ERROR if exc.status == 503 else logging.WARNING
-        if isinstance(exc, Overloaded):
+        if isinstance(exc, Overloaded | FacesPending):
             level = logging.INFO
         log.log(level, "%s %s: %s", exc.status, exc.code, exc.message, extra={"cause": reason})
     response = error_response(exc.status, exc.code, exc.message)

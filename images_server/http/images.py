@@ -11,15 +11,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.routing import PathConverter
 
-from images_server import catalog
+from images_server import catalog, content
 from images_server.catalog import ImageRecord, Uploader
 from images_server.errors import BadRequest, UploadDisabled
 from images_server.hashing import original_ref, parse_hash
 from images_server.http import services
 from images_server.http.caller import caller
-from images_server.http.permissions import check_readable, readable
+from images_server.http.permissions import check_readable, overlays_readable, readable
 from images_server.http.plans import plan_request
 from images_server.http.responses import IMMUTABLE, PRIVATE, image_response
+from images_server.http.upload_tokens import token_visibility
 from images_server.http.uploads import read_upload
 from images_server.http.urls import public_url
 from images_server.ingest import admit_upload
@@ -65,8 +66,9 @@ def upload() -> tuple[Response, int]:
         raise UploadDisabled()
     who = caller()
     svc.limiter.check("upload", who.client)  # before the body is read
-    data, filename = read_upload(svc.settings.max_upload_bytes)
-    uploader = Uploader(user=who.user, filename=filename, public=_public_field())
+    data, filename = read_upload(svc.settings.max_upload_bytes, who.upload_grant)
+    public = token_visibility(_public_field(), who.upload_grant)
+    uploader = Uploader(user=who.user, filename=filename, public=public)
     with span("ingest"):
         admitted = admit_upload(svc, original_ref(data), data, uploader)
     count_upload(admitted.size, admitted.new)
@@ -93,8 +95,11 @@ def image(hash_: str, pipeline: str = "") -> Response:
     planned = plan_request(request, svc.settings, pipeline)
     who = caller()
     record = readable(svc, ref, who)
-    rendered = render(svc, ref, planned.plan, who.client)
-    return image_response(rendered, planned.negotiated, public=_is_public(record))
+    overlays_public = overlays_readable(svc, planned.plan, who)
+    plan = content.plan_for(svc, record, planned.plan)
+    rendered = render(svc, ref, plan, who.client)
+    public = _is_public(record) and overlays_public
+    return image_response(rendered, planned.negotiated, public=public, vary=planned.vary)
 
 
 @bp.get("/image/<hash_>/metadata")
@@ -104,11 +109,12 @@ def metadata(hash_: str) -> Response:
     svc = services()
     record, facts = catalog.stored_metadata(svc, ref)  # one read of the row: access and facts
     check_readable(svc, ref, record, caller())
-    etag = f"{ref.hash[:16]}-meta-v1"
+    facts_version = content.version(record)  # the focal point and faces may still change
+    etag = f"{ref.hash[:16]}-meta-v1" + (f"-{facts_version}" if facts_version else "")
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = jsonify({"hash": ref.hash, **facts.to_json()})
+        response = jsonify({"hash": ref.hash, **facts.to_json(), **content.metadata_fields(record)})
     response.set_etag(etag, weak=False)
     response.headers["Cache-Control"] = IMMUTABLE if _is_public(record) else PRIVATE
     return response

@@ -5,7 +5,8 @@ The views translate HTTP in and out of `images_server.packs.service`, which hold
 pack and how one is made. `POST /packs/analyze` answers the analysis and recommended settings at
 once and stores nothing, so a page can show them before the user commits. A queued or
 processing pack may be cancelled by whoever may read it: it is never built, or its job stops
-at its next file.
+at its next file. A pack made with an upload token (`http.upload_tokens`) belongs to its user
+and to the session.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from images_server import content
 from images_server.db.models import Pack
-from images_server.errors import BadRequest, ImageNotFound, PackNotFound
+from images_server.errors import BadRequest, FacesUnavailable, ImageNotFound, PackNotFound
 from images_server.formats import media_type_of_extension
 from images_server.hashing import parse_hash
 from images_server.http import services
@@ -61,15 +63,19 @@ def _json_request() -> tuple[str, dict[str, Any]]:
 
 
 def _creator() -> service.Creator:
-    """Who creates (and may see) packs: the caller's user, else this browser's session."""
-    return service.Creator(user=caller().user, session=session_hash())
+    """Who creates (and may see) packs: the caller's user, else this browser's session (and
+    both for an upload token's pack, which the page that spent the token follows)."""
+    who = caller()
+    return service.Creator(
+        user=who.user, session=session_hash(), by_upload_token=who.upload_grant is not None
+    )
 
 
 @bp.post("/packs/analyze")
 def analyze() -> Response:
     svc = services()
     svc.limiter.check("upload", caller().client)
-    data, filename = read_upload(svc.settings.max_upload_bytes)
+    data, filename = read_upload(svc.settings.max_upload_bytes, caller().upload_grant)
     analysed = service.analyze(svc, data, filename)
     return jsonify(analysis=analysed.analysis.to_json(), recommended=analysed.recommended.to_json())
 
@@ -80,16 +86,17 @@ def create() -> tuple[Response, int]:
     svc.require_database()  # before reading the body: no database, no pack
     svc.limiter.check("upload", caller().client)
     if request.mimetype == "multipart/form-data" or request.mimetype.startswith("image/"):
-        data, filename = read_upload(svc.settings.max_upload_bytes)
+        data, filename = read_upload(svc.settings.max_upload_bytes, caller().upload_grant)
         options = _form_options()
         pack_id = service.create_from_upload(svc, _creator(), data, filename, options)
     else:
         digest, options = _json_request()
         ref = parse_hash(digest)
-        if (
-            readable(svc, ref, caller()) is None
-        ):  # a private image needs its owner's key, a grant...
+        record = readable(svc, ref, caller())  # a private image needs its owner's key, a grant…
+        if record is None:
             raise ImageNotFound()
+        if content.must_redact(svc, record):  # a pack's renders do not redact faces
+            raise FacesUnavailable("IMAGES_REDACT_FACES covers this image: no pack is built of it")
         pack_id = service.create_from_image(svc, _creator(), ref, options)
     status_url = public_url(f"/packs/{pack_id}")
     response = jsonify(id=pack_id, status_url=status_url)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from images_server import catalog
 from images_server.catalog import ImageRecord
-from images_server.errors import ImageNotFound, NotOwner, PrivateImage
-from images_server.hashing import ImageRef
+from images_server.errors import ImageNotFound, InvalidPipeline, NotOwner, PrivateImage
+from images_server.hashing import ImageRef, parse_hash
 from images_server.http.caller import Caller
+from images_server.pipeline.plan import Plan
+from images_server.render_overlays import overlay_hashes
 from images_server.services import Services
 
 
@@ -41,6 +43,19 @@ def check_readable(
     ):
         return record
     raise PrivateImage()
+
+
+def overlays_readable(svc: Services, plan: Plan, caller: Caller) -> bool:
+    """Check that `caller` may read every image `plan`'s `overlay` ops name (as it may the
+    image itself: a private overlay needs the same rights); whether all are public."""
+    public = True
+    for image in overlay_hashes(plan):
+        try:
+            record = readable(svc, parse_hash(image), caller)
+        except ImageNotFound:
+            raise InvalidPipeline(f"'overlay/{image}': no stored image has this hash") from None
+        public = public and (record is None or record.public)
+    return public
 
 
 def manageable(svc: Services, ref: ImageRef, caller: Caller) -> ImageRecord | None:

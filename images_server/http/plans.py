@@ -4,6 +4,7 @@
 source's format — before any cache key is made, so odd `Accept` headers cannot multiply
 cache entries. Only explicit `image/avif` and `image/webp` entries count (a `*/*` from curl
 is not a promise to decode AVIF); q-values rank them, AVIF winning a tie, `q=0` refusing.
+Client hints are bucketed the same way, when they are on (http/hints.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from flask import Request
 
 from images_server.errors import InvalidPipeline
+from images_server.http.hints import hinted_plan
 from images_server.pipeline.ops import Op, OutputFormat
 from images_server.pipeline.parse import parse_op, parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
@@ -27,6 +29,7 @@ _QUERY_OPS = {"size": "preset", "format": "format"}
 class RequestPlan:
     plan: Plan
     negotiated: bool  # the response depends on Accept: send `Vary: Accept`
+    vary: tuple[str, ...] = ()  # the client-hint headers it depends on (http/hints.py)
 
 
 def negotiate(accept: Iterable[tuple[str, float]]) -> OutputFormat | None:
@@ -56,8 +59,14 @@ def _query_ops(request: Request, settings: Settings) -> list[Op]:
 
 
 def plan_request(request: Request, settings: Settings, path: str) -> RequestPlan:
-    ops = parse_pipeline(path, settings.max_ops, settings.presets)
-    plan = make_plan((*ops, *_query_ops(request, settings)))
+    ops = (
+        *parse_pipeline(path, settings.max_ops, settings.presets),
+        *_query_ops(request, settings),
+    )
+    plan, vary = (
+        hinted_plan(request, settings, ops) if settings.client_hints else (make_plan(ops), ())
+    )
     if plan.format != "auto":
-        return RequestPlan(plan, negotiated=False)
-    return RequestPlan(plan.with_format(negotiate(request.accept_mimetypes)), negotiated=True)
+        return RequestPlan(plan, negotiated=False, vary=vary)
+    negotiated = plan.with_format(negotiate(request.accept_mimetypes))
+    return RequestPlan(negotiated, negotiated=True, vary=vary)

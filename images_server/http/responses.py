@@ -35,6 +35,7 @@ from werkzeug.wsgi import wrap_file
 
 from images_server.caches.base import CachedFile
 from images_server.http import services
+from images_server.http.hints import HINT_HEADERS
 from images_server.render import Rendered
 
 if TYPE_CHECKING:
@@ -45,7 +46,10 @@ PRIVATE = "private, no-cache"  # never in a shared cache; the browser revalidate
 ACCEL_HEADER = "X-Images-Accel"
 
 
-def image_response(rendered: Rendered, vary_accept: bool = False, public: bool = True) -> Response:
+def image_response(
+    rendered: Rendered, vary_accept: bool = False, public: bool = True, vary: tuple[str, ...] = ()
+) -> Response:
+    """`vary`: the client-hint headers the variant was made from (http/hints.py)."""
     content = rendered.content
     if isinstance(content, bytes):
         response = Response(content, mimetype=rendered.media_type)
@@ -54,8 +58,10 @@ def image_response(rendered: Rendered, vary_accept: bool = False, public: bool =
         response.content_length = content.size
     response.set_etag(rendered.etag, weak=False)
     response.headers["Cache-Control"] = IMMUTABLE if public else PRIVATE
-    if vary_accept:
-        response.headers["Vary"] = "Accept"
+    if vary_accept or vary:
+        response.headers["Vary"] = ", ".join((("Accept",) if vary_accept else ()) + vary)
+    if services().settings.client_hints:
+        response.headers.extend(HINT_HEADERS)
     response.make_conditional(request)  # turns itself into a 304 when the ETag matches
     if isinstance(content, CachedFile):
         _send_file(response, content, public)

@@ -31,6 +31,7 @@ from images_server.derivatives import build as build_derivatives
 from images_server.derivatives import eligible
 from images_server.derivatives import enabled as derivatives_enabled
 from images_server.errors import ImagesError, ServiceUnavailable
+from images_server.faces import detect as detect_faces
 from images_server.formats.sniff import SourceInfo
 from images_server.hashing import ImageRef, parse_hash
 from images_server.jobs.packs import delete_expired, resume_orphaned, run_pack, stalled_packs
@@ -80,10 +81,11 @@ class Jobs:
         settings = self.services.settings
         derive = info is not None and derivatives_enabled(self.services) and eligible(info)
         warm = bool(settings.eager_presets and settings.eager_formats)
-        if not derive and not warm:
+        faces = settings.faces and self.services.database is not None
+        if not derive and not warm and not faces:
             return False
         try:
-            self._after_upload(ref.hash, derive, warm)
+            self._after_upload(ref.hash, derive, warm, faces)
         except Exception as error:  # any storage's connection error: never fail the upload
             log.warning("derivatives and eager variants of %s not queued: %s", ref.hash, error)
             return False
@@ -141,9 +143,13 @@ class Jobs:
 
         return _permanent_or_retry(job)
 
-    def _run_after_upload(self, image_hash: str, derive: bool, warm: bool) -> int:
+    def _run_after_upload(
+        self, image_hash: str, derive: bool, warm: bool, faces: bool = False
+    ) -> int:
         def job() -> int:
             ref = parse_hash(image_hash)
+            if faces:  # first: it purges the image's variants, so none is warmed before it
+                detect_faces(self.services, ref)
             done = len(build_derivatives(self.services, ref).levels) if derive else 0
             return done + (warm_variants(self.services, ref) if warm else 0)
 

@@ -8,6 +8,7 @@ image/avif` and `/preset/thumb/format/auto` settle on the same plan (and cache k
 
 from __future__ import annotations
 
+from images_server import catalog, content
 from images_server.formats import FORMATS, SOURCE_FORMAT
 from images_server.hashing import ImageRef
 from images_server.pipeline.ops import OutputFormat
@@ -34,6 +35,8 @@ def eager_plans(settings: Settings) -> list[Plan]:
 def warm_variants(services: Services, ref: ImageRef) -> int:
     """Render every eager variant of `ref` that is not cached yet; how many plans were run."""
     plans = eager_plans(services.settings)
+    record = catalog.lookup(services, ref)
     for plan in plans:
-        render(services, ref, plan)  # a cached variant is a cache hit: nothing is redone
+        # a cached variant is a cache hit: nothing is redone
+        render(services, ref, content.plan_for(services, record, plan))
     return len(plans)

@@ -58,6 +58,18 @@ ORIGINALS_STORED = Counter(
     "Originals written to storage (bytes not stored before), by source: upload or external",
     ("source",),
 )
+QUALITY_ENCODES = Histogram(
+    "images_quality_search_encodes",
+    "Encoder runs of one quality search (quality/auto, maxbytes), by format and mode",
+    ("format", "mode"),
+    buckets=(1, 2, 3, 4, 5, 6, 7, 8, 10, 12),
+)
+QUALITY_CHOSEN = Histogram(
+    "images_quality_chosen",
+    "The quality a search chose (quality/auto, maxbytes), by format and mode",
+    ("format", "mode"),
+    buckets=(10, 20, 30, 40, 50, 60, 70, 80, 90, 100),
+)
 
 _CACHE_HIT = CACHE_LOOKUPS.labels("hit")
 _CACHE_MISS = CACHE_LOOKUPS.labels("miss")

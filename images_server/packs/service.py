@@ -48,6 +48,7 @@ class Creator:
 
     user: str | None
     session: str | None  # the SHA-256 of the web UI's session cookie
+    by_upload_token: bool = False  # then the pack is the session's as well as the user's
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,9 @@ def _row(
     return Pack(
         id=pack_id,
         owner=creator.user,
-        session_hash=None if creator.user else creator.session,  # None: the id is the key
+        # None: the id is the key. An upload token's pack is the session's too, as the page
+        # that spent the token follows the pack with its cookie.
+        session_hash=creator.session if not creator.user or creator.by_upload_token else None,
         status="queued",
         progress=0.0,
         source_namespace=namespace.value,

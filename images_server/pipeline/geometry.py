@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 Gravity = Literal["nw", "n", "ne", "w", "c", "e", "sw", "s", "se"]
+# Placed in Python from facts of the image (pipeline/focus.py), or by the engine (smart).
+ContentGravity = Literal["smart", "focal", "face"]
+Point = tuple[float, float]  # 0..1 of the upright original's width and height
 ResizeFlag = Literal["", "!", ">", "<", "^"]
 MAX_SIDE = 65535  # any width/height argument above this is rejected by the parser
 MAX_PERCENT = 1000.0
@@ -26,11 +29,16 @@ _MAX_TEXT = 64
 _SIZE_RE = re.compile(r"(?P<w>\d+)?(?:(?P<x>x)(?P<h>\d+)?)?(?P<flag>[!><^]?)", re.ASCII)
 _PERCENT_RE = re.compile(rf"(?P<p>\d+(?:\.\d{{1,{_PERCENT_DECIMALS}}})?)%", re.ASCII)
 _AREA_RE = re.compile(r"@(?P<a>\d+)", re.ASCII)
-_GRAVITY_CROP_RE = re.compile(r"(?P<g>nw|ne|n|sw|se|s|w|c|e|smart)?(?P<w>\d+)x(?P<h>\d+)", re.ASCII)
+_GRAVITY_CROP_RE = re.compile(
+    r"(?P<g>nw|ne|n|sw|se|s|w|c|e|smart|focal|face)?(?P<w>\d+)x(?P<h>\d+)", re.ASCII
+)
+_FOCAL_CROP_RE = re.compile(
+    r"focal:(?P<fx>[01](?:\.\d{1,4})?),(?P<fy>[01](?:\.\d{1,4})?):(?P<w>\d+)x(?P<h>\d+)", re.ASCII
+)
 _OFFSET_CROP_RE = re.compile(r"(?P<w>\d+)x(?P<h>\d+)\+(?P<x>\d+)\+(?P<y>\d+)", re.ASCII)
 _FLAGS: dict[str, ResizeFlag] = {flag: flag for flag in get_args(ResizeFlag)}
-_CROP_GRAVITIES: dict[str, Gravity | Literal["smart"]] = {g: g for g in get_args(Gravity)}
-_CROP_GRAVITIES["smart"] = "smart"
+_CROP_GRAVITIES: dict[str, Gravity | ContentGravity] = {g: g for g in get_args(Gravity)}
+_CROP_GRAVITIES.update({g: g for g in get_args(ContentGravity)})
 
 # Column (x) and row (y) anchors of each gravity: 0 = left/top, 1 = centre, 2 = right/bottom.
 _X_ANCHOR = {"nw": 0, "w": 0, "sw": 0, "n": 1, "c": 1, "s": 1, "ne": 2, "e": 2, "se": 2}
@@ -94,13 +102,15 @@ class Box:
 
 @dataclass(frozen=True)
 class CropGeometry:
-    """A `width` x `height` box placed by `gravity`, or at the explicit offset `x`, `y`."""
+    """A `width` x `height` box placed by `gravity`, or at the explicit offset `x`, `y`;
+    `focus` is a focal point given in the URL (gravity `focal` only)."""
 
     width: int
     height: int
-    gravity: Gravity | Literal["smart"] = "c"
+    gravity: Gravity | ContentGravity = "c"
     x: int | None = None
     y: int | None = None
+    focus: Point | None = None
 
     def __post_init__(self) -> None:
         _check_side("width", self.width)
@@ -113,6 +123,10 @@ class CropGeometry:
             raise GeometryError("an explicit offset is measured from the top left (nw)")
         if self.gravity not in _CROP_GRAVITIES:
             raise GeometryError(f"unknown gravity {self.gravity!r}")
+        if self.focus is not None and (
+            self.gravity != "focal" or not all(0.0 <= v <= 1.0 for v in self.focus)
+        ):
+            raise GeometryError("a focal point is x,y from 0 to 1, with the gravity focal")
 
     def canonical(self) -> str:
         """Normalised text: "100x100" (centre), "n100x100", "smart100x100", "100x50+10+20".
@@ -120,6 +134,8 @@ class CropGeometry:
         A north-west box is written in the offset form, since "nw100x50" is "100x50+0+0".
         """
         size = f"{self.width}x{self.height}"
+        if self.focus is not None:
+            return f"focal:{_format_percent(self.focus[0])},{_format_percent(self.focus[1])}:{size}"
         if self.gravity == "nw":
             return f"{size}+{self.x or 0}+{self.y or 0}"
         return size if self.gravity == "c" else f"{self.gravity}{size}"
@@ -153,11 +169,15 @@ def parse_resize(text: str) -> ResizeGeometry:
 
 
 def parse_crop(text: str) -> CropGeometry:
-    """Parse "[gravity]WxH" (gravity nw n ne w c e sw s se smart, default c) or "WxH+X+Y".
+    """Parse "[gravity]WxH" (gravity nw n ne w c e sw s se smart focal face, default c),
+    "focal:X,Y:WxH" (a focal point in 0..1 of the upright original) or "WxH+X+Y".
 
     "nwWxH" is the same box as "WxH+0+0" and parses to the same value.
     """
     _check_text(text, "crop")
+    if match := _FOCAL_CROP_RE.fullmatch(text):
+        point = (float(match["fx"]), float(match["fy"]))
+        return CropGeometry(int(match["w"]), int(match["h"]), "focal", focus=point)
     if match := _OFFSET_CROP_RE.fullmatch(text):
         x, y = int(match["x"]), int(match["y"])
         return CropGeometry(int(match["w"]), int(match["h"]), "nw", x, y)
@@ -257,7 +277,7 @@ def resize_size(width: int, height: int, g: ResizeGeometry) -> tuple[int, int]:
 
 def _gravity_offset(width: int, height: int, g: CropGeometry) -> tuple[int, int]:
     """GravityAdjustGeometry with a +0+0 offset; centring halves each size separately."""
-    gravity = "c" if g.gravity == "smart" else g.gravity
+    gravity = "c" if g.gravity in ("smart", "focal", "face") else g.gravity
     xs = (0, width // 2 - g.width // 2, width - g.width)
     ys = (0, height // 2 - g.height // 2, height - g.height)
     return xs[_X_ANCHOR[gravity]], ys[_Y_ANCHOR[gravity]]
@@ -266,7 +286,8 @@ def _gravity_offset(width: int, height: int, g: CropGeometry) -> tuple[int, int]
 def crop_box(width: int, height: int, g: CropGeometry) -> Box:
     """The region `-gravity G -crop WxH+0+0` (or `-crop WxH+X+Y`) keeps, clipped to the image.
 
-    For "smart" this is the centre box; the engine refines its position, not its size.
+    For "smart", "focal" and "face" this is the centre box: the engine (smart) or
+    `pipeline.focus` (focal, face) moves it, never resizes it.
     """
     _check_source(width, height)
     if g.x is not None and g.y is not None:

@@ -10,11 +10,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from images_server.formats import FORMATS, ImageFormat
-from images_server.pipeline.geometry import CropGeometry, ResizeGeometry
+from images_server.pipeline.adjust import AdjustOp
+from images_server.pipeline.geometry import MAX_SIDE, CropGeometry, GeometryError, ResizeGeometry
+from images_server.pipeline.overlay import Overlay
+from images_server.pipeline.text import Text
 
 OutputFormat = ImageFormat
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = FORMATS
 FormatChoice = OutputFormat | Literal["auto"]  # auto: negotiated from the request's Accept
+# The formats whose quality means something: PNG and GIF are written lossless, whatever it is.
+LossyFormat = Literal["jpeg", "webp", "avif"]
+LOSSY_FORMATS: tuple[LossyFormat, ...] = ("jpeg", "webp", "avif")
+FormatQualities = tuple[tuple[LossyFormat, int], ...]  # sorted by format: one spelling
 
 FilterName = Literal["grayscale", "sepia", "invert"]
 FILTERS: tuple[FilterName, ...] = ("grayscale", "sepia", "invert")
@@ -77,6 +84,28 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class PerFormatQuality:
+    entries: FormatQualities  # `quality/jpeg:80,webp:75`; formats left out keep their default
+
+    def segment(self) -> str:
+        return "quality/" + ",".join(f"{name}:{value}" for name, value in self.entries)
+
+
+@dataclass(frozen=True)
+class AutoQuality:
+    def segment(self) -> str:
+        return "quality/auto"
+
+
+@dataclass(frozen=True)
+class MaxBytes:
+    limit: int  # bytes the output may take: the highest quality that fits (engines.budget)
+
+    def segment(self) -> str:
+        return f"maxbytes/{self.limit}"
+
+
+@dataclass(frozen=True)
 class Blur:
     sigma: float
 
@@ -121,11 +150,48 @@ class Pad:
 
 
 @dataclass(frozen=True)
+class Redact:
+    """Blur (or pixelate) every detected face (`region` None), or a region in pixels of the
+    image at that point of the pipeline: x, y, width, height."""
+
+    region: tuple[int, int, int, int] | None = None
+    pixelate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.region is None:
+            return
+        x, y, width, height = self.region
+        if not (min(x, y) >= 0 and max(x, y) <= MAX_SIDE and min(width, height) >= 1
+                and max(width, height) <= MAX_SIDE):  # fmt: skip
+            raise GeometryError(f"x and y must be 0..{MAX_SIDE}, width and height 1..{MAX_SIDE}")
+
+    def segment(self) -> str:
+        target = "faces" if self.region is None else ",".join(map(str, self.region))
+        return f"redact/{target}" + (",pixelate" if self.pixelate else "")
+
+
+@dataclass(frozen=True)
 class Dpr:
     factor: float
 
     def segment(self) -> str:
         return f"dpr/{_number(self.factor)}"
+
+
+@dataclass(frozen=True)
+class DprAuto:
+    """`dpr/auto`: the device pixel ratio from client hints (pipeline/hints.py)."""
+
+    def segment(self) -> str:
+        return "dpr/auto"
+
+
+@dataclass(frozen=True)
+class ResizeAuto:
+    """`resize/auto`: a width from client hints, never enlarging (pipeline/hints.py)."""
+
+    def segment(self) -> str:
+        return "resize/auto"
 
 
 Op = (
@@ -135,10 +201,20 @@ Op = (
     | Flip
     | Format
     | Quality
+    | PerFormatQuality
+    | AutoQuality
+    | MaxBytes
     | Blur
     | Sharpen
     | Filter
     | Background
     | Pad
+    | Redact
     | Dpr
+    | Overlay
+    | Text
+    | DprAuto
+    | ResizeAuto
+    | AdjustOp  # pipeline/adjust.py: trim, colour adjustments, radius, pixelate
 )
+__all__ = ["Overlay", "Text"]  # defined with their grammars in pipeline/overlay.py, text.py

@@ -14,38 +14,58 @@ import re
 from collections.abc import Callable, Mapping
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline.adjust import ADJUST_PARSERS
 from images_server.pipeline.geometry import MAX_SIDE, parse_crop, parse_resize
 from images_server.pipeline.ops import (
     FILTERS,
+    LOSSY_FORMATS,
     OUTPUT_FORMATS,
+    AutoQuality,
     Background,
     Blur,
     Crop,
     Dpr,
+    DprAuto,
     Filter,
     Flip,
     Format,
     FormatChoice,
+    LossyFormat,
+    MaxBytes,
     Op,
     Pad,
+    PerFormatQuality,
     Quality,
+    Redact,
     Resize,
+    ResizeAuto,
     Rotate,
     Sharpen,
 )
+from images_server.pipeline.overlay import parse_overlay
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS
+from images_server.pipeline.text import parse_text
 
 _DEGREES = re.compile(r"-?\d{1,6}(\.\d{1,6})?", re.ASCII)
 _QUALITY = re.compile(r"\d{1,3}", re.ASCII)
+_BYTES = re.compile(r"\d{1,9}", re.ASCII)
+# A budget under 100 bytes holds no image header worth sending; over 20 MB is no budget for
+# a web image (the 12 MP sample is 1.8 MB as a JPEG at quality 85).
+MAX_BYTES_RANGE = (100, 20_000_000)
 _SIGMA = re.compile(r"\d{1,2}(\.\d{1,3})?", re.ASCII)
 _DPR = re.compile(r"\d(\.\d{1,2})?", re.ASCII)
 _HEX = re.compile(r"[0-9a-fA-F]{6}([0-9a-fA-F]{2})?", re.ASCII)
 _BOX = re.compile(r"(\d{1,5})x(\d{1,5})", re.ASCII)
+_REGION = re.compile(r"(\d{1,5}),(\d{1,5}),(\d{1,5}),(\d{1,5})", re.ASCII)
+_REDACT_MODES = {"blur": False, "pixelate": True}
 _FORMAT_ALIASES: dict[str, FormatChoice] = {"jpg": "jpeg"}
 _FORMATS: tuple[FormatChoice, ...] = (*OUTPUT_FORMATS, "auto")
+_LOSSY: dict[str, LossyFormat] = {"jpg": "jpeg", **{name: name for name in LOSSY_FORMATS}}
 
 
 def _resize(arg: str) -> Op:
+    if arg == "auto":  # a width from client hints, settled per request (pipeline/hints.py)
+        return ResizeAuto()
     return Resize(parse_resize(arg))
 
 
@@ -73,10 +93,51 @@ def _format(arg: str) -> Op:
     return Format(name)
 
 
-def _quality(arg: str) -> Op:
+def _quality_value(arg: str) -> int:
     if not _QUALITY.fullmatch(arg) or not 1 <= int(arg) <= 100:
         raise ValueError("quality must be a whole number from 1 to 100")
-    return Quality(int(arg))
+    return int(arg)
+
+
+def _quality(arg: str) -> Op:
+    if arg == "auto":
+        return AutoQuality()
+    if ":" in arg:
+        return PerFormatQuality(_format_qualities(arg))
+    if not _QUALITY.fullmatch(arg):
+        raise ValueError(
+            "quality must be a whole number from 1 to 100, auto, or per format "
+            "(e.g. jpeg:80,webp:75,avif:50)"
+        )
+    return Quality(_quality_value(arg))
+
+
+def _format_qualities(arg: str) -> tuple[tuple[LossyFormat, int], ...]:
+    """`jpeg:80,webp:75` as entries sorted by format, each format once."""
+    entries: dict[LossyFormat, int] = {}
+    for entry in arg.split(","):
+        name, _, value = entry.partition(":")
+        fmt = _LOSSY.get(name)
+        if fmt is None:
+            raise ValueError(
+                f"'{entry}': per-format quality takes "
+                + ", ".join(LOSSY_FORMATS)
+                + " (PNG and GIF are written lossless, so quality does not apply to them)"
+            )
+        if fmt in entries:
+            raise ValueError(f"'{entry}': {fmt} is given more than once")
+        try:
+            entries[fmt] = _quality_value(value)
+        except ValueError as exc:
+            raise ValueError(f"'{entry}': {exc}") from exc
+    return tuple(sorted(entries.items()))
+
+
+def _max_bytes(arg: str) -> Op:
+    low, high = MAX_BYTES_RANGE
+    if not _BYTES.fullmatch(arg) or not low <= int(arg) <= high:
+        raise ValueError(f"maxbytes must be a whole number of bytes from {low} to {high}")
+    return MaxBytes(int(arg))
 
 
 def _sigma(arg: str) -> float:
@@ -114,9 +175,27 @@ def _pad(arg: str) -> Op:
     return Pad(int(match[1]), int(match[2]))
 
 
+def _redact(arg: str) -> Op:
+    *target, last = arg.split(",")
+    if last in _REDACT_MODES:
+        pixelate = _REDACT_MODES[last]
+    else:
+        pixelate = False
+        target.append(last)
+    if target == ["faces"]:
+        return Redact(None, pixelate)
+    match = _REGION.fullmatch(",".join(target))
+    if not match:
+        raise ValueError("redact takes faces or x,y,w,h in pixels, then ,pixelate if wanted")
+    x, y, width, height = (int(v) for v in match.groups())
+    return Redact((x, y, width, height), pixelate)
+
+
 def _dpr(arg: str) -> Op:
+    if arg == "auto":  # the client's own, from client hints (pipeline/hints.py)
+        return DprAuto()
     if not _DPR.fullmatch(arg) or not 1 <= float(arg) <= 4:
-        raise ValueError("dpr must be a number from 1 to 4")
+        raise ValueError("dpr must be a number from 1 to 4, or auto")
     return Dpr(float(arg))
 
 
@@ -127,12 +206,17 @@ PARSERS: dict[str, Callable[[str], Op]] = {
     "flip": _flip,
     "format": _format,
     "quality": _quality,
+    "maxbytes": _max_bytes,
     "blur": _blur,
     "sharpen": _sharpen,
     "filter": _filter,
     "background": _background,
     "pad": _pad,
+    "redact": _redact,
     "dpr": _dpr,
+    "overlay": parse_overlay,
+    "text": parse_text,
+    **ADJUST_PARSERS,
 }
 KNOWN_OPS = (*PARSERS, "preset")
 

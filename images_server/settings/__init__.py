@@ -8,11 +8,13 @@ The fields are grouped by concern, one class each, which `Settings` combines:
     serving.py    ServerSettings     host, port, gunicorn's workers and threads, the job worker
                   StorageSettings    data dir, originals (filesystem, S3), result cache, database
                   DeliverySettings   the URLs handed out, NGINX and CDN purging
-    images.py     ImageSettings      engine, presets, source and output limits, the render gate
+    images.py     ImageSettings      engine, presets, watermark, client hints, maxbytes, source
+                                     and output limits, the render gate
                   ExternalSettings   uploads and `/external` on or off, and what a fetch may do
-    access.py     AccessSettings     signing and API keys, admins, link lifetimes, quotas
+    access.py     AccessSettings     signing and API keys, unsigned URLs' limits, admins, upload
+                                     tokens and CORS, link lifetimes, quotas
                   RateLimitSettings  per-client limits and the proxies trusted to name clients
-    jobs.py       JobSettings        the queue, eager variants, derivatives, packs
+    jobs.py       JobSettings        the queue, eager variants, derivatives, faces, packs
 
 `environment.py` reads secrets from files (`IMAGES_<NAME>_FILE`) and warns about `IMAGES_*`
 variables that are no setting.
@@ -25,10 +27,12 @@ from collections.abc import Mapping
 from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from images_server.pipeline.parse import parse_pipeline
+from images_server.pipeline.presets import PRESET_MAX_OPS
 from images_server.settings import environment
 from images_server.settings.access import AccessSettings, RateLimitSettings
 from images_server.settings.environment import PREFIX, SECRET_FIELDS, SettingsError
-from images_server.settings.images import EngineName, ExternalSettings, ImageSettings
+from images_server.settings.images import EngineName, ExternalSettings, ImageSettings, uses_hints
 from images_server.settings.jobs import JobSettings
 from images_server.settings.serving import DeliverySettings, ServerSettings, StorageSettings
 
@@ -68,6 +72,15 @@ class Settings(
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         secret_files = environment.SecretFiles(settings_cls)
         return init_settings, secret_files, env_settings, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="after")
+    def _eager_presets_need_no_hints(self) -> Settings:
+        for name in self.eager_presets:
+            if uses_hints(parse_pipeline(self.presets.get(name, ""), PRESET_MAX_OPS, {})):
+                raise ValueError(
+                    f"IMAGES_EAGER_PRESETS: {name!r} uses client hints, which only a request has"
+                )
+        return self
 
     @model_validator(mode="after")
     def _eager_presets_exist(self) -> Settings:

@@ -1,14 +1,17 @@
-"""Settings of who may do what: signing keys and API keys, admins, link lifetimes, quotas;
+"""Settings of who may do what: signing keys and API keys, what unsigned URLs may ask for,
+admins, upload tokens and the origins that may spend them, link lifetimes, quotas;
 and how often a client may ask (rate limits, and which proxies say who the client is).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from limits import parse_many
 from pydantic import BaseModel, ByteSize, Field, field_validator, model_validator
 
+from images_server.pipeline.parse import PARSERS
 from images_server.settings.images import CommaList, split_commas
 
 _DEFAULT_TTLS = {"signed_url_ttl": 3600, "share_ttl": 7 * 86400}
@@ -23,6 +26,21 @@ class AccessSettings(BaseModel):
     require_signature: bool = Field(
         False, description="every transform URL must carry a valid signature"
     )
+    only_presets: bool = Field(
+        False,
+        description="unsigned transform URLs may use only presets (`preset/<name>`, "
+        "`?size=`) and the ops of IMAGES_ALLOWED_OPS; anything else needs a signature",
+    )
+    allowed_ops: CommaList = Field(
+        (),
+        description="ops an unsigned URL may use besides presets, e.g. `resize,format`; "
+        "empty: every op (unless IMAGES_ONLY_PRESETS)",
+    )
+    allowed_widths: CommaList = Field(
+        (),
+        description="widths an unsigned `resize` may ask for, e.g. `320,640,1280` (after "
+        "`dpr`); empty: any",
+    )
     api_keys: CommaList = Field(
         (),
         description="`user:key,user2:key2`; when set (or when `images-server keys create` has "
@@ -34,6 +52,17 @@ class AccessSettings(BaseModel):
     )
     default_public: bool = Field(
         True, description="visibility of an upload that does not send `public`"
+    )
+    upload_token_ttl: int = Field(
+        600, ge=1, description="seconds an upload token from `/upload-tokens` lasts unless asked"
+    )
+    upload_token_max_ttl: int = Field(
+        3600, ge=1, description="longest `expires_in` an upload token may ask for (else 400)"
+    )
+    cors_origins: CommaList = Field(
+        (),
+        description="origins (`https://app.example.com`) whose pages may `POST /upload` with an "
+        "upload token (CORS); `*` is any origin (unset: none)",
     )
     max_link_ttl: int = Field(
         365 * 86400,
@@ -55,10 +84,42 @@ class AccessSettings(BaseModel):
     )
     quota_images: int = Field(0, ge=0, description="images one user may own (`0`: unlimited)")
 
-    @field_validator("secret_key", "api_keys", "admin_users", mode="before")
+    @field_validator(
+        "secret_key",
+        "api_keys",
+        "admin_users",
+        "cors_origins",
+        "allowed_ops",
+        "allowed_widths",
+        mode="before",
+    )
     @classmethod
-    def _split_keys_and_users(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         return split_commas(value)
+
+    @field_validator("allowed_ops")
+    @classmethod
+    def _check_allowed_ops(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if name not in PARSERS:
+                raise ValueError(f"{name!r} is not an op (ops: {', '.join(PARSERS)})")
+        return names
+
+    @field_validator("allowed_widths")
+    @classmethod
+    def _check_allowed_widths(cls, widths: tuple[str, ...]) -> tuple[str, ...]:
+        for width in widths:
+            if not width.isdigit() or not 1 <= int(width) <= 65535:
+                raise ValueError(f"{width!r} is not a width (1..65535)")
+        return tuple(str(int(width)) for width in widths)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"{origin!r}: an origin is scheme://host[:port], no path")
+        return tuple(origin.lower() for origin in origins)
 
     @field_validator("api_keys")
     @classmethod
@@ -91,6 +152,12 @@ class AccessSettings(BaseModel):
         for name in _DEFAULT_TTLS:
             if getattr(self, name) > self.max_link_ttl:
                 raise ValueError(f"IMAGES_{name.upper()} is longer than IMAGES_MAX_LINK_TTL")
+        return self
+
+    @model_validator(mode="after")
+    def _upload_token_ttl_fits(self) -> AccessSettings:
+        if self.upload_token_ttl > self.upload_token_max_ttl:
+            raise ValueError("IMAGES_UPLOAD_TOKEN_TTL is longer than IMAGES_UPLOAD_TOKEN_MAX_TTL")
         return self
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ByteSize, Field, field_validator
@@ -14,12 +15,22 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import NoDecode
 
 from images_server.errors import InvalidPipeline
+from images_server.pipeline.hints import DEFAULT_WIDTHS
+from images_server.pipeline.ops import DprAuto, Op, ResizeAuto
+from images_server.pipeline.overlay import Overlay, parse_overlay
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.presets import DEFAULT_PRESETS, PRESET_MAX_OPS, PRESET_NAME
 
 EngineName = Literal["wand", "vips"]
 CommaList = Annotated[tuple[str, ...], NoDecode]
 """A setting written as `a,b,c` (each part stripped, empty parts dropped)."""
+IntList = Annotated[tuple[int, ...], NoDecode]
+"""A setting written as `1,2,3`."""
+
+
+def uses_hints(ops: tuple[Op, ...]) -> bool:
+    """Whether `ops` take values from client hints, which only a request has."""
+    return any(isinstance(op, DprAuto | ResizeAuto) for op in ops)
 
 
 def split_commas(value: object) -> object:
@@ -38,6 +49,41 @@ class ImageSettings(BaseModel):
         description="JSON object of preset names to pipelines, added to `thumb`, `medium`, `full`",
     )
     jpeg_progressive: bool = Field(False, description="encode JPEG outputs as progressive")
+    watermark: str = Field(
+        "",
+        description="an uploaded image laid over every output, as `overlay`'s argument "
+        "(`<hash>,se,10,o60,s20`); a URL cannot remove it (empty: none)",
+    )
+    watermark_min_width: int = Field(
+        0, ge=0, le=65535, description="outputs narrower than this get no watermark"
+    )
+    client_hints: bool = Field(
+        False,
+        description="image responses ask for client hints (`Accept-CH`), and `dpr/auto` and "
+        "`resize/auto` take the DPR and width from them (off: those ops are `400`)",
+    )
+    client_hints_widths: IntList = Field(
+        DEFAULT_WIDTHS,
+        description="widths a hinted width is rounded up to, comma-separated (mirror a change "
+        "in nginx/nginx.conf's maps)",
+    )
+    client_hints_fallback_width: int = Field(
+        1280,
+        ge=0,
+        le=65535,
+        description="width `resize/auto` fits to when a request has no width hint (`0`: no resize)",
+    )
+    save_data_quality_step: int = Field(
+        15,
+        ge=0,
+        le=99,
+        description="how much `Save-Data: on` lowers the default quality of a URL with a "
+        "client-hint op and no `quality` (never below 30; `0`: off)",
+    )
+    maxbytes_resize: bool = Field(
+        False,
+        description="maxbytes may shrink an output that does not fit at quality 1 (else 400)",
+    )
     max_upload_bytes: ByteSize = Field(
         ByteSize(25_000_000), description="largest upload in bytes (else 413); `25MB` works"
     )
@@ -103,10 +149,39 @@ class ImageSettings(BaseModel):
             if not PRESET_NAME.fullmatch(name):
                 raise ValueError(f"preset name {name!r} must be lowercase letters, digits, - or _")
             try:
-                parse_pipeline(pipeline, PRESET_MAX_OPS, presets={})
+                ops = parse_pipeline(pipeline, PRESET_MAX_OPS, presets={})
             except InvalidPipeline as exc:
                 raise ValueError(f"preset {name!r}: {exc.message}") from exc
+            if uses_hints(ops) and not name.endswith("-auto"):  # NGINX keys on the name
+                raise ValueError(f"preset {name!r} uses client hints: its name must end in -auto")
         return merged
+
+    @field_validator("client_hints_widths", mode="before")
+    @classmethod
+    def _split_widths(cls, value: object) -> object:
+        return split_commas(value)
+
+    @field_validator("client_hints_widths")
+    @classmethod
+    def _check_widths(cls, widths: tuple[int, ...]) -> tuple[int, ...]:
+        if not widths or not all(1 <= width <= 65535 for width in widths):
+            raise ValueError("give one or more widths, each 1..65535")
+        return tuple(sorted(set(widths)))
+
+    @field_validator("watermark")
+    @classmethod
+    def _check_watermark(cls, value: str) -> str:
+        if value.strip():
+            parse_overlay(value.strip())  # ValueError names what is wrong
+        return value.strip()
+
+    @property
+    def watermark_overlay(self) -> Overlay | None:
+        """The server-wide watermark as the overlay op render appends to every plan."""
+        if not self.watermark:
+            return None
+        overlay = parse_overlay(self.watermark)
+        return replace(overlay, min_width=max(overlay.min_width, self.watermark_min_width))
 
 
 class ExternalSettings(BaseModel):

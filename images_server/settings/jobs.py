@@ -1,11 +1,13 @@
 """Settings of the background work: the job queue and its workers, eager variants,
-derivatives, and packs (how long they are kept, when a silent job is taken for dead)."""
+derivatives, faces (found by the worker, redacted by renders), and packs (how long they are
+kept, when a silent job is taken for dead)."""
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from images_server.formats import FORMATS, SOURCE_FORMAT
 from images_server.settings.images import CommaList, split_commas
@@ -50,6 +52,18 @@ class JobSettings(BaseModel):
         description="most bytes the derivatives of one original may add, as a share of the "
         "original's (largest copies are left out first)",
     )
+    faces: bool = Field(
+        True,
+        description="after each upload, a worker looks for faces (OpenCV's frontal-face "
+        "cascade on a copy at most 1024 px a side) for `crop/face…`; off: face crops are smart",
+    )
+    redact_faces: Literal["off", "private", "all"] = Field(
+        "off",
+        description="blur every detected face in every variant (and the original as served) "
+        "of private images, or of all images, after the URL's ops; a URL cannot remove it, and "
+        "an image whose faces are not detected yet answers 503 with Retry-After (needs "
+        "IMAGES_FACES)",
+    )
     pack_retention: int = Field(
         86400,
         ge=60,
@@ -93,3 +107,9 @@ class JobSettings(BaseModel):
             if name not in known:
                 raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")
         return formats
+
+    @model_validator(mode="after")
+    def _redaction_needs_faces(self) -> JobSettings:
+        if self.redact_faces != "off" and not self.faces:
+            raise ValueError("IMAGES_REDACT_FACES needs IMAGES_FACES: faces must be detected")
+        return self

@@ -4,8 +4,8 @@
    server's packs API with URLs relative to the page, so the app may live under a prefix. */
 
 import {
-  $, KEY_STORAGE, bytes, clearError, clearFieldErrors, fact, request, show, showError,
-  showFieldError, swatch
+  $, KEY_STORAGE, bytes, clearError, clearFieldErrors, fact, forgetUploadToken, hasUploadToken,
+  request, show, showError, showFieldError, swatch
 } from "./common.js";
 import { download, forgetResults, showResults } from "./results.js";
 
@@ -35,7 +35,7 @@ function choose(file) {
   $("upload").setAttribute("aria-busy", "true");
   var body = new FormData();
   body.append("file", file);
-  request("packs/analyze", { method: "POST", body: body })
+  request("packs/analyze", { method: "POST", body: body, upload: true })
     .then(function (response) { return response.json(); })
     .then(function (data) {
       $("file-status").textContent = "Chosen: “" + file.name + "” (" + bytes(file.size) + ").";
@@ -168,14 +168,16 @@ function build(event) {
   }
   $("build").disabled = true;
   setProgress(0, "Sending the image…");
-  request("packs", { method: "POST", body: body })
+  var withToken = hasUploadToken();
+  request("packs", { method: "POST", body: body, upload: true })
     .then(function (response) { return response.json(); })
     .then(function (data) {
       state.packId = data.id;
+      if (withToken) { forgetUploadToken(); } // spent on this pack
       show(["configure", "progress-section"]);
       form.querySelectorAll("input, select, button").forEach(function (field) { field.disabled = true; });
       $("file").disabled = true; // one pack at a time: a new image waits until this one ends
-      $("cancel").hidden = false;
+      $("cancel").hidden = withToken; // cancelling is a write: it needs an API key
       $("cancel").disabled = false;
       poll(data.id, 0);
     })

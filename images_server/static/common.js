@@ -1,7 +1,10 @@
 /* What every part of the packs page uses: the API key, requests to the server with errors
-   in words, and small DOM helpers. */
+   in words, and small DOM helpers. The key field also takes an upload token (`iut_...`, from
+   `POST /upload-tokens`): it is sent only on the requests that upload (`upload: true`), is
+   good for one pack, and the pack is then followed with the page's session cookie. */
 
 export var KEY_STORAGE = "images-server-api-key";
+var TOKEN_PREFIX = "iut_";
 
 export var $ = function (id) { return document.getElementById(id); };
 
@@ -78,16 +81,29 @@ export function apiKey() {
   return (sessionStorage.getItem(KEY_STORAGE) || "").trim();
 }
 
-function authHeaders() {
+export function hasUploadToken() {
+  return apiKey().indexOf(TOKEN_PREFIX) === 0;
+}
+
+/* A token is spent by the pack: it is forgotten, so the next pack asks for a new one. */
+export function forgetUploadToken() {
+  if (!hasUploadToken()) { return; }
+  sessionStorage.removeItem(KEY_STORAGE);
+  $("api-key").value = "";
+}
+
+function authHeaders(upload) {
   var key = apiKey();
-  return key ? { Authorization: "Bearer " + key } : {};
+  if (!key || (hasUploadToken() && !upload)) { return {}; }
+  return { Authorization: "Bearer " + key };
 }
 
 /* fetch() with the API key, resolving to the response; rejects with an Error whose message
    is the server's own words (docs/api.md §2 error JSON) or says the server could not be reached. */
 export function request(url, options) {
   options = options || {};
-  options.headers = Object.assign({}, options.headers || {}, authHeaders());
+  options.headers = Object.assign({}, options.headers || {}, authHeaders(options.upload));
+  delete options.upload;
   options.credentials = "same-origin";
   return fetch(url, options).then(function (response) {
     if (response.ok) { return response; }
@@ -110,6 +126,10 @@ function askForKey() {
 }
 
 function describe(status, detail) {
+  if (status === 401 && hasUploadToken()) {
+    return "This upload token cannot be used (" + detail + "): paste a new one, or an API key, " +
+      "into the “API key” field below “Choose an image…” (the cursor is there now), then try again.";
+  }
   if (status === 401) {
     var problem = apiKey() ? "This API key is not valid" : "This server needs an API key";
     return problem + ": type one into the “API key” field below “Choose an image…” " +

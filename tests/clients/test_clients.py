@@ -1,28 +1,30 @@
-"""The Python and JavaScript signing helpers in clients/: identical URLs, accepted by the server.
+"""Both client packages against each other and against a real app.
 
-The JavaScript helper runs under the real `node` (its own unit tests with `node --test`, and a
-driver that signs the table below); a missing `node` fails these tests, it never skips them.
+The JavaScript package runs under the real `node`: its own tests (`node --test`, including the
+Next.js loader through `next`'s `getImageProps` and the shared vectors), its declarations
+through `tsc`, and a driver that builds URLs for images uploaded here. A missing `node` or
+missing devDependencies fail these tests; they never skip.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from images_client import image_url, sign_url
 
 from images_server.app import create_app
 from images_server.security.signing import sign, verify
 from images_server.settings import Settings
+from tests.clients.support import JS, node, vectors
 from tests.images import quadrant_bytes
 
-CLIENTS = Path(__file__).resolve().parents[2] / "clients"
 NOW = 1_700_000_000.75
 KEYS = ("current-key", "clé 🔑 with spaces")
 
@@ -42,53 +44,45 @@ CASES: list[tuple[str, int, int | None]] = [
 ]
 HASH = "ab" * 32
 
-SignUrl = Callable[..., str]
-
-
-def python_sign_url() -> SignUrl:
-    spec = importlib.util.spec_from_file_location(
-        "images_signing", CLIENTS / "python" / "images_signing.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sign_url: SignUrl = module.sign_url
-    return sign_url
-
-
-@pytest.fixture(scope="module")
-def node() -> str:
-    found = shutil.which("node")
-    if found is None:
-        pytest.fail("node (Node.js 20) is missing: it runs the JavaScript client's tests")
-    return found
-
-
 DRIVER = """
-const { signUrl, signUrlAsync } = await import(process.argv[1]);
+const [src] = process.argv.slice(1);
+const { imageUrl, signedImageUrl, signer, signUrlSync } = await import(`${src}/node.mjs`);
+const now = Date.now() / 1000;
+const { signUrl } = await import(`${src}/index.mjs`);
+const { createImagesLoader } = await import(`${src}/next.mjs`);
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
-const out = [];
-for (const [url, key, expiresIn, now] of JSON.parse(input)) {
+const { paths, builds, loads, key0 } = JSON.parse(input);
+const out = { paths: [], builds: [], loads: [] };
+for (const [url, key, expiresIn, now] of paths) {
   const options = { expiresIn, now };
-  out.push([signUrl(url, key, options), await signUrlAsync(url, key, options)]);
+  out.paths.push([signUrlSync(url, key, options), await signUrl(url, key, options)]);
+}
+for (const { hash, ops, query, key, expires_in: expiresIn, now } of builds) {
+  const sync = imageUrl(hash, ops, { query, sign: signer(key, { expiresIn, now }) });
+  const async_ = await signedImageUrl(hash, ops, { query, key, expiresIn, now });
+  out.builds.push([sync, async_]);
+}
+for (const { src: image, width, quality, options } of loads) {
+  const { base_url: baseUrl, ...rest } = options;
+  const sign = signer(key0, { expiresIn: 600, now });
+  const loader = createImagesLoader({ baseUrl, ...rest, sign });
+  out.loads.push(loader({ src: image, width, ...(quality === null ? {} : { quality }) }));
 }
 process.stdout.write(JSON.stringify(out));
 """
 
 
-def node_sign_urls(node: str, cases: list[tuple[str, str, int | None, float]]) -> list[list[str]]:
-    module = (CLIENTS / "js" / "images-signing.mjs").as_uri()
+def run_driver(job: dict[str, Any]) -> dict[str, list[Any]]:
     done = subprocess.run(
-        [node, "--input-type=module", "-e", DRIVER, module],
-        input=json.dumps(cases),
+        [node(), "--input-type=module", "-e", DRIVER, (JS / "src").as_uri()],
+        input=json.dumps(job),
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    result: list[list[str]] = json.loads(done.stdout)
+    result: dict[str, list[Any]] = json.loads(done.stdout)
     return result
 
 
@@ -98,19 +92,66 @@ def server_sign(url: str, key: str, expires_in: int | None, now: float) -> str:
     return sign(path, query, key.encode(), expires)
 
 
-def test_javascript_unit_tests(node: str) -> None:
+def test_javascript_package_tests() -> None:
     done = subprocess.run(
-        [node, "--test", str(CLIENTS / "js")], capture_output=True, text=True, timeout=60
+        [node(), "--test", "test/"], cwd=JS, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "# fail 0" in done.stdout
-    assert "# pass 0" not in done.stdout
+    assert "# skipped 0" in done.stdout
+    passed = int(done.stdout.split("# pass ")[1].split()[0])
+    assert passed >= 20  # the signing, URL, vector and Next.js loader tests all ran
 
 
-def test_both_clients_and_the_server_sign_alike(node: str) -> None:
-    sign_url = python_sign_url()
+def test_javascript_declarations_type_check() -> None:
+    node()
+    tsc = JS / "node_modules" / "typescript" / "bin" / "tsc"
+    done = subprocess.run(
+        [node(), str(tsc), "-p", "tsconfig.json"],
+        cwd=JS,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_javascript_package_is_versioned_licensed_and_changelogged() -> None:
+    package = json.loads((JS / "package.json").read_text(encoding="utf-8"))
+    assert package["name"] == "@images-server/client"
+    assert package["type"] == "module"
+    assert package.get("dependencies", {}) == {}
+    assert {"next", "react", "react-dom", "typescript"} <= set(package["devDependencies"])
+    for entry in package["exports"].values():
+        if isinstance(entry, dict):
+            assert (JS / entry["types"]).is_file()
+            assert (JS / entry["default"]).is_file()
+    changelog = (JS / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## {package['version']}" in changelog
+    assert f'VERSION = "{package["version"]}"' in (JS / "src" / "index.mjs").read_text()
+    assert (JS / "LICENSE").read_text() == (JS.parents[1] / "LICENSE").read_text()
+    lock = json.loads((JS / "package-lock.json").read_text(encoding="utf-8"))
+    assert lock["packages"][""]["devDependencies"] == package["devDependencies"]
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is missing: it packs the JavaScript client")
+    packed = subprocess.run(
+        [npm, "pack", "--dry-run", "--json", "--ignore-scripts"],
+        cwd=JS,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    files = {entry["path"] for entry in json.loads(packed.stdout)[0]["files"]}
+    assert {"LICENSE", "CHANGELOG.md", "README.md", "package.json"} <= files
+    assert {"src/index.mjs", "src/index.d.ts", "src/next.mjs", "src/next.d.ts"} <= files
+    assert not {path for path in files if path.startswith(("test/", "node_modules/"))}
+
+
+def test_both_clients_and_the_server_sign_alike() -> None:
     table = [(url.format(h=HASH), KEYS[index], expires_in, NOW) for url, index, expires_in in CASES]
-    from_node = node_sign_urls(node, table)
+    from_node = run_driver({"paths": table, "builds": [], "loads": [], "key0": ""})["paths"]
     for (url, key, expires_in, now), (from_sync, from_async) in zip(table, from_node, strict=True):
         from_python = sign_url(url, key, expires_in=expires_in, now=now)
         assert from_python == from_sync == from_async == server_sign(url, key, expires_in, now)
@@ -119,22 +160,47 @@ def test_both_clients_and_the_server_sign_alike(node: str) -> None:
         assert verify(path, query, [key.encode()], NOW) == expected
 
 
-def test_the_server_accepts_both_clients(node: str, tmp_path: Path) -> None:
+def test_the_server_serves_what_both_clients_build(tmp_path: Path) -> None:
     settings = Settings(
         data_dir=tmp_path / "data", engine="vips", secret_key=KEYS, require_signature=True
     )
     client = create_app(settings).test_client()
-    data = quadrant_bytes(40, 30, "png")
+    data = quadrant_bytes(400, 300, "png")
     digest = client.post("/upload", data={"file": (io.BytesIO(data), "q.png")}).get_json()["hash"]
     now = time.time()
-    table = [(url.format(h=digest), KEYS[i], expires_in, now) for url, i, expires_in in CASES]
-    sign_url = python_sign_url()
-    from_node = node_sign_urls(node, table)
-    for (url, key, expires_in, _), (from_sync, _from_async) in zip(table, from_node, strict=True):
-        unsigned = client.get(url)
-        assert unsigned.status_code == 403, url
+    paths = [(url.format(h=digest), KEYS[i], expires_in, now) for url, i, expires_in in CASES]
+    # every vector's ops and query, on this image, signed with a lifetime from now
+    builds = [
+        {**case, "hash": digest, "key": KEYS[n % 2], "expires_in": 600, "now": int(now)}
+        for n, case in enumerate(vectors()["urls"])
+    ]
+    loads = [
+        {**case, "src": case["src"].replace(case["src"].split("image/")[-1][:64], digest)}
+        for case in vectors()["next_loader"]
+    ]
+    built = run_driver({"paths": paths, "builds": builds, "loads": loads, "key0": KEYS[0]})
+    for (url, key, expires_in, _), (from_sync, _from_async) in zip(
+        paths, built["paths"], strict=True
+    ):
+        assert client.get(url).status_code == 403, url  # unsigned
         for signed in (sign_url(url, key, expires_in=expires_in), from_sync):
             response = client.get(signed)
             assert response.status_code == (400 if "/blur/zz" in url else 200), signed
-            if response.status_code == 200:
-                assert (response.mimetype or "").startswith("image/")
+    for case, (from_sync, from_async) in zip(builds, built["builds"], strict=True):
+        from_python = image_url(
+            digest,
+            case["ops"],
+            query=case["query"],
+            key=case["key"],
+            expires_in=600,
+            now=case["now"],
+        )
+        assert from_python == from_sync == from_async
+        response = client.get(from_python, headers={"Accept": "image/avif,image/webp,*/*"})
+        assert response.status_code == 200, (case["name"], from_python, response.get_json())
+        assert (response.mimetype or "").startswith("image/")
+    for case, url in zip(loads, built["loads"], strict=True):
+        path = url.removeprefix(case["options"]["base_url"].rstrip("/"))
+        response = client.get(path, headers={"Accept": "image/webp"})
+        assert response.status_code == 200, (case["name"], url, response.get_json())
+        assert response.mimetype == "image/webp"  # format/auto with this Accept, or format/webp

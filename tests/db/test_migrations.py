@@ -18,8 +18,8 @@ from images_server.db.engine import make_engine
 from images_server.db.migrate import upgrade
 from images_server.db.models import Base
 
-TABLES = {"images", "uploads", "grants", "api_keys", "packs"}
-HEAD = "0004"
+TABLES = {"images", "uploads", "grants", "api_keys", "packs", "upload_tokens"}
+HEAD = "0006"
 
 
 def _revision(engine: Engine) -> str:

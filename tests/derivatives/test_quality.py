@@ -116,6 +116,8 @@ def test_a_plan_that_sharpens_keeps_a_margin_of_two(samples: Path) -> None:
     sharpened = derivatives.choose(services, ref, plan_of("resize/500x/sharpen/0.8"))
     assert sharpened is not None
     assert sharpened.level.width == 1000  # 500 px passes 1.25x, not 2x
+    # a sharpen after a trim is sized once the box is known, and still counts
+    assert derivatives.choose(services, ref, plan_of("resize/800x/trim/5/sharpen/0.8")) is None
 
 
 @pytest.mark.parametrize("path", FROM_ORIGINAL)

@@ -90,3 +90,27 @@ def test_finish_within_passes_results_and_errors_through() -> None:
         finish_within(Deadline(10), broken, then=lambda: calls.append("then"))
     assert finish_within(Deadline(None), lambda: 7, then=lambda: calls.append("then")) == 7
     assert calls == ["then", "then", "then"]
+
+
+def test_stopping_calls_what_was_registered_once_the_budget_runs_out() -> None:
+    deadline = Deadline(0.05)
+    stopped = threading.Event()
+    with deadline.stopping():
+        deadline.on_expiry(stopped.set)
+        assert stopped.wait(2)
+        assert deadline.expired
+    late: list[str] = []
+    deadline.on_expiry(lambda: late.append("at once"))  # already expired: called now
+    assert late == ["at once"]
+
+
+def test_a_render_that_ends_in_time_leaves_no_timer_behind() -> None:
+    before = threading.active_count()
+    deadline = Deadline(0.2)
+    called: list[str] = []
+    with deadline.stopping():
+        deadline.on_expiry(lambda: called.append("stop"))
+        assert threading.active_count() == before + 1  # the timer
+    time.sleep(0.4)
+    assert threading.active_count() == before
+    assert called == []  # the block ended first: nothing is stopped afterwards

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from images_server.pipeline.adjust import Hue, Saturation, recolour
 from tests.pipeline.make_geometry_table import GRAVITIES
 
 CONVERT = "/usr/bin/convert"
@@ -42,9 +43,10 @@ PNG_OUTPUT = ("-strip", "-depth", "8", "-define", "png:exclude-chunk=date,time")
 
 # Which tolerance of test_golden.py a case gets, by what its pixels went through: moved only,
 # colour maths, shrunk, enlarged, turned by an angle that is not a right one, blurred or
-# sharpened, encoded lossily at the default quality or at a low one, or reduced to a palette.
+# sharpened, encoded lossily at the default quality or at a low one, reduced to a palette, or
+# adjusted (pipeline/adjust.py: rounded to 8 bits as ImageMagick's Q16 values are).
 KINDS = ("exact", "colour", "shrink", "enlarge", "rotate", "convolve", "lossy", "low-quality",
-         "palette")  # fmt: skip
+         "palette", "adjust")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,13 @@ class Case:
         }
 
 
+def region(x: int, y: int, width: int, height: int, *ops: str) -> tuple[str, ...]:
+    """`ops` applied to the region WxH+X+Y alone, the result put back in its place."""
+    place = f"{width}x{height}+{x}+{y}"
+    return ("(", "+clone", "-crop", place, "+repage", *ops, ")", "-geometry", f"+{x}+{y}",
+            "-composite")  # fmt: skip
+
+
 def crop(gravity: str, width: int, height: int) -> tuple[str, ...]:
     """`crop/<gravity>WxH`: ImageMagick's gravity crop, gravity reset for later operators."""
     geometry = f"{width}x{height}+0+0"
@@ -130,6 +139,30 @@ def flatten(fill: str) -> tuple[str, ...]:
     return ("-background", fill, "-flatten")
 
 
+def rgb(*operators: str) -> tuple[str, ...]:
+    """Operators applied to the colour channels only, as the colour adjustments are."""
+    return ("-channel", "RGB", *operators, "+channel")
+
+
+def color_matrix(op: Saturation | Hue) -> tuple[str, ...]:
+    """`saturation/<s>`, `hue/<degrees>`: the matrix pipeline/adjust.py defines, as printed."""
+    matrix, _ = recolour(op)
+    return ("-color-matrix", " ".join(f"{value:.6f}" for row in matrix for value in row))
+
+
+def rounded(radius: str) -> tuple[str, ...]:
+    """`radius/<px|max>`: alpha times the coverage pipeline/adjust.py defines, as an -fx
+    expression of ImageMagick's own (the engines compute it with libvips)."""
+    radx, rady = ("w/2", "h/2") if radius == "max" else (f"min({radius},w/2)", f"min({radius},h/2)")
+    fx = (f"radx={radx};rady={rady};"
+          "pastx=max(0,abs(i+0.5-w/2)-(w/2-radx));pasty=max(0,abs(j+0.5-h/2)-(h/2-rady));"
+          "ell=(pastx/radx)^2+(pasty/rady)^2-1;"
+          "grad=max(2*sqrt((pastx/radx^2)^2+(pasty/rady^2)^2),1e-9);"
+          "u*min(1,max(0,0.5-ell/grad))")  # fmt: skip
+    return ("-alpha", "set", "-channel", "A", "-fx", fx, "+channel")
+
+
+BLOCKS_10 = ("-scale", "20x15", "-sample", "200x150")  # pixelate/10 of a 200x150 image
 THUMB = ("-resize", "200x200^", *crop("c", 200, 200))  # preset/thumb
 MEDIUM = ("-resize", "800x800>")  # preset/medium
 
@@ -208,6 +241,14 @@ CASES: tuple[Case, ...] = (
     Case("dice", "background/ff0000/format/jpeg", "lossy", flatten("#ff0000")),
     Case("dice", "resize/120x/background/3366cc/format/jpeg", "lossy",
          ("-resize", "120x", *flatten("#3366cc"))),
+    # redact: a region blurred (sigma 80 / 8) or pixelated (cells of 10 px) on its own, put back
+    Case("photo", "redact/60,50,80,40/format/png", "convolve",
+         region(60, 50, 80, 40, "-blur", "0x10")),
+    Case("photo", "redact/60,50,80,40,pixelate/format/png", "colour",
+         region(60, 50, 80, 40, "-scale", "8x4", "-sample", "80x40")),
+    # clipped to the 100x75 image: 20x16, cells of 4 px
+    Case("photo", "resize/100x/redact/80,59,40,40,pixelate/format/png", "shrink",
+         ("-resize", "100x", *region(80, 59, 20, 16, "-scale", "5x4", "-sample", "20x16"))),
     # preset
     Case("photo", "preset/thumb/format/png", "enlarge", THUMB),
     Case("dice", "preset/medium", "exact", MEDIUM),
@@ -238,10 +279,37 @@ CASES: tuple[Case, ...] = (
     Case("dice", "format/webp", "lossy", ()),
     Case("dice", "format/avif", "lossy", ()),
     Case("dice", "format/gif", "palette", ()),
+    # colour adjustments (pipeline/adjust.py), on colour only: alpha is left alone
+    Case("photo", "brightness/1.3/format/png", "adjust", rgb("-evaluate", "multiply", "1.3")),
+    Case("dice", "brightness/0.6", "adjust", rgb("-evaluate", "multiply", "0.6")),
+    Case("photo", "contrast/1.5/format/png", "adjust", rgb("-function", "polynomial", "1.5,-0.25")),
+    Case("photo", "contrast/0.5/format/png", "adjust", rgb("-function", "polynomial", "0.5,0.25")),
+    Case("photo", "saturation/2/format/png", "adjust", color_matrix(Saturation(2))),
+    Case("dice", "saturation/0", "adjust", color_matrix(Saturation(0))),
+    Case("photo", "hue/90/format/png", "adjust", color_matrix(Hue(90))),
+    Case("dice", "hue/-160", "adjust", color_matrix(Hue(200))),
+    Case("photo", "gamma/2.2/format/png", "adjust", rgb("-gamma", "2.2")),
+    Case("dice", "gamma/0.5", "adjust", rgb("-gamma", "0.5")),
+    # pixelate: whole blocks are exact box means (-scale), replicated back (-sample)
+    Case("photo", "pixelate/10/format/png", "adjust", BLOCKS_10),
+    Case("dice", "pixelate/25", "adjust", ("-scale", "8x6", "-sample", "200x150")),
+    Case("photo", "dpr/2/pixelate/5/format/png", "adjust", BLOCKS_10),
+    # radius: transparent corners where the format has alpha, else the background
+    Case("photo", "radius/30/format/png", "adjust", rounded("30")),
+    Case("dice", "radius/max", "adjust", rounded("max")),
+    Case("photo", "radius/40/format/jpeg", "lossy", (*rounded("40"), *flatten("white"))),
+    Case("photo", "radius/40/background/3366cc/format/png", "adjust",
+         (*rounded("40"), *flatten("#3366cc"))),
+    # trim: the corner's colour (here transparency) cut off; later ops sized for the box
+    Case("dice", "trim/0", "exact", ("-trim", "+repage")),
+    Case("dice", "trim/0/crop/se100x100", "exact", ("-trim", "+repage", *crop("se", 100, 100))),
     # quality: a lower quality is further from the reference, still the same picture
     Case("photo", "resize/120x/quality/30", "low-quality", ("-resize", "120x")),
     Case("photo", "resize/120x/format/webp/quality/30", "low-quality", ("-resize", "120x")),
     Case("photo", "resize/120x/format/avif/quality/30", "low-quality", ("-resize", "120x")),
+    # maxbytes: between quality 30 and the default, the same pixels as any quality
+    Case("photo", "resize/120x/maxbytes/2500", "low-quality", ("-resize", "120x")),
+    Case("photo", "resize/120x/format/webp/maxbytes/2000", "low-quality", ("-resize", "120x")),
 )  # fmt: skip
 
 

@@ -63,6 +63,10 @@ TOLERANCES = {
                              "coarser"),
     "palette": Tolerance(3.0, 7.0, "GIF has 256 colours and 1-bit alpha (soft shadows become "
                          "on or off)"),
+    "adjust": Tolerance(0.15, 0.4, "colour adjustments, block means and corner masks: the same "
+                        "maths, truncated to 8 bits as ImageMagick does (0 to 0.1 apart); a "
+                        "pixelated alpha's block means round the other way on a quarter of "
+                        "the pixels (0.27)"),
 }  # fmt: skip
 
 
@@ -118,9 +122,18 @@ def test_cases_json_is_what_the_script_writes() -> None:
     assert set((HERE / "expected").glob("*.png")) == expected
 
 
+# Ops whose reference is elsewhere, and why
+COVERED_ELSEWHERE = {
+    "overlay": "a second stored image, which these one-source cases cannot name: "
+    "tests/engines/test_overlay.py compares both engines with convert's -composite",
+    "text": "one renderer draws text for both engines and ImageMagick rasterises fonts its own "
+    "way, so there is no reference: tests/engines/test_text.py",
+}
+
+
 def test_every_op_has_a_golden_case() -> None:
     ops = {op for case in CASES for op in case["pipeline"].split("/")[::2]}
-    assert ops == {*PARSERS, "preset"}
+    assert ops == {*PARSERS, "preset"} - set(COVERED_ELSEWHERE)
 
 
 def _subject_picture(fmt: str) -> bytes:

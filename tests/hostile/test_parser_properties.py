@@ -8,6 +8,7 @@ derandomized with a fixed budget, so CI sees the same examples on every run.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
 import pytest
@@ -16,13 +17,30 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from images_server import faces
 from images_server.app import create_app
 from images_server.errors import BadRequest, InvalidPipeline, OutputTooLarge
-from images_server.pipeline.ops import OUTPUT_FORMATS, Op
+from images_server.hashing import parse_hash
+from images_server.pipeline.focus import ImageHints
+from images_server.pipeline.geometry import Box
+from images_server.pipeline.ops import OUTPUT_FORMATS, MaxBytes, Op
+from images_server.pipeline.overlay import MAX_TILES, OverlayImage
 from images_server.pipeline.parse import KNOWN_OPS, parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
 from images_server.pipeline.presets import DEFAULT_PRESETS
-from images_server.pipeline.steps import CropTo, PadTo, ResizeTo, Resolved, RotateBy, resolve
+from images_server.pipeline.steps import (
+    CropTo,
+    OverlayAt,
+    PadTo,
+    RedactBoxes,
+    ResizeTo,
+    Resolved,
+    RotateBy,
+    TrimThen,
+    after_trim,
+    resolve,
+)
+from images_server.services import Services
 from tests.hostile.conftest import assert_error, describe, hostile_settings
 from tests.images import quadrant_bytes
 
@@ -46,9 +64,20 @@ GARBAGE = st.sampled_from(
     ["", " ", "%", "%25", "%00", "%zz", "%2F", "\x00", "\n", "..", "../..", "\u202e", "\ufeff",
      "x", "X", "!", "^", "<", ">", "@", "+", "-", "++", "--", "\ud800", "\U0001f600"]
 )  # fmt: skip
-GRAVITY = st.sampled_from(["", "nw", "n", "ne", "w", "c", "e", "sw", "s", "se", "smart", "NW"])
+# `maxbytes` budgets: around and past both ends of 100..20,000,000, and any whole number
+BYTES = st.one_of(
+    st.sampled_from(["99", "100", "101", "20000000", "20000001", "0100", "999999999", "1e3"]),
+    st.integers(-1, 30_000_000).map(str),
+)
+GRAVITY = st.sampled_from(
+    ["", "nw", "n", "ne", "w", "c", "e", "sw", "s", "se", "smart", "NW", "focal", "face", "focal:"]
+)
 FLAG = st.sampled_from(["", "!", ">", "<", "^", "%", "!!", "^>"])
 PIECE = st.one_of(NUMBER, FLOAT, UNICODE_DIGITS, GARBAGE)
+FOCAL_POINT = st.one_of(
+    st.tuples(st.floats(0, 1).map(lambda v: f"{v:.4f}"), st.floats(0, 1).map(lambda v: f"{v:.2f}")),
+    st.tuples(PIECE, PIECE),
+).map(lambda point: f"focal:{point[0]},{point[1]}:")
 
 
 @st.composite
@@ -57,7 +86,9 @@ def geometry(draw: st.DrawFn) -> str:
     width = draw(st.one_of(st.just(""), PIECE))
     height = draw(st.one_of(st.just(""), PIECE))
     cross = draw(st.sampled_from(["x", "", "X", "xx"]))
-    form = draw(st.sampled_from(["box", "percent", "area", "offset"]))
+    form = draw(st.sampled_from(["box", "percent", "area", "offset", "focal"]))
+    if form == "focal":
+        return f"{draw(FOCAL_POINT)}{width}{cross}{height}"
     if form == "percent":
         return f"{draw(PIECE)}%"
     if form == "area":
@@ -68,11 +99,37 @@ def geometry(draw: st.DrawFn) -> str:
     return text
 
 
+OVERLAY_HASH = "ab" * 32
+OVERLAYS = {OVERLAY_HASH: OverlayImage(b"", 300, 225)}  # what resolve sees of a stored one
+OVERLAY_OPTION = st.one_of(
+    GRAVITY, PIECE, st.sampled_from(["tile", "o", "s", "o60", "s25", "o0", "s101", "min400"]),
+    st.builds("{}{}".format, st.sampled_from(["o", "s", "min"]), NUMBER),
+)  # fmt: skip
+
+
+@st.composite
+def overlay_argument(draw: st.DrawFn) -> str:
+    """`<hash>,<options>`: a stored hash (or a wrong one) and options right and wrong."""
+    image = draw(st.sampled_from([OVERLAY_HASH, "cd" * 32, OVERLAY_HASH.upper(), "ab", ""]))
+    return ",".join([image, *draw(st.lists(OVERLAY_OPTION, max_size=6))])
+
+
+REDACT = st.one_of(
+    st.sampled_from(["faces", "faces,pixelate", "faces,blur", "faces,", "FACES", "faces,mosaic"]),
+    st.tuples(
+        PIECE, PIECE, PIECE, PIECE, st.sampled_from(["", ",pixelate", ",blur", ",", ",x"])
+    ).map(lambda parts: ",".join(parts[:4]) + parts[4]),
+)
+
 ARGUMENT = st.one_of(
+    overlay_argument(),
     geometry(),
+    REDACT,
     PIECE,
+    BYTES,
     st.sampled_from([*OUTPUT_FORMATS, "jpg", "auto", "JPEG", "bmp", "svg", "mvg"]),
     st.sampled_from(["h", "v", "hv", "vh", "hh", "H", "grayscale", "sepia", "invert", "blur"]),
+    st.sampled_from(["max", "MAX", "max,1", "0", "1", "255", "256", "0.1", "4.001", "10", "1000"]),
     st.sampled_from([*DEFAULT_PRESETS, "Thumb", "nope", "../thumb"]),
     st.text("0123456789abcdefABCDEFxyz", max_size=10),
     st.text(max_size=12),
@@ -142,9 +199,13 @@ def planned(path: str) -> Plan | None:
     return plan
 
 
+# facts of an image, so focal and face crops are placed from them (pipeline/focus.py)
+HINTS = ImageHints(focal=(0.2, 0.7), faces=((0.1, 0.1, 0.3, 0.3), (0.6, 0.5, 0.2, 0.2)))
+
+
 def _resolve(plan: Plan, width: int, height: int) -> Resolved | BadRequest:
     try:
-        return resolve(plan.ops, width, height, MAX_OUTPUT_PIXELS)
+        return resolve(plan.ops, width, height, MAX_OUTPUT_PIXELS, OVERLAYS, HINTS)
     except (InvalidPipeline, OutputTooLarge) as exc:
         return exc
 
@@ -162,14 +223,42 @@ def resolved(plan: Plan, width: int, height: int) -> Resolved | None:
                 assert w >= 1
                 assert h >= 1
                 assert w * h <= MAX_OUTPUT_PIXELS
+            case OverlayAt(source, w, h, opacity, positions):
+                assert source is OVERLAYS[OVERLAY_HASH]
+                assert 1 <= w * h <= MAX_OUTPUT_PIXELS
+                assert 0 < opacity <= 1
+                assert 1 <= len(positions) <= MAX_TILES
             case CropTo(box):
                 assert box.width >= 1
                 assert box.height >= 1
                 assert box.x >= 0
                 assert box.y >= 0
+            case TrimThen():
+                _after_any_trim(step, width, height)
+            case RedactBoxes(boxes):
+                assert boxes
+                assert all(min(b.x, b.y) >= 0 and min(b.width, b.height) >= 1 for b in boxes)
     assert result.width >= 1
     assert result.height >= 1
     return result
+
+
+def _after_any_trim(step: TrimThen, width: int, height: int) -> None:
+    """Whatever box a trim finds (the whole image, a strip, a pixel), the ops after it are
+    sized for it or refused with a 400, as they are before any trim."""
+    for box in (Box(0, 0, width, height), Box(0, 0, width, 1), Box(0, 0, 1, height),
+                Box(width // 2, height // 2, 1, 1)):  # fmt: skip
+        outcome: tuple[object, ...] | BadRequest
+        try:
+            outcome = after_trim(step, box, 16383)
+        except (InvalidPipeline, OutputTooLarge) as exc:
+            outcome = exc
+        if isinstance(outcome, BadRequest):
+            assert outcome.status == 400
+            assert outcome.message
+            continue
+        assert outcome[0] == CropTo(box)
+        resolved(Plan(step.rest), box.width, box.height)
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -221,7 +310,19 @@ def test_the_canonical_pipeline_plans_the_same(path: str) -> None:
     assert again == plan, (path, plan.canonical())
 
 
-NUMERIC_OPS = st.sampled_from(["rotate", "quality", "blur", "sharpen", "dpr", "pad", "resize"])
+NUMERIC_OPS = st.sampled_from(["rotate", "quality", "maxbytes", "blur", "sharpen", "dpr", "pad",
+                               "resize", "trim", "brightness", "contrast", "saturation", "gamma",
+                               "hue", "radius", "pixelate"])  # fmt: skip
+
+
+@PROPERTY
+@given(st.one_of(BYTES, PIECE))
+def test_a_budget_parses_exactly_when_in_range(arg: str) -> None:
+    ops = parsed(f"maxbytes/{arg}")
+    in_range = arg.isascii() and arg.isdigit() and len(arg) <= 9 and 100 <= int(arg) <= 20_000_000
+    assert (ops == (MaxBytes(int(arg)),)) if in_range else ops is None, arg
+
+
 NON_ASCII_NUMBER = st.one_of(
     UNICODE_DIGITS,
     st.tuples(UNICODE_DIGITS, UNICODE_DIGITS).map("x".join),
@@ -250,7 +351,10 @@ def http_client(tmp_path: Path, engine_name: str) -> tuple[FlaskClient, str]:
     client = create_app(settings).test_client()
     response = client.post("/upload", data=quadrant_bytes(48, 36, "png"), content_type="image/png")
     assert response.status_code == 201, describe(response)
-    return client, str(response.get_json()["hash"])
+    digest = str(response.get_json()["hash"])
+    services = cast(Services, client.application.extensions["images"])
+    faces.detect(services, parse_hash(digest))  # as the worker does: redact/faces then renders
+    return client, digest
 
 
 HTTP_PATH = st.one_of(structured_path().map(lambda path: path.lstrip("/")), WELL_FORMED)

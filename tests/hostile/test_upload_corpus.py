@@ -16,9 +16,10 @@ import pyvips
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from images_server.app import MULTIPART_SLACK, create_app
+from images_server.app import create_app
 from images_server.formats import MEDIA_TYPES
 from images_server.hashing import original_ref
+from images_server.http.uploads import MULTIPART_SLACK
 from images_server.services import Services
 from images_server.settings import Settings
 from tests.hostile.conftest import (

@@ -16,7 +16,7 @@ from tests.images import quadrant_bytes
 from tests.test_metadata import KEYS as DESCRIBED
 
 MISSING = "0" * 64
-KEYS = ["hash", *DESCRIBED]
+KEYS = ["hash", *DESCRIBED, "focal", "faces"]
 
 
 def upload(client: FlaskClient, data: bytes, name: str) -> str:

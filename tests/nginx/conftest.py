@@ -2,7 +2,7 @@
 (`images-server serve`), both on loopback free ports in one temp dir for the package.
 
 The app is told NGINX's purge endpoint (`IMAGES_NGINX_PURGE_URL`) and trusts one proxy hop;
-API keys are on, so writes need alice's key, as in production.
+API keys are on, so writes need alice's key, as in production; client hints are on.
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "IMAGES_API_KEYS": f"alice:{ALICE_KEY}",
             "IMAGES_NGINX_PURGE_URL": nginx.purge_url,
             "IMAGES_TRUSTED_PROXIES": "1",
+            "IMAGES_CLIENT_HINTS": "true",  # only URLs with hint ops change (test_client_hints)
+            "IMAGES_PRESETS": '{"hero-auto": "resize/auto"}',
         }
         log = root / "app.log"
         with log.open("wb") as sink:

@@ -284,7 +284,7 @@ def test_resize_never_returns_zero(width: int, height: int, text: str) -> None:
     assert min(resize_size(width, height, parse_resize(text))) >= 1
 
 
-@given(sides, sides, sides, sides, st.sampled_from([*GRAVITIES, "smart"]))
+@given(sides, sides, sides, sides, st.sampled_from([*GRAVITIES, "smart", "focal", "face"]))
 def test_crop_box_stays_inside_the_image(
     width: int, height: int, box_w: int, box_h: int, gravity: str
 ) -> None:

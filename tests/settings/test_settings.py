@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from images_server.settings import (
     Settings,
@@ -227,3 +228,13 @@ def test_every_variable_the_project_reads_is_known() -> None:
     prefixes = {name for name in found if any(k.startswith(name + "_") for k in known)}
     assert found - known - prefixes == set()
     assert {"IMAGES_SERVE_WORKER", "IMAGES_SERVER_IMAGE", "IMAGES_TEST_ARTIFACTS"} <= known
+
+
+def test_upload_token_and_cors_settings(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, cors_origins="https://App.example, http://x:8080")
+    assert settings.cors_origins == ("https://app.example", "http://x:8080")
+    assert (settings.upload_token_ttl, settings.upload_token_max_ttl) == (600, 3600)
+    with pytest.raises(ValidationError, match="no path"):
+        Settings(data_dir=tmp_path, cors_origins="https://app.example/page")
+    with pytest.raises(ValidationError, match="IMAGES_UPLOAD_TOKEN_TTL"):
+        Settings(data_dir=tmp_path, upload_token_ttl=7200)

@@ -13,14 +13,54 @@ at the same quality, and AVIF effort 0 about a sixth of the time of 2 for about 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyvips
 
 from images_server.engines.base import Output
+from images_server.engines.budget import fit_bytes
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
+from images_server.engines.quality import Encoder, auto_quality
 
 OPTIMIZED_JPEG_PIXELS = 16_000_000
 WEBP_EFFORT = 2  # libwebp's method, 0..6
 AVIF_EFFORT = 0  # libvips' 0..9, libaom's cpu-used 9..0
+
+
+def encode_output(image: pyvips.Image, output: Output, deadline: Deadline) -> bytes:
+    """`image` encoded as `output`; with `quality/auto`, at the quality `engines.quality`
+    chooses against its pixels, computed once and held for the encoder runs; with
+    `maxbytes`, at the highest quality that fits (`engines.budget`)."""
+    if output.max_bytes is not None:
+        return _fitted(image, output, output.max_bytes, deadline)
+    if not output.auto_quality:
+        return encode(image, output, deadline)
+    pixels = watch_vips(image, deadline).copy_memory()
+    deadline.check()
+    chosen = auto_quality(
+        lambda quality: encode(pixels, replace(output, quality=quality), deadline),
+        pixels, output.format, output.flatten_on, deadline,
+    )  # fmt: skip
+    return chosen.data
+
+
+def _fitted(image: pyvips.Image, output: Output, limit: int, deadline: Deadline) -> bytes:
+    pixels = watch_vips(image, deadline).copy_memory()
+    deadline.check()
+
+    def at(held: pyvips.Image) -> Encoder:
+        return lambda quality: encode(held, replace(output, quality=quality), deadline)
+
+    def shrink(width: int, height: int) -> Encoder:
+        return at(pixels.thumbnail_image(width, height=height, size="force").copy_memory())
+
+    page = pixels.get("page-height") if pixels.get_typeof("page-height") else pixels.height
+    animated = page < pixels.height  # a strip of frames: never shrunk
+    chosen = fit_bytes(
+        at(pixels), (pixels.width, page), limit, output.format, deadline, output.quality,
+        shrink if output.shrink_to_fit and not animated else None,
+    )  # fmt: skip
+    return chosen.data
 
 
 def encode(image: pyvips.Image, output: Output, deadline: Deadline = NO_DEADLINE) -> bytes:

@@ -17,7 +17,7 @@ import pyvips
 from images_server.engines.base import Output, first_resize, keeps_animation
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
 from images_server.engines.vips.colour import is_bare_cmyk, to_srgb, untagged
-from images_server.engines.vips.encode import encode
+from images_server.engines.vips.encode import encode_output
 from images_server.engines.vips.steps import apply_step
 from images_server.errors import UndecodableImage
 from images_server.formats.sniff import SourceInfo, for_decoders
@@ -135,10 +135,11 @@ class VipsEngine:
     ) -> bytes:
         animated = keeps_animation(info, output)
         try:
-            image, done = _load(for_decoders(data), info, resolved, animated, deadline)
-            image = _apply(image, resolved.steps[done:], output, animated, deadline)
-            with encode_stage(self.name):
-                return encode(image, output, deadline)
+            with deadline.stopping():
+                image, done = _load(for_decoders(data), info, resolved, animated, deadline)
+                image = _apply(image, resolved.steps[done:], output, animated, deadline)
+                with encode_stage(self.name):
+                    return encode_output(image, output, deadline)
         except pyvips.Error as exc:
             deadline.check()  # killed by the deadline, not broken
             raise UndecodableImage(f"the image could not be processed: {_first_line(exc)}") from exc

@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import pyvips
 
-from images_server.engines.base import Output
+from images_server.engines.base import MAX_SIDE, Output
 from images_server.engines.colour import FILTER_MATRICES
+from images_server.engines.measure import trim_box
+from images_server.engines.vips.adjust import apply_adjust
+from images_server.engines.vips.colour import to_srgb
+from images_server.pipeline.adjust_steps import GammaBy, PixelateIn, RecolourBy, RoundCorners
+from images_server.pipeline.geometry import Box
 from images_server.pipeline.ops import Rgba
 from images_server.pipeline.steps import (
     BlurBy,
     CropTo,
     FilterWith,
     FlipAxes,
+    OverlayAt,
     PadTo,
+    RedactBoxes,
     ResizeTo,
     RotateBy,
     SharpenBy,
     Step,
+    TrimThen,
+    after_trim,
 )
 
 
@@ -118,6 +127,59 @@ def _enlarge(
     return enlarged.cast("uchar")
 
 
+def _overlay(image: pyvips.Image, step: OverlayAt) -> pyvips.Image:
+    """The overlay, decoded upright as sRGB and scaled, laid `over` each of its positions."""
+    overlay = pyvips.Image.new_from_buffer(step.source.data, "")  # the first frame
+    overlay = to_srgb(overlay.autorot())
+    overlay = _resize(overlay, step.width, step.height)
+    if not overlay.hasalpha():
+        overlay = overlay.bandjoin_const([255])
+    if step.opacity < 1:
+        overlay = overlay[:3].bandjoin((overlay[3] * step.opacity).cast("uchar"))
+    had_alpha = image.hasalpha()
+    base = image if had_alpha else image.bandjoin_const([255])
+    copies = [overlay] * len(step.positions)
+    xs = [x for x, _ in step.positions]
+    ys = [y for _, y in step.positions]
+    placed = base.composite(copies, ["over"] * len(copies), x=xs, y=ys)
+    placed = placed.cast("uchar").copy(interpretation="srgb")
+    return placed if had_alpha else placed[:3]
+
+
+def _trim(image: pyvips.Image, step: TrimThen, output: Output) -> pyvips.Image:
+    """Crop to the box `engines.measure` finds, then the ops after the trim, sized for it."""
+    box = trim_box(image, step.threshold) or Box(0, 0, image.width, image.height)
+    for after in after_trim(step, box, MAX_SIDE[output.format]):
+        image = apply_step(image, after, output)
+    return image
+
+
+def _pixelated(region: pyvips.Image, cell: int) -> pyvips.Image:
+    """Each cell (the last row and column: what is left) filled with its pixels' mean."""
+    region = region.copy_memory()
+    columns, rows = -(-region.width // cell), -(-region.height // cell)
+    means = bytearray()
+    for top in range(0, region.height, cell):
+        for left in range(0, region.width, cell):
+            width, height = min(cell, region.width - left), min(cell, region.height - top)
+            stats = region.crop(left, top, width, height).stats()
+            means += bytes(round(stats(4, band + 1)[0]) for band in range(region.bands))
+    small = pyvips.Image.new_from_memory(bytes(means), columns, rows, region.bands, "uchar")
+    zoomed = small.zoom(cell, cell).crop(0, 0, region.width, region.height)
+    return zoomed.copy(interpretation="srgb")
+
+
+def _redact(image: pyvips.Image, step: RedactBoxes) -> pyvips.Image:
+    for box in step.boxes:
+        region = image.crop(box.x, box.y, box.width, box.height)
+        if step.pixelate:
+            region = _pixelated(region, step.cell(box))
+        else:
+            region = _blur(region, step.sigma(box))
+        image = image.insert(region, box.x, box.y)
+    return image
+
+
 def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
     match step:
         case ResizeTo(width, height):
@@ -139,3 +201,11 @@ def apply_step(image: pyvips.Image, step: Step, output: Output) -> pyvips.Image:
             return _filter(image, name)
         case PadTo():
             return _pad(image, step, output.fill)
+        case OverlayAt():
+            return _overlay(image, step)
+        case RecolourBy() | GammaBy() | PixelateIn() | RoundCorners():
+            return apply_adjust(image, step, output.fill)
+        case TrimThen():
+            return _trim(image, step, output)
+        case RedactBoxes():
+            return _redact(image, step)

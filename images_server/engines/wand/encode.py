@@ -17,12 +17,17 @@ still all ImageMagick's.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyvips
 from wand.color import Color
 from wand.image import Image
 
 from images_server.engines.base import Output
+from images_server.engines.budget import fit_bytes
 from images_server.engines.colour import css_rgba
+from images_server.engines.deadline import Deadline
+from images_server.engines.quality import Encoder, auto_quality
 from images_server.engines.vips.encode import WEBP_EFFORT
 from images_server.engines.vips.encode import encode as vips_encode
 from images_server.errors import UndecodableImage
@@ -76,6 +81,46 @@ def _delays_ms(frames: Image) -> list[int]:
         delays.append(frames.delay * 1000 // max(frames.ticks_per_second, 1))
     frames.iterator_reset()
     return delays
+
+
+def encode_output(image: Image, output: Output, deadline: Deadline) -> bytes:
+    """`image` encoded as `output`; with `quality/auto`, at the quality `engines.quality`
+    chooses against ImageMagick's pixels (the same metric and search as libvips'); with
+    `maxbytes`, at the highest quality that fits (`engines.budget`)."""
+    if output.max_bytes is not None:
+        return _fitted(image, output, output.max_bytes, deadline)
+    if not output.auto_quality:
+        return encode(image, output)
+    reference = _as_vips(image)  # before encoding: JPEG's flattening changes `image`
+    chosen = auto_quality(
+        lambda quality: encode(image, replace(output, quality=quality)),
+        reference, output.format, output.flatten_on, deadline,
+    )  # fmt: skip
+    return chosen.data
+
+
+def _fitted(image: Image, output: Output, limit: int, deadline: Deadline) -> bytes:
+    smaller: list[Image] = []
+
+    def at(frames: Image) -> Encoder:
+        return lambda quality: encode(frames, replace(output, quality=quality))
+
+    def shrink(width: int, height: int) -> Encoder:
+        small = image.clone()
+        smaller.append(small)
+        small.resize(width, height)
+        return at(small)
+
+    animated = len(image.sequence) > 1  # never shrunk
+    try:
+        chosen = fit_bytes(
+            at(image), (image.width, image.height), limit, output.format, deadline,
+            output.quality, shrink if output.shrink_to_fit and not animated else None,
+        )  # fmt: skip
+    finally:
+        for small in smaller:
+            small.close()
+    return chosen.data
 
 
 def encode(image: Image, output: Output) -> bytes:

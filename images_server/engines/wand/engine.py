@@ -35,7 +35,7 @@ from images_server.engines.deadline import (
 from images_server.engines.hardening import check_imagemagick_policy
 from images_server.engines.vips import VipsEngine
 from images_server.engines.wand.colour import to_srgb
-from images_server.engines.wand.encode import encode
+from images_server.engines.wand.encode import encode_output
 from images_server.engines.wand.steps import apply_step
 from images_server.errors import UndecodableImage
 from images_server.formats.sniff import SourceInfo, for_decoders
@@ -147,12 +147,12 @@ def _render(
 ) -> bytes:
     if keeps_animation(info, output):
         with _each_frame(image, resolved.steps, output, watch) as frames, encode_stage("wand"):
-            return _checked(encode(frames, output), watch.deadline)
+            return _checked(encode_output(frames, output, watch.deadline), watch.deadline)
     _watch(image, watch)
     _upright_srgb(image, info.orientation)
     _apply_all(image, resolved.steps, output, watch)
     with encode_stage("wand"):
-        return _checked(encode(image, output), watch.deadline)
+        return _checked(encode_output(image, output, watch.deadline), watch.deadline)
 
 
 def _checked(body: bytes, deadline: Deadline) -> bytes:

@@ -1,8 +1,9 @@
-"""Sign images-server URLs: one dependency-free file (standard library only), Python 3.8+.
+"""Sign images-server URLs (docs/api.md §5): standard library only, Python 3.9+.
 
-Copy this file into your project, then:
+This module imports nothing from the rest of the package, so it can still be copied alone
+into a project as the single-file helper it used to be:
 
-    >>> from images_signing import sign_url
+    >>> from images_client.signing import sign_url
     >>> sign_url("/image/<hash>/resize/200x200%5E?format=webp", "my-key", expires_in=3600)
     '/image/%3Chash%3E/resize/200x200%5E?expires=...&format=webp&signature=...'
 

@@ -1,22 +1,16 @@
 /**
- * Sign images-server URLs: one dependency-free ES module for Node.js 18+ and browsers.
+ * Sign images-server URLs (docs/api.md §5): one dependency-free ES module for browsers, Node.js
+ * 20+, Deno, Bun and edge runtimes, on WebCrypto (`crypto.subtle`). It imports nothing, so it
+ * can still be copied alone into a project, as the single-file helper it used to be:
  *
- *   import { signUrl, signUrlAsync } from "./images-signing.mjs";
- *   signUrl("/image/<hash>/resize/200x200%5E?format=webp", "my-key", { expiresIn: 3600 });
+ *   import { signUrl } from "./signing.mjs";
+ *   await signUrl("/image/<hash>/resize/200x200%5E?format=webp", "my-key", { expiresIn: 3600 });
  *   // "/image/%3Chash%3E/resize/200x200%5E?expires=...&format=webp&signature=..."
  *
- * `signUrl` is synchronous and uses node:crypto (Node.js only); `signUrlAsync` uses WebCrypto
- * (`crypto.subtle`), found in browsers, Deno, Bun and Node.js. Both return the canonical form of
- * the path and query (defined in clients/README.md) followed by `signature=`, the same string
- * the Python helper returns. `now` is in unix *seconds*, as `expires` is.
+ * The result is the canonical form of the path and query (defined in clients/README.md)
+ * followed by `signature=`, the same string the Python client and the server give. `now` is in
+ * unix *seconds*, as `expires` is. For a synchronous signer on Node.js, see `./node.mjs`.
  */
-
-let nodeCrypto = null;
-try {
-  nodeCrypto = await import("node:crypto");
-} catch {
-  nodeCrypto = null; // not Node.js: only signUrlAsync is available
-}
 
 const encoder = new TextEncoder();
 // ignoreBOM keeps a decoded U+FEFF, as Python's utf-8 codec does; invalid bytes become U+FFFD.
@@ -76,7 +70,11 @@ export function canonicalMessage(path, query) {
   return message(path, pairs(query));
 }
 
-function prepare(pathAndQuery, { expiresIn, now } = {}) {
+/**
+ * The canonical message `pathAndQuery` is signed as, with `expires` set from `expiresIn` and
+ * `now`: what both signers feed to HMAC-SHA256.
+ */
+export function prepareMessage(pathAndQuery, { expiresIn, now } = {}) {
   if (!pathAndQuery.startsWith("/") || pathAndQuery.includes("#")) {
     throw new Error("give a URL path starting with '/', without a fragment");
   }
@@ -91,27 +89,31 @@ function prepare(pathAndQuery, { expiresIn, now } = {}) {
   return message(path, fields);
 }
 
-const keyBytes = (key) => (typeof key === "string" ? encoder.encode(key) : key);
-const finish = (msg, signature) => `${msg}${msg.endsWith("?") ? "" : "&"}signature=${signature}`;
+export const keyBytes = (key) => (typeof key === "string" ? encoder.encode(key) : key);
 
-/**
- * `pathAndQuery` signed with `key` (a string or bytes), synchronously, with node:crypto.
- * Options: `expiresIn` (whole seconds), `now` (unix seconds; default: the current time).
- */
-export function signUrl(pathAndQuery, key, options = {}) {
-  if (nodeCrypto === null) throw new Error("signUrl needs node:crypto: use signUrlAsync");
-  const msg = prepare(pathAndQuery, options);
-  const hmac = nodeCrypto.createHmac("sha256", keyBytes(key)).update(msg);
-  return finish(msg, hmac.digest("base64url"));
+/** A signed URL from its message and its signature. */
+export const finishUrl = (msg, signature) =>
+  `${msg}${msg.endsWith("?") ? "" : "&"}signature=${signature}`;
+
+function base64url(bytes) {
+  const base64 = btoa(String.fromCharCode(...bytes));
+  return base64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-/** The same as `signUrl`, with WebCrypto: works in browsers too; returns a Promise. */
-export async function signUrlAsync(pathAndQuery, key, options = {}) {
-  const msg = prepare(pathAndQuery, options);
+/**
+ * `pathAndQuery` signed with `key` (a string or bytes), with WebCrypto; returns a Promise.
+ * Options: `expiresIn` (whole seconds), `now` (unix seconds; default: the current time).
+ */
+export async function signUrl(pathAndQuery, key, options = {}) {
+  const msg = prepareMessage(pathAndQuery, options);
   const algorithm = { name: "HMAC", hash: "SHA-256" };
-  const subtle = globalThis.crypto?.subtle ?? nodeCrypto.webcrypto.subtle;
-  const cryptoKey = await subtle.importKey("raw", keyBytes(key), algorithm, false, ["sign"]);
-  const mac = new Uint8Array(await subtle.sign("HMAC", cryptoKey, encoder.encode(msg)));
-  const base64 = btoa(String.fromCharCode(...mac));
-  return finish(msg, base64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, ""));
+  const cryptoKey = await globalThis.crypto.subtle.importKey(
+    "raw",
+    keyBytes(key),
+    algorithm,
+    false,
+    ["sign"],
+  );
+  const mac = await globalThis.crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(msg));
+  return finishUrl(msg, base64url(new Uint8Array(mac)));
 }

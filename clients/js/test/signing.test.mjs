@@ -1,13 +1,14 @@
-// Unit tests of the JavaScript signing helper: `node --test clients/js/`.
-// tests/clients/test_clients.py also checks it against the Python helper and the server.
+// The signers: WebCrypto (`signUrl`, async) and node:crypto (`signUrlSync`). `clients/vectors.json`
+// (vectors.test.mjs) holds them to the Python client's bytes; tests/clients checks the server.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { canonicalMessage, signUrl, signUrlAsync } from "./images-signing.mjs";
+import { canonicalMessage, signUrl as signUrlAsync } from "../src/signing.mjs";
+import { signUrlSync as signUrl } from "../src/node.mjs";
 
 const NOW = 1700000000;
 
-test("the reference vector of clients/README.md", () => {
+test("the reference vector of clients/README.md", async () => {
   const url = signUrl("/image/abc/resize/200x200%5E?format=webp&a=b+c", "k", {
     expiresIn: 60,
     now: NOW,
@@ -17,6 +18,8 @@ test("the reference vector of clients/README.md", () => {
     "/image/abc/resize/200x200%5E?a=b%20c&expires=1700000060&format=webp" +
       "&signature=LwMOd9zL-AcCVRqYDp3EI4SAB3KERGUx7nnSDmFlfGY",
   );
+  const options = { expiresIn: 60, now: NOW };
+  assert.equal(await signUrlAsync("/image/abc/resize/200x200%5E?format=webp&a=b+c", "k", options), url);
 });
 
 test("the async WebCrypto signer agrees with the node:crypto one", async () => {
@@ -56,8 +59,9 @@ test("keys may be strings or bytes, and rotate into different signatures", () =>
   assert.notEqual(signUrl("/p", "old"), signUrl("/p", "new"));
 });
 
-test("bad inputs are refused", () => {
+test("bad inputs are refused", async () => {
   assert.throws(() => signUrl("image/x", "k"), /starting with/);
   assert.throws(() => signUrl("/image/x#top", "k"), /fragment/);
   assert.throws(() => signUrl("/image/x", "k", { expiresIn: 1.5 }), TypeError);
+  await assert.rejects(signUrlAsync("/image/x", "k", { expiresIn: "60" }), TypeError);
 });
