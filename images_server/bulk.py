@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from images_server.catalog import Uploader, lookup
 from images_server.db.models import Image
 from images_server.errors import ImagesError, PayloadTooLarge
+from images_server.formats import EXTENSIONS
 from images_server.hashing import ImageRef, original_ref, parse_hash
 from images_server.ingest import admit_upload
 from images_server.pipeline.plan import Plan
@@ -36,7 +37,6 @@ from images_server.services import Services
 
 Status = Literal["stored", "skipped", "refused"]
 EXPORT_INDEX = "images.json"
-_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "gif": "gif", "avif": "avif"}
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def export_all(
     index = []
     for row in _rows(services):
         ref = parse_hash(row.hash)
-        file = f"{row.hash}.{_EXTENSIONS.get(row.format, row.format)}"
+        file = f"{row.hash}.{EXTENSIONS.get(row.format, row.format)}"
         target = directory / file
         if not target.exists():
             try:

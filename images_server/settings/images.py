@@ -8,6 +8,7 @@ import ipaddress
 import json
 import os
 from dataclasses import replace
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ByteSize, Field, field_validator
@@ -175,9 +176,10 @@ class ImageSettings(BaseModel):
             parse_overlay(value.strip())  # ValueError names what is wrong
         return value.strip()
 
-    @property
+    @cached_property
     def watermark_overlay(self) -> Overlay | None:
-        """The server-wide watermark as the overlay op render appends to every plan."""
+        """The server-wide watermark as the overlay op render appends to every plan (parsed
+        once, not on every request)."""
         if not self.watermark:
             return None
         overlay = parse_overlay(self.watermark)
