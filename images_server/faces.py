@@ -19,9 +19,10 @@ import logging
 
 import pyvips
 
-from images_server import content
+from images_server import content, decoders
 from images_server.caches.purge import purge_everywhere
 from images_server.errors import ServiceUnavailable
+from images_server.formats.sniff import sniff
 from images_server.hashing import ImageRef
 from images_server.pipeline.focus import Region
 from images_server.services import Services
@@ -37,7 +38,7 @@ _SMALLEST = 1 / 40  # of the probe's shorter side: smaller faces are noise at th
 
 def probe(data: bytes) -> pyvips.Image:
     """The upright, grey, bounded copy the detector sees."""
-    image = pyvips.Image.thumbnail_buffer(data, PROBE_SIDE, height=PROBE_SIDE, size="down")
+    image = decoders.thumbnail(data, sniff(data), PROBE_SIDE, height=PROBE_SIDE, size="down")
     if image.hasalpha():
         image = image.flatten(background=[255])
     return image.colourspace("b-w")[0].cast("uchar")

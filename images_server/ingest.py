@@ -18,6 +18,7 @@ from images_server import admission, catalog
 from images_server.catalog import ImageRecord, Uploader
 from images_server.engines.verify import verify_decodes
 from images_server.errors import PayloadTooLarge, TooManyPixels
+from images_server.formats import WEB_FORMATS
 from images_server.formats.sniff import SourceInfo, sniff
 from images_server.hashing import ImageRef
 from images_server.metadata import describe
@@ -51,7 +52,9 @@ def check_header_limits(settings: Settings, info: SourceInfo) -> None:
         raise PayloadTooLarge(
             f"{info.frames} frames is more than the limit of {settings.max_frames} frames"
         )
-    if info.frames > 1 and info.decoded_pixels * info.frames > settings.max_animation_pixels:
+    # only the web formats decode every frame (a TIFF's pages or a HEIC burst: the first)
+    animates = info.format in WEB_FORMATS and info.frames > 1
+    if animates and info.decoded_pixels * info.frames > settings.max_animation_pixels:
         raise TooManyPixels(
             f"{info.frames} frames of {size} are more than the limit of "
             f"{settings.max_animation_pixels} pixels for an animation"

@@ -22,9 +22,10 @@ from fractions import Fraction
 
 import pyvips
 
+from images_server import decoders
 from images_server.errors import UndecodableImage
 from images_server.formats import MEDIA_TYPES
-from images_server.formats.sniff import for_decoders, sniff
+from images_server.formats.sniff import SourceInfo, sniff
 
 SAMPLE_SIZE = 128
 PLACEHOLDER_SIZE = 32
@@ -62,8 +63,8 @@ def describe(data: bytes) -> ImageFacts:
     """The metadata of one image; raises like `sniff` on bad bytes."""
     info = sniff(data)
     try:
-        header = pyvips.Image.new_from_buffer(for_decoders(data), "")
-        summary = sample(data)
+        header = decoders.header(data, info)
+        summary = sample(data, info)
     except pyvips.Error as error:
         raise UndecodableImage("the image header cannot be read") from error
     return ImageFacts(
@@ -187,12 +188,12 @@ class Sample:
     dominant_color: str
 
 
-def sample(data: bytes) -> Sample:
+def sample(data: bytes, info: SourceInfo) -> Sample:
     """The one thumbnail of an image (alpha flattened on white) and what is read from it.
 
     Raises `pyvips.Error` when the image cannot be decoded.
     """
-    image = pyvips.Image.thumbnail_buffer(for_decoders(data), SAMPLE_SIZE)
+    image = decoders.thumbnail(data, info, SAMPLE_SIZE)
     if image.interpretation != "srgb":  # first: 16-bit or grey, so that white is 255 below
         image = image.colourspace("srgb")
     if image.hasalpha():

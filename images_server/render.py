@@ -28,7 +28,7 @@ from images_server.engines.base import MAX_SIDE, Output, keeps_animation
 from images_server.engines.deadline import Deadline, finish_within
 from images_server.engines.quality import AUTO
 from images_server.errors import InvalidPipeline, OutputTooLarge
-from images_server.formats import MEDIA_TYPES
+from images_server.formats import MEDIA_TYPES, served_format
 from images_server.formats.sniff import SourceInfo, sniff
 from images_server.formats.strip import strip_metadata
 from images_server.hashing import ImageRef
@@ -102,7 +102,7 @@ def _refuse_impossible(
 
 
 def _output(services: Services, plan: Plan, info: SourceInfo, resolved: Resolved) -> Output:
-    output_format = plan.output_format(info.format)
+    output_format = plan.output_format(served_format(info.format, info.has_alpha))
     _refuse_impossible(services, plan, info, resolved, output_format)
     plan.check_budget(output_format)  # maxbytes on a PNG or GIF source kept as it is
     quality = plan.output_quality(output_format)
@@ -180,7 +180,8 @@ def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -
         stripped = strip_metadata(data, info)
         if stripped is not None:
             return Rendered(stripped, MEDIA_TYPES[info.format], _etag(key))
-        plan = plan.with_format(info.format)  # cannot strip losslessly: re-encode, cached
+        # cannot strip losslessly, or not a web format: re-encode, cached
+        plan = plan.with_format(served_format(info.format, info.has_alpha))
         key = cache_key(services, ref, plan)
     with span("cache.get"):
         cache = services.cache

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from images_server.decoders import decodable
 from images_server.engines.text import rasterize
 from images_server.errors import ImageNotFound, ServiceUnavailable
 from images_server.formats.sniff import sniff
@@ -48,7 +49,9 @@ def load_overlays(services: Services, plan: Plan) -> dict[str, OverlayImage]:
                 ) from None
             continue
         info = sniff(data)
-        loaded[image] = OverlayImage(data, info.width, info.height)
+        # the engines read overlays themselves: a HEIC, TIFF, JXL or SVG goes as a PNG
+        decoded, _ = decodable(data, info)
+        loaded[image] = OverlayImage(decoded, info.width, info.height)
     for op in plan.ops:
         if isinstance(op, Text):
             loaded.setdefault(op.segment(), rasterize(op))

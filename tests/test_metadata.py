@@ -9,6 +9,7 @@ import pytest
 import pyvips
 
 from images_server.errors import UnsupportedFormat
+from images_server.formats.sniff import sniff
 from images_server.metadata import SAMPLE_SIZE, blurhash, describe, sample
 from tests.images import QUADRANTS, animation, encode, quadrant_bytes, quadrant_image
 
@@ -169,7 +170,7 @@ def test_the_dominant_colour_is_the_largest_real_area(samples: Path) -> None:
     assert green > red
     assert green > blue
     assert max(red, green, blue) < 128  # dark, as the leaves are
-    summary = sample(data)
+    summary = sample(data, sniff(data))
     assert max(summary.image.width, summary.image.height) == SAMPLE_SIZE
     assert (summary.image.bands, summary.image.format) == (3, "uchar")
     assert describe(data).placeholder == summary.placeholder

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from images_server.decoders.target import Target
 from images_server.engines.deadline import NO_DEADLINE, Deadline
 from images_server.formats.sniff import SourceInfo
 from images_server.pipeline.ops import OutputFormat, Rgba
@@ -80,6 +81,12 @@ def keeps_animation(info: SourceInfo, output: Output | OutputFormat) -> bool:
     """Whether every frame is rendered: an animated GIF or WebP going out as GIF or WebP."""
     out = output if isinstance(output, str) else output.format
     return info.frames > 1 and info.format in ANIMATED_FORMATS and out in ANIMATED_FORMATS
+
+
+def target_of(resolved: Resolved) -> Target | None:
+    """What a shared decoder is told to draw or reduce to: the leading resize's size."""
+    resize = first_resize(resolved)
+    return Target(resize.width, resize.height) if resize is not None else None
 
 
 def first_resize(resolved: Resolved) -> ResizeTo | None:

@@ -24,6 +24,7 @@ ALLOWED_VIPS_LOADERS = (
     "VipsForeignLoadWebp",
     "VipsForeignLoadNsgif",
     "VipsForeignLoadHeif",
+    "VipsForeignLoadTiff",  # called by decoders.tiff only: sniff routes every TIFF there
 )
 _CONFIGURE_PATH = "MAGICK_CONFIGURE_PATH"
 _MVG = b"push graphic-context\nviewbox 0 0 1 1\npop graphic-context\n"

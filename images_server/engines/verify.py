@@ -17,6 +17,7 @@ import warnings
 
 import pyvips
 
+from images_server import decoders
 from images_server.engines.base import ANIMATED_FORMATS
 from images_server.errors import UndecodableImage
 from images_server.formats.sniff import SourceInfo, for_decoders
@@ -27,6 +28,9 @@ _ANIMATION_FLAG = 0x02  # VP8X flags byte
 
 def verify_decodes(data: bytes, info: SourceInfo) -> None:
     """Decode every pixel of every frame; `UndecodableImage` (422) if that fails."""
+    if decoders.is_shared(info):
+        decoders.check(data, info)
+        return
     animated = info.format in ANIMATED_FORMATS and info.frames > 1
     try:
         image = pyvips.Image.new_from_buffer(

@@ -34,11 +34,15 @@ _STRIPPERS: dict[str, Callable[[bytes, int], bytes | None]] = {
 
 
 def strip_metadata(data: bytes, info: SourceInfo) -> bytes | None:
-    """`data` without its metadata, same image bytes; None if that takes a re-encode.
+    """`data` without its metadata, same image bytes; None if that takes a re-encode (and
+    for HEIC, TIFF, JPEG XL and SVG, which are always re-encoded in a web format).
 
     `info` is what `sniff` said of `data`: its format picks the rewrite and its EXIF
     orientation (when not 1) is kept. Raises `UndecodableImage` if `data` is not the
     well-formed file of that format it should be.
     """
+    stripper = _STRIPPERS.get(info.format)
+    if stripper is None:  # not a web format: never served as it is
+        return None
     orientation = info.orientation if 1 <= info.orientation <= 8 else 1
-    return _STRIPPERS[info.format](data, orientation)
+    return stripper(data, orientation)

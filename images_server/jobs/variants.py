@@ -9,7 +9,7 @@ image/avif` and `/preset/thumb/format/auto` settle on the same plan (and cache k
 from __future__ import annotations
 
 from images_server import catalog, content
-from images_server.formats import FORMATS, SOURCE_FORMAT
+from images_server.formats import OUTPUT_FORMATS, SOURCE_FORMAT
 from images_server.hashing import ImageRef
 from images_server.pipeline.ops import OutputFormat
 from images_server.pipeline.parse import parse_op
@@ -18,7 +18,7 @@ from images_server.render import render
 from images_server.services import Services
 from images_server.settings import Settings
 
-_FORMATS: dict[str, OutputFormat | None] = {name: name for name in FORMATS}
+_FORMATS: dict[str, OutputFormat | None] = {name: name for name in OUTPUT_FORMATS}
 _FORMATS[SOURCE_FORMAT] = None  # each image's own
 
 

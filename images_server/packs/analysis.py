@@ -70,7 +70,7 @@ def aspect_label(width: int, height: int) -> str:
 def analyse(data: bytes) -> Analysis:
     """The analysis of an image already admitted (checked and within limits)."""
     info = sniff(data)
-    summary = sample(data)
+    summary = sample(data, info)
     pixels = bytes(summary.image.write_to_memory())
     colours = len(
         {(pixels[i] >> 3, pixels[i + 1] >> 3, pixels[i + 2] >> 3) for i in range(0, len(pixels), 3)}

@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from images_server.formats import FORMATS, ImageFormat
+from images_server.formats import OUTPUT_FORMATS as OUTPUT_FORMATS  # re-exported
+from images_server.formats import OutputFormat as OutputFormat
 from images_server.pipeline.adjust import AdjustOp
 from images_server.pipeline.geometry import MAX_SIDE, CropGeometry, GeometryError, ResizeGeometry
 from images_server.pipeline.overlay import Overlay
 from images_server.pipeline.text import Text
 
-OutputFormat = ImageFormat
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = FORMATS
 FormatChoice = OutputFormat | Literal["auto"]  # auto: negotiated from the request's Accept
 # The formats whose quality means something: PNG and GIF are written lossless, whatever it is.
 LossyFormat = Literal["jpeg", "webp", "avif"]

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from images_server.formats import FORMATS, SOURCE_FORMAT
+from images_server.formats import OUTPUT_FORMATS, SOURCE_FORMAT
 from images_server.settings.images import CommaList, split_commas
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -102,7 +102,7 @@ class JobSettings(BaseModel):
     @field_validator("eager_formats")
     @classmethod
     def _check_eager_formats(cls, formats: tuple[str, ...]) -> tuple[str, ...]:
-        known = {*FORMATS, SOURCE_FORMAT}
+        known = {*OUTPUT_FORMATS, SOURCE_FORMAT}
         for name in formats:
             if name not in known:
                 raise ValueError(f"{name!r} is not one of {', '.join(sorted(known))}")

@@ -19,6 +19,7 @@ from images_server.engines import build_engine
 from images_server.engines.base import Output
 from images_server.engines.deadline import GRACE, Deadline, finish_within
 from images_server.errors import RenderTimeout
+from images_server.formats import served_format
 from images_server.formats.sniff import sniff
 from images_server.pipeline.parse import parse_pipeline
 from images_server.pipeline.plan import make_plan
@@ -32,7 +33,7 @@ def _render(engine_name: str, data: bytes, path: str, seconds: float | None) -> 
     info = sniff(data)
     plan = make_plan(parse_pipeline(path, max_ops=10))
     resolved = resolve(plan.ops, info.width, info.height, 10**9)
-    output = Output(plan.output_format(info.format), 80)
+    output = Output(plan.output_format(served_format(info.format, info.has_alpha)), 80)
     return engine.render(data, info, resolved, output, Deadline(seconds))
 
 

@@ -179,6 +179,10 @@ def test_media_types_cover_every_format() -> None:
         "webp": "image/webp",
         "gif": "image/gif",
         "avif": "image/avif",
+        "heic": "image/heic",
+        "tiff": "image/tiff",
+        "jxl": "image/jxl",
+        "svg": "image/svg+xml",
     }
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import pyvips
 
-from images_server.engines.base import Output, first_resize, keeps_animation
+from images_server.decoders import decodable
+from images_server.engines.base import Output, first_resize, keeps_animation, target_of
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
 from images_server.engines.vips.colour import is_bare_cmyk, to_srgb, untagged
 from images_server.engines.vips.encode import encode_output
 from images_server.engines.vips.steps import apply_step
 from images_server.errors import UndecodableImage
-from images_server.formats.sniff import SourceInfo, for_decoders
+from images_server.formats.sniff import SourceInfo
 from images_server.observability.tracing import encode_stage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
 
@@ -136,7 +137,8 @@ class VipsEngine:
         animated = keeps_animation(info, output)
         try:
             with deadline.stopping():
-                image, done = _load(for_decoders(data), info, resolved, animated, deadline)
+                data, info = decodable(data, info, target_of(resolved))
+                image, done = _load(data, info, resolved, animated, deadline)
                 image = _apply(image, resolved.steps[done:], output, animated, deadline)
                 with encode_stage(self.name):
                     return encode_output(image, output, deadline)

@@ -25,7 +25,8 @@ from wand.image import Image
 from wand.resource import limits
 from wand.version import MAGICK_VERSION_NUMBER
 
-from images_server.engines.base import Output, first_resize, keeps_animation
+from images_server.decoders import decodable
+from images_server.engines.base import Output, first_resize, keeps_animation, target_of
 from images_server.engines.deadline import (
     MONITOR_TYPE,
     NO_DEADLINE,
@@ -38,7 +39,7 @@ from images_server.engines.wand.colour import to_srgb
 from images_server.engines.wand.encode import encode_output
 from images_server.engines.wand.steps import apply_step
 from images_server.errors import UndecodableImage
-from images_server.formats.sniff import SourceInfo, for_decoders
+from images_server.formats.sniff import SourceInfo
 from images_server.observability.tracing import encode_stage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
 
@@ -67,7 +68,7 @@ def _read(data: bytes, info: SourceInfo, resolved: Resolved, animated: bool) -> 
         hint = _jpeg_size_hint(info, resize)
         if hint:
             image.options["jpeg:size"] = hint
-    image.read(blob=for_decoders(data))
+    image.read(blob=data)
     if len(image.sequence) > 1:
         if animated:
             image.coalesce()
@@ -177,6 +178,7 @@ class WandEngine:
         deadline: Deadline = NO_DEADLINE,
     ) -> bytes:
         watch = _Watch(deadline, imagemagick_monitor(deadline))
+        data, info = decodable(data, info, target_of(resolved))
         try:
             with _read(data, info, resolved, keeps_animation(info, output)) as image:
                 deadline.check()
