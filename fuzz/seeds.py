@@ -1,28 +1,33 @@
 """Seed inputs for the upload fuzzer, and the byte mutations of its hypothesis runner.
 
 Seeds are the hostile corpus of `tests/hostile/corpus.py` (bombs, truncations, wrong magic,
-ImageTragick payloads, polyglots), small valid images of the five formats, and the headers
+ImageTragick payloads, polyglots), small valid images of every input format, the headers
 of the sample photos in `samples/` (their first bytes: EXIF with GPS, orientation 6, ICC, a large
-PNG's chunks), each cut to `MAX_LEN` so executions stay fast.
+PNG's chunks) and the real files of the other formats in its subfolders, each cut to `MAX_LEN`
+so executions stay fast.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pyvips
+
 from tests.hostile.corpus import corpus, small
 from tests.images import SAMPLES, animation, quadrant_image
 
 MAX_LEN = 128 * 1024
 BENCH_HEADER = 16 * 1024
+_NOT_IMAGES = ("LICENSE", "SHA256SUMS")
 FIELD_VALUES = (0, 1, 2, 7, 8, 255, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF)
 
 
 def seeds() -> dict[str, bytes]:
     """Name to bytes; the bench headers are left out when the bench images are missing."""
     found = {item.name: item.data[:MAX_LEN] for item in corpus() if item.data}
-    for fmt in ("jpeg", "png", "gif", "webp", "avif"):
+    for fmt in ("jpeg", "png", "gif", "webp", "avif", "tiff"):
         found[f"valid-{fmt}"] = small(fmt)
+    found["valid-tiff-tiled-bigtiff"] = small_tiff(tile=True, bigtiff=True, compression="lzw")
     frame = quadrant_image(8, 6)
     found["valid-gif-animated"] = animation([frame, frame.flip("horizontal")], "gif", [50, 50])
     found["valid-webp-animated"] = animation([frame, frame.flip("vertical")], "webp", [50, 50])
@@ -31,7 +36,17 @@ def seeds() -> dict[str, bytes]:
             if path.suffix in (".jpg", ".png"):
                 with path.open("rb") as handle:
                     found[f"bench-{path.stem}"] = handle.read(BENCH_HEADER)
+        for path in sorted(SAMPLES.glob("*/**/*")):  # other formats' real and hostile files
+            if path.is_file() and path.suffix != ".md" and not path.name.startswith(_NOT_IMAGES):
+                name = "-".join(path.relative_to(SAMPLES).with_suffix("").parts)
+                found[f"sample-{name}"] = path.read_bytes()[:MAX_LEN]
     return found
+
+
+def small_tiff(**options: object) -> bytes:
+    """A valid 64x48 TIFF written with `options` (tiles, BigTIFF, a compression)."""
+    image = pyvips.Image.new_from_buffer(small("png"), "")
+    return bytes(image.tiffsave_buffer(**options))
 
 
 def write_seeds(directory: Path) -> int:
