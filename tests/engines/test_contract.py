@@ -178,3 +178,29 @@ def test_every_op_in_every_format(spine: Spine, path: str, fmt: str) -> None:
     assert info.format == fmt
     assert (info.width, info.height) == (decode(reference).width, decode(reference).height)
     assert mae(out, reference) <= LOSSY_LIMIT[fmt]
+
+
+# Inputs the shared decoders read (images_server/decoders): the same contract, against what
+# ImageMagick's own CLI (which reads TIFF itself) makes of the same file.
+SHARED_INPUT_CASES = [
+    ("tiff/tiff_strip_planar_lzw.tiff", "resize/120x", ["-resize", "120x"]),
+    ("tiff/tiff_strip_planar_lzw.tiff", "crop/se100x80/flip/v", ["-gravity", "SouthEast",
+     "-crop", "100x80+0+0", "+repage", "-flip"]),
+    ("tiff/hopper.tif", "rotate/90/resize/64x64!", ["-rotate", "90", "-resize", "64x64!"]),
+    ("tiff/tiff_tiled_ycbcr_jpeg_2x2_sampling.tif", "resize/200x100^/crop/200x100",
+     ["-resize", "200x100^", "-gravity", "Center", "-crop", "200x100+0+0", "+repage"]),
+    ("tiff/g4_orientation_6.tif", "resize/300x", ["-auto-orient", "-resize", "300x"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "im_args"),
+    SHARED_INPUT_CASES,
+    ids=[f"{c[0]}:{c[1]}" for c in SHARED_INPUT_CASES],
+)
+def test_shared_decoder_inputs_match_imagemagick(
+    spine: Spine, convert: str, samples: Path, name: str, path: str, im_args: list[str]
+) -> None:
+    source = samples / name
+    ours = spine(source.read_bytes(), f"{path}/format/png")
+    assert mae(ours, im(convert, source, *im_args)) <= MAE_LIMIT
