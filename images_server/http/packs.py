@@ -29,6 +29,7 @@ from images_server.http.uploads import read_upload
 from images_server.http.urls import public_url
 from images_server.packs import service
 from images_server.packs.options import OPTIONS
+from images_server.packs.preview import browser_preview
 
 bp = Blueprint("packs", __name__)
 
@@ -77,7 +78,11 @@ def analyze() -> Response:
     svc.limiter.check("upload", caller().client)
     data, filename = read_upload(svc.settings.max_upload_bytes, caller().upload_grant)
     analysed = service.analyze(svc, data, filename)
-    return jsonify(analysis=analysed.analysis.to_json(), recommended=analysed.recommended.to_json())
+    return jsonify(
+        analysis=analysed.analysis.to_json(),
+        recommended=analysed.recommended.to_json(),
+        preview=browser_preview(data),  # None: the browser shows the file itself
+    )
 
 
 @bp.post("/packs")

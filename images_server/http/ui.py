@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
-from images_server.formats import TITLES
+from images_server.formats import INPUT_FORMATS, TITLES
 from images_server.http import services
 from images_server.http.sessions import ensure_session
 from images_server.packs.options import FORMATS, role_defaults
+from images_server.settings import Settings
 
 bp = Blueprint(
     "ui",
@@ -42,6 +43,12 @@ def human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
+def input_formats_text(settings: Settings) -> str:
+    """The formats an upload may be in, as the page words them ("JPEG, …, HEIC or TIFF")."""
+    names = [TITLES[fmt] for fmt in INPUT_FORMATS if fmt != "svg"]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 @bp.get("/")
 def index() -> Response:
     settings = services().settings
@@ -52,6 +59,7 @@ def index() -> Response:
         roles=role_defaults(),  # the page shows what choosing a role implies
         max_upload_bytes=int(settings.max_upload_bytes),
         max_upload_text=human_bytes(int(settings.max_upload_bytes)),
+        input_formats_text=input_formats_text(settings),
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CSP

@@ -22,7 +22,7 @@ function choose(file) {
   clearError();
   if (!file) { return; }
   if (file.type && file.type.indexOf("image/") !== 0) {
-    showError("“" + file.name + "” is not an image (" + file.type + "). Choose a JPEG, PNG, WebP, AVIF or GIF file.");
+    showError("“" + file.name + "” is not an image (" + file.type + "). Choose " + main.dataset.formats + ".");
     return;
   }
   if (file.size > maxUpload) {
@@ -40,7 +40,7 @@ function choose(file) {
     .then(function (data) {
       $("file-status").textContent = "Chosen: “" + file.name + "” (" + bytes(file.size) + ").";
       enableForm();
-      showAnalysis(file, data.analysis);
+      showAnalysis(file, data.analysis, data.preview);
       fillForm(data.recommended, data.analysis);
       show(["configure"]);
     })
@@ -51,11 +51,12 @@ function choose(file) {
     .then(function () { $("upload").removeAttribute("aria-busy"); });
 }
 
-function showAnalysis(file, analysis) {
+function showAnalysis(file, analysis, serverPreview) {
   if (state.sourceUrl) { URL.revokeObjectURL(state.sourceUrl); }
   state.sourceUrl = URL.createObjectURL(file);
   var preview = $("source-preview");
-  preview.src = state.sourceUrl;
+  // HEIC, TIFF, JPEG XL, SVG: the server drew a preview browsers can show
+  preview.src = serverPreview || state.sourceUrl;
   preview.alt = "The chosen image, " + file.name;
   preview.hidden = false;
   var list = $("analysis");
