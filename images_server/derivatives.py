@@ -24,7 +24,9 @@ step runs on the shrunk image, whose size is the same from either source, so the
 and every intermediate size stay exactly those of the original's plan; the copy read is the
 smallest that qualifies. Anything else (a crop in original pixels, a rotation or a pad of the
 full image, an enlargement, a shrink by less than 1.25 of the ½ copy) reads the original.
-JPEG originals only, opaque and of one frame, with a longest side of at least 1024 px.
+Opaque photos only (JPEG of one frame; HEIC, TIFF, JPEG XL, whose first frame or page is the
+picture), with a longest side of at least 1024 px: for the formats of the shared decoders
+(`images_server.decoders`), a copy also saves their slower decoding, a 12 MP HEIC's above all.
 The cache key does not depend on the source: `tests/derivatives` proves the outputs equivalent
 (same sizes and format; SSIM ≥ 0.99 of the variant's pixels, ≥ 0.97 as served in JPEG 85 or
 WebP 80, which is that encoder's own noise: the same pixels at quality 86 score 0.989).
@@ -72,6 +74,7 @@ log = logging.getLogger(__name__)
 QUALITY = 95  # JPEG; from 90 both engines keep chroma at full resolution (4:4:4)
 MAX_LEVELS = 8  # ½ .. 1/256: every part `delete` removes
 MIN_LEVEL_SIDE = 200  # the smallest copy's longest side is at least this (≈256 px)
+PHOTO_FORMATS: frozenset[ImageFormat] = frozenset({"jpeg", "heic", "tiff", "jxl"})
 MIN_SOURCE_SIDE = 1024  # smaller originals decode fast enough: no copies
 # A copy is read for a first resize to at most 1/SHRINK of it, both ways. libvips decodes the
 # original itself at 2, 4 or 8 times the output; a ¼ copy holds what its 4x decode gives (plus
@@ -172,13 +175,12 @@ def enabled(services: Services) -> bool:
 
 
 def eligible(info: SourceInfo) -> bool:
-    """Whether an original gets copies: a large, opaque, still JPEG."""
-    return (
-        info.format == "jpeg"
-        and info.frames == 1
-        and not info.has_alpha
-        and max(info.width, info.height) >= MIN_SOURCE_SIDE
-    )
+    """Whether an original gets copies: a large, opaque, still photo (a JPEG, or a HEIC, TIFF
+    or JPEG XL, of which only the first frame or page is ever decoded)."""
+    if info.format not in PHOTO_FORMATS or info.has_alpha:
+        return False
+    still = info.frames == 1 or info.format != "jpeg"
+    return still and max(info.width, info.height) >= MIN_SOURCE_SIDE
 
 
 def level_sizes(width: int, height: int) -> list[tuple[int, int, int]]:

@@ -145,7 +145,7 @@ def _has_alpha(tags: dict[int, tuple[int, ...]]) -> bool:
 def _samples(tags: dict[int, tuple[int, ...]]) -> tuple[int, int]:
     samples = _one(tags, _SAMPLES, 1)
     bits = max(tags.get(_BITS, (1,)))
-    if not 1 <= samples <= 8 or bits not in (1, 2, 4, 8, 16, 32, 64):
+    if not 1 <= samples <= 8 or not 1 <= bits <= 64:
         raise UndecodableImage(f"TIFF declares {samples} samples of {bits} bits")
     return samples, bits
 

@@ -98,7 +98,7 @@ def test_pages_are_counted_and_only_the_first_is_measured() -> None:
         (b"II+\x00" + struct.pack("<HHQ", 4, 0, 16) + bytes(16), "offset size"),
         (tiff([tiff_page(0, 10)]), "empty image"),
         (tiff([tiff_page(10, 10, samples=99)]), "samples"),
-        (tiff([tiff_page(10, 10, bits=7)]), "bits"),
+        (tiff([tiff_page(10, 10, bits=65)]), "bits"),
         (b"II*\x00" + struct.pack("<I", 1_000_000), "cut off"),
     ],
     ids=[
