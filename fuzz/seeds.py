@@ -1,9 +1,9 @@
 """Seed inputs for the upload fuzzer, and the byte mutations of its hypothesis runner.
 
 Seeds are the hostile corpus of `tests/hostile/corpus.py` (bombs, truncations, wrong magic,
-ImageTragick payloads, polyglots), small valid images of the five formats, and the headers
-of the sample photos in `samples/` (their first bytes: EXIF with GPS, orientation 6, ICC, a large
-PNG's chunks), each cut to `MAX_LEN` so executions stay fast.
+ImageTragick payloads, polyglots), small valid images of the five formats and HEIC, and the
+headers of the sample photos in `samples/` (their first bytes: EXIF with GPS, orientation 6,
+ICC, a large PNG's chunks, HEIC meta boxes), each cut to `MAX_LEN` so executions stay fast.
 """
 
 from __future__ import annotations
@@ -31,6 +31,20 @@ def seeds() -> dict[str, bytes]:
             if path.suffix in (".jpg", ".png"):
                 with path.open("rb") as handle:
                     found[f"bench-{path.stem}"] = handle.read(BENCH_HEADER)
+        found.update(_heic_seeds(SAMPLES / "heic"))
+    return found
+
+
+def _heic_seeds(folder: Path) -> dict[str, bytes]:
+    """The small HEIC samples whole (alpha, 10-bit, several images), and the phones' headers
+    (meta box: iloc, iinf, iref, grid tiles; the image data is cut away)."""
+    found = {}
+    for path in sorted(folder.glob("*.hei[cf]")):
+        data = path.read_bytes()
+        if len(data) <= MAX_LEN:
+            found[f"valid-heic-{path.stem}"] = data
+        else:
+            found[f"header-heic-{path.stem}"] = data[:BENCH_HEADER]
     return found
 
 
