@@ -40,6 +40,20 @@ def seeds() -> dict[str, bytes]:
             if path.is_file() and path.suffix != ".md" and not path.name.startswith(_NOT_IMAGES):
                 name = "-".join(path.relative_to(SAMPLES).with_suffix("").parts)
                 found[f"sample-{name}"] = path.read_bytes()[:MAX_LEN]
+        found.update(_heic_seeds(SAMPLES / "heic"))
+    return found
+
+
+def _heic_seeds(folder: Path) -> dict[str, bytes]:
+    """The small HEIC samples whole (alpha, 10-bit, several images), and the phones' headers
+    (meta box: iloc, iinf, iref, grid tiles; the image data is cut away)."""
+    found = {}
+    for path in sorted(folder.glob("*.hei[cf]")):
+        data = path.read_bytes()
+        if len(data) <= MAX_LEN:
+            found[f"valid-heic-{path.stem}"] = data
+        else:
+            found[f"header-heic-{path.stem}"] = data[:BENCH_HEADER]
     return found
 
 

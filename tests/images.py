@@ -6,8 +6,10 @@ wrong flip, rotation or crop shows up in pixels, not only in sizes.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pillow_heif
 import pyvips
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # the real photos that ship with the repo
@@ -74,3 +76,14 @@ def animation_timing(data: bytes) -> tuple[list[int], int]:
     """The delays (milliseconds) and loop count of a GIF or WebP animation."""
     strip = pyvips.Image.new_from_buffer(data, "", n=-1)
     return list(strip.get("delay")), int(strip.get("loop"))
+
+
+def heic(image: pyvips.Image, quality: int = 90, **options: object) -> bytes:
+    """`image` (8-bit RGB or RGBA) encoded as HEIC by pillow-heif's x265 encoder (libvips'
+    own HEIF saver has no HEVC encoder); `options` go to pillow-heif's `save` (`exif=...`)."""
+    mode = "RGBA" if image.bands == 4 else "RGB"
+    size = (image.width, image.height)
+    heif = pillow_heif.from_bytes(mode=mode, size=size, data=bytes(image.write_to_memory()))
+    out = io.BytesIO()
+    heif.save(out, quality=quality, **options)
+    return out.getvalue()

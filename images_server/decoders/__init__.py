@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import pyvips
 
-from images_server.decoders import tiff
+from images_server.decoders import heic, tiff
 from images_server.decoders.target import Target
 from images_server.errors import UndecodableImage
 from images_server.formats.sniff import SourceInfo, for_decoders
@@ -29,6 +29,7 @@ from images_server.formats.sniff import SourceInfo, for_decoders
 Decode = Callable[[bytes, SourceInfo, Target | None], pyvips.Image]
 
 _DECODERS: dict[str, Decode] = {
+    "heic": heic.decode,
     "tiff": tiff.decode,
 }
 

@@ -24,7 +24,7 @@ ALLOWED_VIPS_LOADERS = (
     "VipsForeignLoadPng",
     "VipsForeignLoadWebp",
     "VipsForeignLoadNsgif",
-    "VipsForeignLoadHeif",
+    "VipsForeignLoadHeif",  # AVIF only: its libheif has no HEVC, sniff sends HEIC to decoders.heic
     "VipsForeignLoadTiff",  # called by decoders.tiff only: sniff routes every TIFF there
 )
 _CONFIGURE_PATH = "MAGICK_CONFIGURE_PATH"

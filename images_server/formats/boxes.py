@@ -1,4 +1,5 @@
-"""ISO base media file format boxes (AVIF's container): a walker with one budget per file."""
+"""ISO base media file format boxes (the container of AVIF and HEIC): a walker with one
+budget per file."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ class Box:
 
 @dataclass
 class Boxes:
-    """Walks boxes of `data` with one budget for the whole file, so no input walks long."""
+    """Walks boxes of `data` with one budget for the whole file, so no input walks long.
+
+    `what` names the format in error messages ("AVIF", "HEIC").
+    """
 
     data: bytes
+    what: str
     budget: int = MAX_BOXES
 
     def children(self, start: int, end: int, *, top_level: bool = False) -> Iterator[Box]:
@@ -31,20 +36,20 @@ class Boxes:
         while pos + 8 <= end:
             self.budget -= 1
             if self.budget < 0:
-                raise UndecodableImage("AVIF has too many boxes to inspect")
+                raise UndecodableImage(f"{self.what} has too many boxes to inspect")
             size, kind, header = (
-                uint_be(self.data, pos, 4, "AVIF box"),
+                uint_be(self.data, pos, 4, f"{self.what} box"),
                 self.data[pos + 4 : pos + 8],
                 8,
             )
             if size == 1:
-                size, header = uint_be(self.data, pos + 8, 8, "AVIF box"), 16
+                size, header = uint_be(self.data, pos + 8, 8, f"{self.what} box"), 16
             elif size == 0:
                 size = end - pos
             if size < header or pos + size > end:
                 if top_level:
                     return
-                raise UndecodableImage(f"AVIF box {kind!r} is cut off or corrupt")
+                raise UndecodableImage(f"{self.what} box {kind!r} is cut off or corrupt")
             yield Box(kind, pos + header, pos + size)
             pos += size
 

@@ -12,11 +12,22 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pillow_heif
 import pytest
 import pyvips
 
 from images_server.formats.sniff import sniff
-from tests.images import QUADRANTS, decode, encode, near, pixel, quadrant_bytes, quadrant_image
+from tests.images import (
+    QUADRANTS,
+    SAMPLES,
+    decode,
+    encode,
+    heic,
+    near,
+    pixel,
+    quadrant_bytes,
+    quadrant_image,
+)
 from tests.spine import Spine
 
 MAE_LIMIT = 4.0
@@ -145,6 +156,42 @@ def test_every_input_format(spine: Spine, fmt: str) -> None:
     out = decode(spine(source, "resize/80x/crop/se20x20/format/png"))
     assert (out.width, out.height) == (20, 20)
     assert near(pixel(out, 10, 10), QUADRANTS["se"])
+
+
+def test_heic_input(spine: Spine) -> None:
+    source = heic(quadrant_image(160, 120))
+    out = decode(spine(source, "resize/80x/crop/se20x20/format/png"))
+    assert (out.width, out.height) == (20, 20)
+    assert near(pixel(out, 10, 10), QUADRANTS["se"])
+
+
+def test_heic_alpha_input(spine: Spine) -> None:
+    out = decode(spine(heic(quadrant_image(160, 120, alpha=True)), "resize/80x"))
+    assert (out.width, out.height, out.hasalpha()) == (80, 60, True)
+    assert pixel(out, 0, 30)[3] < 10
+    assert pixel(out, 79, 30)[3] > 245
+
+
+@pytest.fixture(scope="module")
+def heic_photo() -> tuple[bytes, bytes]:
+    """The 1 MP sample as HEIC, and libheif's own decode of it as PNG (ImageMagick's input)."""
+    photo = pyvips.Image.new_from_file(str(SAMPLES / "photo-1mp-1200x900.jpg"))
+    data = heic(photo)
+    decoded = pillow_heif.open_heif(data)[0].to_pillow()
+    reference = pyvips.Image.new_from_memory(
+        decoded.tobytes(), decoded.width, decoded.height, 3, "uchar"
+    )
+    return data, bytes(reference.write_to_buffer(".png"))
+
+
+@pytest.mark.parametrize(("path", "im_args"), PHOTO_CASES, ids=[c[0] for c in PHOTO_CASES])
+def test_op_on_heic_matches_imagemagick(
+    spine: Spine, convert: str, heic_photo: tuple[bytes, bytes], path: str, im_args: list[str]
+) -> None:
+    """Every op on a HEIC source, against ImageMagick's result on libheif's own decode."""
+    data, decoded = heic_photo
+    ours = spine(data, f"{path}/format/png")
+    assert mae(ours, im(convert, decoded, *im_args)) <= MAE_LIMIT
 
 
 ONE_OF_EACH_OP = [

@@ -276,6 +276,10 @@ def avif_header(width: int, height: int) -> bytes:
     return isobmff(b"avif", b"avifmif1miaf", width, height)
 
 
+def heic_header(width: int, height: int) -> bytes:
+    return isobmff(b"heic", b"mif1heic", width, height)
+
+
 # --- ImageTragick and other formats ------------------------------------------------------------
 
 # Files the payloads below would create if any of them ever ran.
@@ -459,6 +463,8 @@ def _bombs() -> list[Hostile]:
               "primary item ispe of 3.6 GP"),
         _item("avif-bomb-4294967295-square", avif_header(0xFFFFFFFF, 0xFFFFFFFF),
               TOO_MANY_PIXELS, "ispe at the 32-bit maximum"),
+        _item("heic-bomb-100000x100000", heic_header(100000, 100000), TOO_MANY_PIXELS,
+              "HEIC primary item ispe of 10 GP", filename="x.heic", mime="image/heic"),
     ]  # fmt: skip
 
 
@@ -478,6 +484,7 @@ def _limits() -> list[Hostile]:
               "a 20000 px wide logical screen"),
         _item("webp-side-20000x1", riff(vp8x(20000, 1)), TOO_LARGE, "VP8X 20000x1"),
         _item("avif-side-1x20000", avif_header(1, 20000), TOO_LARGE, "ispe 1x20000"),
+        _item("heic-side-20000x1", heic_header(20000, 1), TOO_LARGE, "HEIC ispe 20000x1"),
         _item("gif-frames-10000", gif_frames(1, 1, 10_000), TOO_LARGE,
               "10,000 one-pixel frames (~230 KB)"),
         _item("gif-frames-101", gif_frames(1, 1, 101), TOO_LARGE, "one frame over max_frames"),
@@ -604,8 +611,6 @@ def _unsupported() -> list[Hostile]:
     return [
         _item("bmp", bmp(16, 12), UNSUPPORTED, "a valid 24-bit BMP", filename="x.bmp",
               mime="image/bmp"),
-        _item("heic-header", isobmff(b"heic", b"mif1heic", 16, 12), UNSUPPORTED,
-              "an HEIF with the heic brand", filename="x.heic", mime="image/heic"),
         _item("jpeg-xl-codestream", b"\xff\x0a" + bytes(30), UNSUPPORTED, "JPEG XL codestream",
               filename="x.jxl", mime="image/jxl"),
         _item("jpeg-2000", b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(20), UNSUPPORTED,
@@ -665,6 +670,11 @@ def _metadata_and_dimensions() -> list[Hostile]:
               filename="x.webp", mime="image/webp"),
         _item("avif-ispe-0x0", avif_header(0, 0), UNDECODABLE, "AVIF ispe 0x0",
               filename="x.avif", mime="image/avif"),
+        _item("heic-header-only", heic_header(16, 12), UNDECODABLE,
+              "an HEIC header whose primary item has no data", filename="x.heic",
+              mime="image/heic"),
+        _item("heic-ispe-0x0", heic_header(0, 0), UNDECODABLE, "HEIC ispe 0x0",
+              filename="x.heic", mime="image/heic"),
         _valid("png-text-html", with_chunk(png_data, text_html), "png",
                "HTML and a script in a tEXt chunk"),
     ]  # fmt: skip
