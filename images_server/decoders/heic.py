@@ -18,18 +18,14 @@ a PNG with nothing but the ICC profile, so GPS and serials never leave.
 
 from __future__ import annotations
 
-import pillow_heif
+from functools import cache
+from types import ModuleType
+
 import pyvips
 
 from images_server.decoders.target import Target
 from images_server.errors import UndecodableImage
 from images_server.formats.header import SourceInfo
-
-pillow_heif.options.THUMBNAILS = False
-pillow_heif.options.DEPTH_IMAGES = False
-pillow_heif.options.AUX_IMAGES = False
-pillow_heif.options.DISABLE_SECURITY_LIMITS = False
-pillow_heif.options.DECODE_THREADS = 2  # a render runs beside others on a few cores
 
 _BANDS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "RGBa": 4, "I": 1}
 # pillow-heif's errors for bad input, cut-off data, unsupported features, out of memory
@@ -37,9 +33,22 @@ _HEIF_ERRORS = (ValueError, EOFError, SyntaxError, RuntimeError, OSError)
 _ORIENTATION_FIELDS = ("orientation", "exif-ifd0-Orientation")
 
 
+@cache
+def _pillow_heif() -> ModuleType:
+    """pillow-heif, imported at the first HEIC (not by every process: ~9 MB), and set up."""
+    import pillow_heif
+
+    pillow_heif.options.THUMBNAILS = False
+    pillow_heif.options.DEPTH_IMAGES = False
+    pillow_heif.options.AUX_IMAGES = False
+    pillow_heif.options.DISABLE_SECURITY_LIMITS = False
+    pillow_heif.options.DECODE_THREADS = 2  # a render runs beside others on a few cores
+    return pillow_heif
+
+
 def decode(data: bytes, info: SourceInfo, target: Target | None) -> pyvips.Image:
     try:
-        heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=False)
+        heif = _pillow_heif().open_heif(data, convert_hdr_to_8bit=False)
         primary = heif[heif.primary_index]
         pixels = primary.data  # decoded here
     except _HEIF_ERRORS as exc:

@@ -18,6 +18,7 @@ NATURAL_SIZE = "() => [document.getElementById('source-preview').naturalWidth, "
     "document.getElementById('source-preview').naturalHeight]"  # fmt: skip
 FILES = [
     ("tiff/tiff_tiled_ycbcr_jpeg_2x2_sampling.tif", "image/tiff", "TIFF, opaque", (480, 360)),
+    ("heic/iphone8plus-irot270-3024x4032.heic", "image/heic", "HEIC, opaque", (3024, 4032)),
 ]
 
 
