@@ -5,8 +5,13 @@ missed and false, and the face crop keeping every detected face inside its frame
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from images_server.face_detector import HEADER
 from images_server.faces import find
 from images_server.pipeline.focus import ImageHints
 from images_server.pipeline.geometry import parse_crop
@@ -66,3 +71,30 @@ def test_the_face_crop_keeps_every_detected_face(samples: Path) -> None:
             assert (x + w) * 1600 <= box.x + box.width + 1, crop
             assert box.y <= y * 900, crop
             assert (y + h) * 900 <= box.y + box.height + 1, crop
+
+
+def test_opencv_stays_out_of_the_process_that_asks(samples: Path) -> None:
+    """The detector runs in a child that exits: the job worker never imports OpenCV."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from images_server.faces import find\n"
+        f"faces = find(Path({str(samples / 'faces-astronaut-512x512.png')!r}).read_bytes())\n"
+        "assert len(faces) == 1, faces\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('cv2', 'numpy')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_detector_that_fails_is_an_error_not_an_empty_answer() -> None:
+    with pytest.raises(subprocess.CalledProcessError):
+        subprocess.run(
+            [sys.executable, "-m", "images_server.face_detector"],
+            input=HEADER.pack(10, 10) + bytes(5),  # fewer pixels than the header says
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
