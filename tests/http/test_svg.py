@@ -60,6 +60,8 @@ def test_metadata(client: FlaskClient) -> None:
 
 def test_a_pack_of_an_svg(app: Flask) -> None:
     client = app.test_client()
+    analyze = client.post("/packs/analyze", data={"file": (io.BytesIO(RICH), "Logo.svg")})
+    assert analyze.status_code == 200, analyze.get_json()
     form = {"file": (io.BytesIO(RICH), "Logo.svg"), "widths": "120,240", "formats": "webp,png"}
     response = client.post("/packs", data=form)
     assert response.status_code == 202, response.get_json()
