@@ -1,7 +1,8 @@
 """Seed inputs for the upload fuzzer, and the byte mutations of its hypothesis runner.
 
 Seeds are the hostile corpus of `tests/hostile/corpus.py` (bombs, truncations, wrong magic,
-ImageTragick payloads, polyglots), small valid images of every input format, the headers
+ImageTragick payloads, polyglots) and the hostile SVGs of `tests/hostile/svg_corpus.py`,
+small valid images of every input format, the headers
 of the sample photos in `samples/` (their first bytes: EXIF with GPS, orientation 6, ICC, a large
 PNG's chunks) and the real files of the other formats in its subfolders, each cut to `MAX_LEN`
 so executions stay fast.
@@ -14,7 +15,9 @@ from pathlib import Path
 import pyvips
 
 from tests.hostile.corpus import corpus, small
+from tests.hostile.svg_corpus import CORPUS as SVG_CORPUS
 from tests.images import SAMPLES, animation, quadrant_image
+from tests.svgs import RICH
 
 MAX_LEN = 128 * 1024
 BENCH_HEADER = 16 * 1024
@@ -31,6 +34,9 @@ def seeds() -> dict[str, bytes]:
     frame = quadrant_image(8, 6)
     found["valid-gif-animated"] = animation([frame, frame.flip("horizontal")], "gif", [50, 50])
     found["valid-webp-animated"] = animation([frame, frame.flip("vertical")], "webp", [50, 50])
+    found["valid-svg"] = RICH
+    for case in SVG_CORPUS:  # pointed at a closed port and a missing folder
+        found[f"svg-{case.name}"] = case.data("http://127.0.0.1:9", "/nonexistent")[:MAX_LEN]
     if SAMPLES.is_dir():
         for path in sorted(SAMPLES.iterdir()):
             if path.suffix in (".jpg", ".png"):

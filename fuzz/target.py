@@ -38,6 +38,7 @@ FUZZ_LIMITS: dict[str, object] = {
     # to 16x32784 (libvips 0.09 s), which the server answers with a timely 503 instead
     "render_timeout": 3.0,
     "cache": "none",
+    "svg_enabled": True,  # so that the SVG parser and sanitizer are fuzzed too
     "rate_limit_uploads": "0",
     "rate_limit_external": "0",
     "rate_limit_renders": "0",

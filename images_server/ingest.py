@@ -18,7 +18,7 @@ from images_server import admission, catalog
 from images_server.catalog import ImageRecord, Uploader
 from images_server.engines.verify import verify_decodes
 from images_server.errors import PayloadTooLarge, TooManyPixels
-from images_server.formats import WEB_FORMATS
+from images_server.formats import WEB_FORMATS, svg
 from images_server.formats.sniff import SourceInfo, sniff
 from images_server.hashing import ImageRef
 from images_server.metadata import describe
@@ -36,7 +36,9 @@ class Admitted:
 
 
 def check_header_limits(settings: Settings, info: SourceInfo) -> None:
-    """413 for a source too large by its header: pixels, longest side, frames, animation."""
+    """413 for a source too large by its header: pixels, longest side, frames, animation;
+    415 for an SVG while SVG is off."""
+    svg.refuse_disabled(info, settings.svg_enabled)
     size = f"{info.width}x{info.height}"
     if info.pixels > settings.max_pixels:
         raise TooManyPixels(f"{size} is more than the limit of {settings.max_pixels} pixels")

@@ -28,7 +28,7 @@ from images_server.engines.base import MAX_SIDE, Output, keeps_animation
 from images_server.engines.deadline import Deadline, finish_within
 from images_server.engines.quality import AUTO
 from images_server.errors import InvalidPipeline, OutputTooLarge
-from images_server.formats import MEDIA_TYPES, served_format
+from images_server.formats import MEDIA_TYPES, served_format, svg
 from images_server.formats.sniff import SourceInfo, sniff
 from images_server.formats.strip import strip_metadata
 from images_server.hashing import ImageRef
@@ -135,9 +135,11 @@ def _source(services: Services, ref: ImageRef, plan: Plan, data: bytes | None) -
         with stage("load", services.engine.name):  # one load: a copy, else the original
             chosen = derivatives.choose(services, ref, plan, overlays)
             if chosen is not None:
+                svg.refuse_disabled(chosen.original, services.settings.svg_enabled)
                 return _Source(chosen.data, chosen.info, chosen.original, chosen.resolved)
             data = services.storage.get(ref)
     info = sniff(data)
+    svg.refuse_disabled(info, services.settings.svg_enabled)
     derivatives.note_original(services, ref, info)
     limit = services.settings.max_output_pixels
     resolved = resolve(plan.ops, info.width, info.height, limit, overlays, plan.hints)
@@ -177,6 +179,7 @@ def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -
     if plan.is_identity:  # the original, without its metadata (docs/api.md §5)
         data = _load(services, ref)
         info = sniff(data)
+        svg.refuse_disabled(info, services.settings.svg_enabled)
         stripped = strip_metadata(data, info)
         if stripped is not None:
             return Rendered(stripped, MEDIA_TYPES[info.format], _etag(key))

@@ -26,6 +26,9 @@ ALLOWED_VIPS_LOADERS = (
     "VipsForeignLoadNsgif",
     "VipsForeignLoadHeif",  # AVIF only: its libheif has no HEVC, sniff sends HEIC to decoders.heic
     "VipsForeignLoadTiff",  # called by decoders.tiff only: sniff routes every TIFF there
+    # called by decoders.svg only, on the sanitizer's rebuilt document (never an upload's
+    # bytes); the buffer loader alone: the file and source ones stay blocked
+    "VipsForeignLoadSvgBuffer",
 )
 _CONFIGURE_PATH = "MAGICK_CONFIGURE_PATH"
 _MVG = b"push graphic-context\nviewbox 0 0 1 1\npop graphic-context\n"

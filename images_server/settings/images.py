@@ -202,6 +202,7 @@ class ExternalSettings(BaseModel):
     external_max_redirects: int = Field(
         3, ge=0, le=3, description="redirects `/external` follows, each checked again"
     )
+    svg_enabled: bool = Field(False, description="accept SVG uploads (sanitized, rasterized)")
 
     @field_validator("external_allow_hosts", mode="before")
     @classmethod

@@ -319,8 +319,6 @@ def test_real_photos(samples: Path, name: str, expected: SourceInfo) -> None:
 UNSUPPORTED = {
     "empty": b"",
     "text": b"hello",
-    "svg": b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
-    "svg-xml": b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>',
     "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
     "bmp": b"BM" + struct.pack("<IHHI", 70, 0, 0, 54) + struct.pack("<Iii", 40, 1, 1),
     "mif1-only": box(b"ftyp", b"mif1\x00\x00\x00\x00mif1miaf") + b"\x00" * 32,

@@ -611,6 +611,9 @@ def _unsupported() -> list[Hostile]:
     return [
         _item("bmp", bmp(16, 12), UNSUPPORTED, "a valid 24-bit BMP", filename="x.bmp",
               mime="image/bmp"),
+        _item("svg-while-off", b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>',
+              UNSUPPORTED, "a clean SVG: SVG is off by default (IMAGES_SVG_ENABLED)",
+              filename="x.svg", mime="image/svg+xml"),
         _item("jpeg-xl-codestream", b"\xff\x0a" + bytes(30), UNSUPPORTED, "JPEG XL codestream",
               filename="x.jxl", mime="image/jxl"),
         _item("jpeg-2000", b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(20), UNSUPPORTED,
