@@ -45,7 +45,7 @@ def human_bytes(count: int) -> str:
 
 def input_formats_text(settings: Settings) -> str:
     """The formats an upload may be in, as the page words them ("JPEG, …, HEIC or TIFF")."""
-    names = [TITLES[fmt] for fmt in INPUT_FORMATS if fmt != "svg"]
+    names = [TITLES[fmt] for fmt in INPUT_FORMATS if fmt != "svg" or settings.svg_enabled]
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 

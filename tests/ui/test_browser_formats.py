@@ -19,7 +19,13 @@ NATURAL_SIZE = "() => [document.getElementById('source-preview').naturalWidth, "
 FILES = [
     ("tiff/tiff_tiled_ycbcr_jpeg_2x2_sampling.tif", "image/tiff", "TIFF, opaque", (480, 360)),
     ("heic/iphone8plus-irot270-3024x4032.heic", "image/heic", "HEIC, opaque", (3024, 4032)),
+    ("svg/flag-guatemala-4x3.svg", "image/svg+xml", "SVG, with transparency", (640, 480)),
 ]
+
+
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return {"IMAGES_SVG_ENABLED": "true"}
 
 
 @pytest.mark.parametrize(("name", "mime", "described", "size"), FILES, ids=[f[0] for f in FILES])
@@ -42,7 +48,8 @@ def test_a_file_browsers_cannot_show_becomes_a_pack(
     analysis = tab.locator("#analysis").inner_text()
     assert described in analysis
     assert f"{size[0]} \N{MULTIPLICATION SIGN} {size[1]} px" in analysis
-    assert tab.locator("#source-preview").get_attribute("src").startswith("data:image/jpeg")  # type: ignore[union-attr]
+    served = "png" if mime == "image/svg+xml" else "jpeg"
+    assert tab.locator("#source-preview").get_attribute("src").startswith(f"data:image/{served}")  # type: ignore[union-attr]
     tab.wait_for_function("() => document.getElementById('source-preview').complete")
     width, height = tab.evaluate(NATURAL_SIZE)
     assert width > 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
+from images_server.app import create_app
 from images_server.http import ui
 from images_server.http.ui import PAGE_CSP, human_bytes
 from images_server.jobs.packs import run_pack
@@ -192,3 +193,18 @@ def test_the_focus_ring_contrasts_with_every_background_it_is_drawn_on() -> None
     assert backgrounds["page"] == (255, 255, 255)
     for name, background in backgrounds.items():
         assert contrast(ring, background) >= 3, name
+
+
+def test_the_page_names_the_input_formats_and_svg_only_when_it_is_on(tmp_path: Path) -> None:
+    def help_text(svg_enabled: bool) -> str:
+        settings = Settings(data_dir=tmp_path / str(svg_enabled), svg_enabled=svg_enabled)
+        _, text = parse(create_app(settings).test_client())
+        found = re.search(r'<p id="file-help">(.*?)</p>', text)
+        assert found is not None
+        return found[1]
+
+    off, on = help_text(False), help_text(True)
+    for name in ("JPEG", "AVIF", "HEIC", "TIFF", "JPEG XL"):
+        assert name in off
+    assert "SVG" not in off
+    assert "SVG" in on
