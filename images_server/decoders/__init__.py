@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import pyvips
 
-from images_server.decoders import tiff
+from images_server.decoders import jxl, tiff
 from images_server.decoders.target import Target
 from images_server.errors import UndecodableImage
 from images_server.formats.sniff import SourceInfo, for_decoders
@@ -30,6 +30,7 @@ Decode = Callable[[bytes, SourceInfo, Target | None], pyvips.Image]
 
 _DECODERS: dict[str, Decode] = {
     "tiff": tiff.decode,
+    "jxl": jxl.decode,
 }
 
 _REDUCE_ABOVE = 2  # the intermediate is reduced to this many times the target, at most

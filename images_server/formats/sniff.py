@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from images_server.errors import UnsupportedFormat
-from images_server.formats import ImageFormat, avif, gif, jpeg, png, tiff, webp
+from images_server.formats import ImageFormat, avif, gif, jpeg, jxl, png, tiff, webp
 from images_server.formats.header import SourceInfo
 
 __all__ = ["SourceInfo", "for_decoders", "sniff", "sniff_format"]
@@ -31,6 +31,7 @@ _FORMATS: tuple[tuple[ImageFormat, _Matcher, _Parser], ...] = (
     ("gif", gif.matches, gif.parse),
     ("avif", avif.matches, avif.parse),
     ("tiff", tiff.matches, tiff.parse),
+    ("jxl", jxl.matches, jxl.parse),
 )
 
 
