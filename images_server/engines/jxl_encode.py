@@ -35,9 +35,8 @@ def encode(
     """Interleaved `pixels` (1 to 4 bands: grey, grey+alpha, RGB, RGBA) as a JPEG XL
     codestream, at `quality` (100: lossless)."""
     dtype = np.uint16 if sixteen_bits else np.uint8
-    array = np.frombuffer(pixels, dtype=dtype).reshape(height, width, bands)
-    if bands == 1:
-        array = array.reshape(height, width)
+    shape = (height, width, bands) if bands > 1 else (height, width)  # grey: 2 dimensions
+    array = np.frombuffer(pixels, dtype=dtype).reshape(shape)
     try:
         if quality >= LOSSLESS:
             data = imagecodecs.jpegxl_encode(

@@ -1,0 +1,103 @@
+"""JPEG XL over HTTP through the real app: uploads, `format/jxl` on both engines, the
+lossless recompression of a JPEG, `format/auto` with `IMAGES_AUTO_FORMATS`, hostile files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import imagecodecs
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+
+from images_server.app import create_app
+from images_server.formats.sniff import sniff
+from images_server.formats.strip import strip_metadata
+from images_server.settings import Settings
+from tests.formats.test_jxl import codestream
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def upload(client: FlaskClient, data: bytes) -> tuple[int, dict[str, object]]:
+    response = client.post("/upload", data={"file": (io.BytesIO(data), "x.jxl")})
+    return response.status_code, response.get_json()
+
+
+def test_sample_uploads_and_renders(client: FlaskClient) -> None:
+    data = (SAMPLES / "jxl" / "camera-canon-3mp-orient6-recompressed.jxl").read_bytes()
+    status, body = upload(client, data)
+    assert status == 201, body
+    assert (body["width"], body["height"], body["format"]) == (1536, 2048, "jxl")
+    response = client.get(f"/image/{body['hash']}/resize/300")
+    assert response.status_code == 200
+    assert response.content_type == "image/jpeg"  # served in a web format
+    info = sniff(response.data)
+    assert (info.width, info.height) == (300, 400)
+    metadata = client.get(f"/image/{body['hash']}/metadata")
+    assert metadata.status_code == 200
+
+
+def test_format_jxl_is_the_same_on_both_engines(tmp_path: Path) -> None:
+    jpeg = (SAMPLES / "photo-1mp-1200x900.jpg").read_bytes()
+    outputs = []
+    for engine in ("vips", "wand"):
+        app = create_app(Settings(data_dir=tmp_path / engine, engine=engine))
+        with app.test_client() as client:
+            _, body = upload(client, jpeg)
+            response = client.get(f"/image/{body['hash']}/resize/400/format/jxl")
+            assert response.status_code == 200
+            assert response.content_type == "image/jxl"
+            assert sniff(response.data).width == 400
+            outputs.append(imagecodecs.jpegxl_decode(response.data).astype(int))
+    assert outputs[0].shape == (300, 400, 3)
+    assert np.abs(outputs[0] - outputs[1]).mean() < 3  # the engines resize a little apart
+
+
+def test_jpeg_is_recompressed_losslessly_without_its_exif(client: FlaskClient) -> None:
+    jpeg = (SAMPLES / "camera-iphone-8mp-3264x2448.jpg").read_bytes()
+    assert b"Exif" in jpeg
+    _, body = upload(client, jpeg)
+    response = client.get(f"/image/{body['hash']}/format/jxl")
+    assert response.status_code == 200
+    assert len(response.data) < 0.9 * len(jpeg)
+    rebuilt = bytes(imagecodecs.jpegxl_decode_jpeg(response.data, numthreads=1))
+    assert rebuilt == strip_metadata(jpeg, sniff(jpeg))  # bit for bit, metadata gone
+    assert b"xml " not in response.data
+    assert b"GPS" not in rebuilt
+    assert b"Apple" not in rebuilt
+
+
+def test_header_bomb_is_refused_before_decoding(client: FlaskClient) -> None:
+    status, body = upload(client, codestream(100_000, 100_000))
+    assert status == 413, body
+
+
+def test_truncated_file_is_undecodable(client: FlaskClient) -> None:
+    data = (SAMPLES / "jxl" / "photo-1mp-1200x900-q75.jxl").read_bytes()
+    status, body = upload(client, data[: len(data) // 2])
+    assert status == 422, body
+
+
+@pytest.mark.parametrize(
+    ("auto_formats", "accept", "expected"),
+    [
+        ("jxl,avif,webp", "image/jxl,image/avif,image/webp,*/*", "image/jxl"),
+        ("avif,webp", "image/jxl,image/avif,image/webp,*/*", "image/avif"),
+        ("avif,webp", "image/jxl,*/*", "image/jpeg"),
+        ("avif,jxl", "image/jxl,image/avif", "image/avif"),
+    ],
+)
+def test_format_auto_offers_jxl_only_when_listed(
+    tmp_path: Path, auto_formats: str, accept: str, expected: str
+) -> None:
+    settings = Settings(data_dir=tmp_path, engine="vips", auto_formats=auto_formats)
+    with create_app(settings).test_client() as client:
+        _, body = upload(client, (SAMPLES / "photo-1mp-1200x900.jpg").read_bytes())
+        response = client.get(
+            f"/image/{body['hash']}/resize/200/format/auto", headers={"Accept": accept}
+        )
+        assert response.status_code == 200
+        assert response.content_type == expected
+        assert "Accept" in response.headers["Vary"]
