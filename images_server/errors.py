@@ -233,7 +233,10 @@ class UriTooLong(ImagesError):
 class UnsupportedFormat(ImagesError):
     status = 415
     code = "unsupported_format"
-    default_message = "not a supported image format (JPEG, PNG, WebP, GIF, AVIF)"
+    default_message = (
+        "not a supported image format (JPEG, PNG, WebP, GIF, AVIF, HEIC, TIFF, JPEG XL; "
+        "SVG where enabled)"
+    )
 
 
 class UndecodableImage(ImagesError):

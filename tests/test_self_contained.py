@@ -71,3 +71,22 @@ def test_the_sample_photos_ship_with_their_licences() -> None:
         assert f"`{name}`" in readme
         assert name in sums
     assert "CC BY-SA 4.0" in readme
+
+
+def test_every_sample_folder_names_each_file_its_source_and_licence() -> None:
+    folders = [path for path in (ROOT / "samples").iterdir() if path.is_dir()]
+    assert folders
+    for folder in folders:
+        readme = (folder / "README.md").read_text()
+        sums = (folder / "SHA256SUMS").read_text()
+        assert "licen" in readme.lower()
+        for path in folder.rglob("*"):
+            if (
+                path.is_file()
+                and path.name not in ("README.md", "SHA256SUMS")
+                and not (path.name.startswith("LICENSE"))
+            ):
+                relative = str(path.relative_to(folder))
+                assert relative in sums, f"{folder.name}/{relative} has no checksum"
+                if path.parent == folder:
+                    assert f"`{path.name}`" in readme, f"{folder.name}/{path.name} is not described"

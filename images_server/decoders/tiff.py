@@ -11,11 +11,13 @@ import pyvips
 
 from images_server.decoders.target import Target
 from images_server.formats.header import SourceInfo
+from images_server.formats.tiff import check_blocks
 
 _INTEGER_FORMATS = ("uchar", "ushort")
 
 
 def decode(data: bytes, info: SourceInfo, target: Target | None) -> pyvips.Image:
+    check_blocks(data)
     image = pyvips.Image.tiffload_buffer(data, page=0, fail_on="error").autorot()
     return web_ready(image)
 

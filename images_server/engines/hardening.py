@@ -5,8 +5,9 @@ package loads it through `load_imagemagick`, with ours (`imagemagick/policy.xml`
 configure path, and `check_imagemagick_policy` proves it took effect (the Wand engine
 refuses to start otherwise). libvips gets its operation cache off (every request is a new
 image), one thread per operation (gunicorn runs one process per core), and every loader
-blocked but the five formats images-server accepts, so a file that slips past the
-magic-byte check still cannot reach SVG, PDF or ImageMagick loaders.
+blocked but those of the formats images-server accepts (the web five, and those the shared
+decoders of `images_server.decoders` hand to libvips), so a file that slips past the
+magic-byte check still cannot reach PDF, FITS or ImageMagick loaders.
 """
 
 from __future__ import annotations

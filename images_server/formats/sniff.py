@@ -1,11 +1,12 @@
 """Format and size of an image from its header alone, before any decoder sees it.
 
-`sniff` tells JPEG, PNG, WebP, GIF and AVIF apart by their magic bytes and reads the size
-each header declares (turned upright by the EXIF orientation or AVIF `irot`), the frame
-count and whether there is alpha, without decoding a pixel, so that a decompression bomb
-is refused by its pixel count before a decoder allocates anything. It is pure Python and
+`sniff` tells the input formats (`formats.INPUT_FORMATS`) apart by their magic bytes and reads
+the size each header declares (turned upright by the EXIF orientation, AVIF `irot`, the TIFF
+orientation tag), the frame or page count and whether there is alpha, without decoding a
+pixel, so that a decompression bomb is refused by its pixel count before a decoder allocates
+anything. It is pure Python and
 defensive: any byte string either yields a `SourceInfo` or raises `UnsupportedFormat` (not
-one of the five formats) or `UndecodableImage` (one of them, but its header is cut off or
+one of the input formats) or `UndecodableImage` (one of them, but its header is cut off or
 corrupt); every walk over chunks, segments, blocks or boxes has a fixed budget.
 Pass the whole file: frame counts come from walking it.
 """
@@ -57,7 +58,7 @@ def for_decoders(data: bytes) -> bytes:
 def sniff(data: bytes) -> SourceInfo:
     """Format, displayed size, orientation, frames and alpha, from the headers of `data`.
 
-    Raises `UnsupportedFormat` (415) if `data` is none of the five formats, and
+    Raises `UnsupportedFormat` (415) if `data` is none of the input formats, and
     `UndecodableImage` (422) if it is one but its header cannot be read.
     """
     for _, matches, parse in _FORMATS:

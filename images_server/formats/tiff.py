@@ -3,10 +3,9 @@ page count, read without decoding a strip or a tile.
 
 Only the first page is ever decoded, but every page is counted by walking the chain of IFDs
 (loops and overlong chains are refused), so that a multi-page bomb is refused by its page
-count before a decoder sees it. A page whose strips or tiles would each take more than
-`MAX_BLOCK_BYTES` to hold is refused too: libtiff allocates a whole strip or tile at once,
-whatever the image's size. TIFF originals are always served re-encoded in a web format, so
-there is nothing to strip here.
+count before a decoder sees it. `check_blocks`, run by the decoder, refuses a page whose
+strips or tiles would each take more than `MAX_BLOCK_BYTES` to hold. TIFF originals are
+always served re-encoded in a web format, so there is nothing to strip here.
 """
 
 from __future__ import annotations
@@ -124,11 +123,7 @@ def parse(data: bytes) -> SourceInfo:
     tags, _ = _entries(data, layout, first)
     width, height = _one(tags, _WIDTH, 0), _one(tags, _HEIGHT, 0)
     require_size(width, height, "TIFF")
-    samples = _one(tags, _SAMPLES, 1)
-    bits = max(tags.get(_BITS, (1,)))
-    if not 1 <= samples <= 8 or bits not in (1, 2, 4, 8, 16, 32, 64):
-        raise UndecodableImage(f"TIFF declares {samples} samples of {bits} bits")
-    _check_blocks(tags, width, height, samples, bits)
+    _samples(tags)  # refuses impossible sample layouts
     orientation = _one(tags, _ORIENTATION, 1)
     orientation = orientation if 1 <= orientation <= 8 else 1
     w, h = displayed(width, height, orientation)
@@ -147,9 +142,25 @@ def _has_alpha(tags: dict[int, tuple[int, ...]]) -> bool:
     return any(value in (1, 2) for value in tags.get(_EXTRA_SAMPLES, ()))
 
 
-def _check_blocks(
-    tags: dict[int, tuple[int, ...]], width: int, height: int, samples: int, bits: int
-) -> None:
+def _samples(tags: dict[int, tuple[int, ...]]) -> tuple[int, int]:
+    samples = _one(tags, _SAMPLES, 1)
+    bits = max(tags.get(_BITS, (1,)))
+    if not 1 <= samples <= 8 or bits not in (1, 2, 4, 8, 16, 32, 64):
+        raise UndecodableImage(f"TIFF declares {samples} samples of {bits} bits")
+    return samples, bits
+
+
+def check_blocks(data: bytes) -> None:
+    """Refuse a first page whose strips or tiles take more than `MAX_BLOCK_BYTES` each.
+
+    Called by the decoder, after the pixel limits (a header bomb is refused by its size
+    first): libtiff allocates one whole strip or tile at once, and a tile may be far larger
+    than the image, or a strip of 64-bit samples far larger than its pixels suggest.
+    """
+    layout, first = _layout(data)
+    tags, _ = _entries(data, layout, first)
+    width, height = _one(tags, _WIDTH, 0), _one(tags, _HEIGHT, 0)
+    samples, bits = _samples(tags)
     if _TILE_WIDTH in tags or _TILE_LENGTH in tags:
         block_w, block_h = _one(tags, _TILE_WIDTH, 0), _one(tags, _TILE_LENGTH, 0)
         if block_w <= 0 or block_h <= 0:

@@ -23,6 +23,7 @@ from functools import cache
 
 import pyvips
 
+from images_server.formats import INPUT_FORMATS, MEDIA_TYPES, served_format
 from tests.images import animation, encode, quadrant_bytes, quadrant_image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -53,6 +54,13 @@ class Hostile:
     @property
     def accepted(self) -> bool:
         return self.status == ACCEPTED
+
+    @property
+    def served_types(self) -> set[str]:
+        """The media types an accepted image and its variants are served as: its own for a
+        web format, else JPEG or PNG (`formats.served_format`)."""
+        assert self.format in INPUT_FORMATS, self.format
+        return {MEDIA_TYPES[served_format(self.format, alpha)] for alpha in (False, True)}
 
     @property
     def external_answer(self) -> tuple[int, str | None]:
@@ -348,6 +356,67 @@ def zip_bytes() -> bytes:
 # --- the corpus ------------------------------------------------------------------------------
 
 
+# --- TIFF ----------------------------------------------------------------------------------
+
+Tags = dict[int, tuple[int, int]]  # tag: (type, value), one SHORT (3) or LONG (4) each
+
+
+def tiff(pages: list[Tags], big: bool = False, loop: bool = False, data: bytes = b"") -> bytes:
+    """A little-endian TIFF (or BigTIFF) of IFDs only, one per page, `data` after them;
+    with `loop`, the last IFD points back at the first."""
+    entry, count, offset = ("<HHQQ", "<Q", "<Q") if big else ("<HHII", "<H", "<I")
+    header = (
+        b"II+\x00" + struct.pack("<HHQ", 8, 0, 16) if big else b"II*\x00" + struct.pack("<I", 8)
+    )
+    out, position = [header], len(header)
+    first = position
+    for index, tags in enumerate(pages):
+        size = struct.calcsize(count) + len(tags) * struct.calcsize(entry)
+        size += struct.calcsize(offset)
+        last = index == len(pages) - 1
+        following = (first if loop else 0) if last else position + size
+        body = struct.pack(count, len(tags))
+        for tag, (kind, value) in sorted(tags.items()):
+            body += struct.pack(entry, tag, kind, 1, value)
+        out.append(body + struct.pack(offset, following))
+        position += size
+    return b"".join(out) + data
+
+
+def tiff_page(width: int, height: int, samples: int = 3, bits: int = 8, **extra: int) -> Tags:
+    tags: Tags = {256: (4, width), 257: (4, height), 258: (3, bits), 277: (3, samples),
+                  262: (3, 2 if samples >= 3 else 1), 273: (4, 0), 279: (4, 0)}  # fmt: skip
+    if "rows_per_strip" in extra:
+        tags[278] = (4, extra["rows_per_strip"])
+    return tags
+
+
+def _tiff() -> list[Hostile]:
+    image = quadrant_image(16, 12)
+    valid = encode(image, "tiff")
+    return [
+        _valid("tiff", valid, "tiff", "a valid TIFF", filename="x.tiff", mime="image/tiff"),
+        _item("tiff-bomb-header-100000x100000", tiff([tiff_page(100_000, 100_000)]),
+              TOO_MANY_PIXELS, "an IFD claiming 10 GP, no strips", "x.tif", "image/tiff"),
+        _item("bigtiff-bomb-4294967295x4294967295", tiff([tiff_page(0xFFFFFFFF, 0xFFFFFFFF)],
+              big=True), TOO_MANY_PIXELS, "a BigTIFF IFD at the 32-bit maximum", "x.tif",
+              "image/tiff"),
+        _item("tiff-pages-101", tiff([tiff_page(1, 1)] * 101), TOO_LARGE,
+              "101 one-pixel pages: one over max_frames", "x.tif", "image/tiff"),
+        _item("tiff-pages-5000", tiff([tiff_page(1, 1)] * 5000), UNDECODABLE,
+              "5,000 pages: refused while counting", "x.tif", "image/tiff"),
+        _item("tiff-ifd-loop", tiff([tiff_page(1, 1)] * 3, loop=True), UNDECODABLE,
+              "the last IFD points back at the first", "x.tif", "image/tiff"),
+        _item("tiff-strip-3-gb", tiff([tiff_page(16000, 3000, samples=8, bits=64)]),
+              UNDECODABLE, "48 MP in one strip of 64-bit samples: 3 GB for libtiff at once",
+              "x.tif", "image/tiff"),
+        _item("tiff-cut-in-half", _cut(valid, 0.5), UNDECODABLE, "a TIFF cut in its strips",
+              "x.tif", "image/tiff"),
+        _item("tiff-entries-65535", b"II*\x00" + struct.pack("<IH", 8, 65535) + bytes(64),
+              UNDECODABLE, "an IFD declaring 65,535 entries", "x.tif", "image/tiff"),
+    ]  # fmt: skip
+
+
 @cache
 def small(fmt: str) -> bytes:
     """A valid 64x48 image with detail (so a cut lands inside the image data)."""
@@ -532,12 +601,9 @@ def _tragick() -> list[Hostile]:
 
 
 def _unsupported() -> list[Hostile]:
-    image = quadrant_image(16, 12)
     return [
         _item("bmp", bmp(16, 12), UNSUPPORTED, "a valid 24-bit BMP", filename="x.bmp",
               mime="image/bmp"),
-        _item("tiff", encode(image, "tiff"), UNSUPPORTED, "a valid TIFF", filename="x.tiff",
-              mime="image/tiff"),
         _item("heic-header", isobmff(b"heic", b"mif1heic", 16, 12), UNSUPPORTED,
               "an HEIF with the heic brand", filename="x.heic", mime="image/heic"),
         _item("jpeg-xl-codestream", b"\xff\x0a" + bytes(30), UNDECODABLE,
@@ -644,6 +710,7 @@ def corpus() -> tuple[Hostile, ...]:
         + _wrong_magic()
         + _tragick()
         + _unsupported()
+        + _tiff()
         + _metadata_and_dimensions()
         + _polyglots()
     )
