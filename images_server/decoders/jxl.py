@@ -24,6 +24,12 @@ _FORMATS = {np.dtype(np.uint8): "uchar", np.dtype(np.uint16): "ushort"}
 
 
 def decode(data: bytes, info: SourceInfo, target: Target | None) -> pyvips.Image:
+    return pixels(data)
+
+
+def pixels(data: bytes) -> pyvips.Image:
+    """The first frame of a JPEG XL file, upright, as `decode` gives it; `engines.quality`
+    measures a `quality/auto` candidate through it too (libvips cannot read JPEG XL)."""
     try:
         array = imagecodecs.jpegxl_decode(data, index=0, numthreads=_THREADS)
     except imagecodecs.JpegxlError as exc:

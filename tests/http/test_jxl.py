@@ -8,9 +8,11 @@ from pathlib import Path
 import imagecodecs
 import numpy as np
 import pytest
+import pyvips
 from flask.testing import FlaskClient
 
 from images_server.app import create_app
+from images_server.engines.quality import AUTO, decoded, ssim
 from images_server.formats.sniff import sniff
 from images_server.formats.strip import strip_metadata
 from images_server.settings import Settings
@@ -107,3 +109,27 @@ def test_format_auto_offers_jxl_only_when_listed(
         assert response.status_code == 200
         assert response.content_type == expected
         assert "Accept" in response.headers["Vary"]
+
+
+def test_quality_auto_searches_jxl_by_ssim(client: FlaskClient) -> None:
+    """`quality/auto` on a JPEG XL output measures each candidate decoded by the shared
+    decoder: the answer reaches the target against the engine's own pixels, in fewer
+    bytes than quality 90 (the grid's top, which every photo passes)."""
+    _, body = upload(client, (SAMPLES / "photo-1mp-1200x900.jpg").read_bytes())
+    base = f"/image/{body['hash']}/resize/400"
+    auto = client.get(f"{base}/quality/auto/format/jxl")
+    assert auto.status_code == 200
+    assert auto.content_type == "image/jxl"
+    top = client.get(f"{base}/quality/90/format/jxl")
+    assert len(auto.data) < len(top.data)
+    reference = pyvips.Image.new_from_buffer(client.get(f"{base}/format/png").data, "")
+    assert ssim(reference, decoded(auto.data)) >= AUTO["jxl"].target
+
+
+def test_maxbytes_fits_a_jxl_output(client: FlaskClient) -> None:
+    _, body = upload(client, (SAMPLES / "photo-1mp-1200x900.jpg").read_bytes())
+    response = client.get(f"/image/{body['hash']}/resize/400/maxbytes/8000/format/jxl")
+    assert response.status_code == 200
+    assert response.content_type == "image/jxl"
+    assert 4000 < len(response.data) <= 8000
+    assert sniff(response.data).width == 400
