@@ -1,16 +1,17 @@
 """Seed inputs for the upload fuzzer, and the byte mutations of its hypothesis runner.
 
 Seeds are the hostile corpus of `tests/hostile/corpus.py` (bombs, truncations, wrong magic,
-ImageTragick payloads, polyglots), small valid images of the five formats, and the headers
-of the sample photos in `samples/` (their first bytes: EXIF with GPS, orientation 6, ICC, a large
-PNG's chunks), each cut to `MAX_LEN` so executions stay fast.
+ImageTragick payloads, polyglots), small valid images of the five web formats and of JPEG XL
+(bare and in its container), and the headers of the sample photos in `samples/` (their first
+bytes: EXIF with GPS, orientation 6, ICC, a large PNG's chunks), each cut to `MAX_LEN` so
+executions stay fast.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.hostile.corpus import corpus, small
+from tests.hostile.corpus import corpus, jxl_container, small, small_jxl
 from tests.images import SAMPLES, animation, quadrant_image
 
 MAX_LEN = 128 * 1024
@@ -23,6 +24,8 @@ def seeds() -> dict[str, bytes]:
     found = {item.name: item.data[:MAX_LEN] for item in corpus() if item.data}
     for fmt in ("jpeg", "png", "gif", "webp", "avif"):
         found[f"valid-{fmt}"] = small(fmt)
+    found["valid-jxl"] = small_jxl()  # a bare codestream
+    found["valid-jxl-container"] = jxl_container(small_jxl(), parts=2)  # in jxlp boxes
     frame = quadrant_image(8, 6)
     found["valid-gif-animated"] = animation([frame, frame.flip("horizontal")], "gif", [50, 50])
     found["valid-webp-animated"] = animation([frame, frame.flip("vertical")], "webp", [50, 50])

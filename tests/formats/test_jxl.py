@@ -10,6 +10,7 @@ import imagecodecs
 import numpy as np
 import pytest
 
+from fuzz.seeds import seeds
 from images_server.errors import UndecodableImage
 from images_server.formats.sniff import SourceInfo, sniff, sniff_format
 
@@ -123,3 +124,10 @@ def test_box_budget_bounds_a_container_walk() -> None:
     data = CONTAINER + box(b"free", b"") * 20_000 + box(b"jxlc", codestream(8, 8))
     with pytest.raises(UndecodableImage, match="JPEG XL"):
         sniff(data)
+
+
+def test_the_fuzzer_is_seeded_with_valid_jxl() -> None:
+    found = seeds()
+    assert sniff(found["valid-jxl"]) == SourceInfo("jxl", 64, 48)
+    assert found["valid-jxl-container"].count(b"jxlp") == 2
+    assert sniff(found["valid-jxl-container"]) == SourceInfo("jxl", 64, 48)
