@@ -12,6 +12,7 @@ import pyvips
 from flask.testing import FlaskClient
 
 from images_server.app import create_app
+from images_server.engines import jxl_encode
 from images_server.engines.quality import AUTO, decoded, ssim
 from images_server.formats.sniff import sniff
 from images_server.formats.strip import strip_metadata
@@ -133,3 +134,13 @@ def test_maxbytes_fits_a_jxl_output(client: FlaskClient) -> None:
     assert response.content_type == "image/jxl"
     assert 4000 < len(response.data) <= 8000
     assert sniff(response.data).width == 400
+
+
+def test_an_output_over_the_encoders_area_limit_is_refused(client: FlaskClient) -> None:
+    """The encoder's memory grows with the area: past `MAX_PIXELS` (27 MP here) it is a 400,
+    decided from the header and the plan, before any decode."""
+    _, body = upload(client, (SAMPLES / "photo-1mp-1200x900.jpg").read_bytes())
+    response = client.get(f"/image/{body['hash']}/resize/6000x4500!/format/jxl")
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "output_too_large"
+    assert jxl_encode.MAX_PIXELS < 6000 * 4500
