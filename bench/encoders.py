@@ -2,11 +2,11 @@
 
     python -m bench.encoders [--runs 5]
 
-Each sample photo is shrunk once, as the server would (`resize/800x`, and a 300x200 fill),
-into lossless pixels; each row then encodes those pixels with libvips, as
-`engines.vips.encode` does, and reports the median encode time, the bytes, and the SSIM of
-the decoded result against the pixels it was made from (`bench.ssim`). Printed as a Markdown
-table (the README's), and written to bench/results/encoders.json.
+Each sample photo is shrunk once, as the server would (`resize/800x`, and a 300x200 fill), into
+lossless pixels; each row then encodes those pixels with libvips, as `engines.vips.encode` does
+(JPEG XL with libjxl, as `engines.jxl_encode` does), and reports the median encode time, the
+bytes, and the SSIM of the decoded result against the pixels it was made from (`bench.ssim`).
+Printed as a Markdown table (the README's), and written to bench/results/encoders.json.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pathlib import Path
 import pyvips
 
 from bench.ssim import ssim
+from images_server.engines import jxl_encode
+from images_server.engines.quality import decoded as decoded_again
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 RESULTS = Path(__file__).resolve().parent / "results" / "encoders.json"
@@ -44,6 +46,10 @@ ROWS: tuple[tuple[str, int, int | None], ...] = (
     ("avif", 60, 4),
     ("avif", 50, 0),
     ("avif", 50, 1),
+    ("jxl", 75, 3),
+    ("jxl", 75, 5),
+    ("jxl", 75, 7),
+    ("jxl", 70, 5),
 )
 
 
@@ -66,6 +72,11 @@ def _encoder(
         return lambda: bytes(image.jpegsave_buffer(Q=quality, optimize_coding=True, keep="none"))
     if fmt == "webp":
         return lambda: bytes(image.webpsave_buffer(Q=quality, effort=effort, keep="none"))
+    if fmt == "jxl":  # the server's libjxl encoder (engines.jxl_encode), as served
+        pixels, bands = image.write_to_memory(), image.bands
+        return lambda: jxl_encode.encode(
+            pixels, image.width, image.height, bands, quality, effort=effort or jxl_encode.EFFORT
+        )
     return lambda: bytes(
         image.heifsave_buffer(Q=quality, compression="av1", effort=effort, keep="none")
     )
@@ -99,7 +110,7 @@ def measure(
         for fmt, quality, effort in settings:
             encode = _encoder(image, fmt, quality, effort)
             body = encode()
-            decoded = pyvips.Image.new_from_buffer(body, "")
+            decoded = decoded_again(body)
             rows.append(
                 Row(
                     name,

@@ -3,7 +3,7 @@
     python -m bench.quality
 
 Each sample is shrunk once to fit inside 800x800, as `resize/800x800>` would, into lossless
-pixels; for JPEG, WebP and AVIF the row gives the bytes and SSIM at the format's default
+pixels; for JPEG, WebP, AVIF and JPEG XL the row gives the bytes and SSIM at the format's default
 quality, then what the server's own search (`engines.quality.auto_quality`, with the libvips
 encoder as served) chooses: the quality, its bytes and SSIM, the encoder runs and the time of
 the whole search (encodes and SSIMs). Printed as a Markdown table (the README's), and written
@@ -35,7 +35,7 @@ SOURCES = (
     "camera-canon-3mp-orient6.jpg",
     "dice-alpha-300x225.png",  # a rendered graphic on transparency, kept at its 300 px
 )
-FORMATS: tuple[LossyFormat, ...] = ("jpeg", "webp", "avif")
+FORMATS: tuple[LossyFormat, ...] = ("jpeg", "webp", "avif", "jxl")
 
 
 @dataclass(frozen=True)

@@ -269,7 +269,8 @@ FLIP = Section(
 
 FORMAT = Section(
     "format",
-    "Chooses the output format: `jpeg` (or `jpg`), `png`, `webp`, `avif`, `gif`, or `auto`. "
+    "Chooses the output format: `jpeg` (or `jpg`), `png`, `webp`, `avif`, `gif`, `jxl` (JPEG "
+    "XL, which few browsers show), or `auto`. "
     "Without it the output has the source's format. Like `quality` and `background`, it may "
     "stand anywhere in the pipeline (the last one wins). A JPEG output of an image with alpha "
     "is flattened on white, or on the `background` colour. The same 240x180 picture in each:",
@@ -279,13 +280,21 @@ FORMAT = Section(
         Example("resize/240x/format/webp", "WebP, quality 80 by default."),
         Example("resize/240x/format/avif", "AVIF, quality 60 by default."),
         Example("resize/240x/format/gif", "GIF: 256 colours.", picture=False),
+        Example(
+            "resize/240x/format/jxl",
+            "JPEG XL, quality 75 by default (a JPEG with no other op is recompressed "
+            "losslessly instead: docs/formats.md).",
+            picture=False,
+        ),
     ),
     notes=(
         "### `format/auto`\n\n"
         "`format/auto` picks the best format the browser says it accepts: AVIF if the "
         "request's `Accept` header lists `image/avif`, else WebP if it lists `image/webp`, "
         "else the source's format. q-values rank the two (`q=0` refuses), AVIF winning a tie; "
-        "a bare `*/*` (curl's default) is not taken as a promise to decode AVIF. The answer "
+        "a bare `*/*` (curl's default) is not taken as a promise to decode AVIF. The server's "
+        "`IMAGES_AUTO_FORMATS` (default `avif,webp`) says which formats it may choose and in "
+        "which order; JPEG XL (`image/jxl`) only when the operator lists `jxl`. The answer "
         "carries `Vary: Accept`, so a shared cache keeps one copy per format, and the cache "
         "key uses the chosen format, so odd `Accept` headers cannot multiply cache entries:\n\n"
         "```console\n"
@@ -301,7 +310,8 @@ FORMAT = Section(
 
 QUALITY = Section(
     "quality",
-    "Sets the encoder's quality, 1 to 100, for JPEG, WebP and AVIF (defaults 85, 80 and 60): "
+    "Sets the encoder's quality, 1 to 100, for JPEG, WebP, AVIF and JPEG XL (defaults 85, 80, "
+    "60 and 75): "
     "lower is smaller and blockier.",
     (
         Example("resize/240x/quality/15", "JPEG at quality 15."),

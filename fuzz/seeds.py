@@ -2,7 +2,7 @@
 
 Seeds are the hostile corpus of `tests/hostile/corpus.py` (bombs, truncations, wrong magic,
 ImageTragick payloads, polyglots) and the hostile SVGs of `tests/hostile/svg_corpus.py`,
-small valid images of every input format, the headers
+small valid images of every input format (JPEG XL bare and in its container), the headers
 of the sample photos in `samples/` (their first bytes: EXIF with GPS, orientation 6, ICC, a large
 PNG's chunks) and the real files of the other formats in its subfolders, each cut to `MAX_LEN`
 so executions stay fast.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyvips
 
-from tests.hostile.corpus import corpus, small
+from tests.hostile.corpus import corpus, jxl_container, small, small_jxl
 from tests.hostile.svg_corpus import CORPUS as SVG_CORPUS
 from tests.images import SAMPLES, animation, quadrant_image
 from tests.svgs import RICH
@@ -31,6 +31,8 @@ def seeds() -> dict[str, bytes]:
     for fmt in ("jpeg", "png", "gif", "webp", "avif", "tiff"):
         found[f"valid-{fmt}"] = small(fmt)
     found["valid-tiff-tiled-bigtiff"] = small_tiff(tile=True, bigtiff=True, compression="lzw")
+    found["valid-jxl"] = small_jxl()  # a bare codestream
+    found["valid-jxl-container"] = jxl_container(small_jxl(), parts=2)  # in jxlp boxes
     frame = quadrant_image(8, 6)
     found["valid-gif-animated"] = animation([frame, frame.flip("horizontal")], "gif", [50, 50])
     found["valid-webp-animated"] = animation([frame, frame.flip("vertical")], "webp", [50, 50])

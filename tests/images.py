@@ -12,6 +12,10 @@ from pathlib import Path
 import pillow_heif
 import pyvips
 
+from images_server.decoders import jxl as jxl_decoder
+from images_server.engines import jxl_encode
+from images_server.formats import jxl
+
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # the real photos that ship with the repo
 
 QUADRANTS = {"nw": (255, 0, 0), "ne": (0, 255, 0), "se": (0, 0, 255), "sw": (255, 255, 255)}
@@ -35,6 +39,12 @@ def quadrant_image(width: int, height: int, alpha: bool = False) -> pyvips.Image
 
 
 def encode(image: pyvips.Image, fmt: str, **options: object) -> bytes:
+    """`image` as `fmt`; JPEG XL through the server's own encoder (libvips here writes none),
+    lossless unless `Q` says otherwise."""
+    if fmt == "jxl":
+        pixels = image.cast("uchar").write_to_memory()
+        quality = int(str(options.get("Q", jxl_encode.LOSSLESS)))
+        return jxl_encode.encode(pixels, image.width, image.height, image.bands, quality)
     suffix = {"jpeg": ".jpg"}.get(fmt, f".{fmt}")
     return bytes(image.write_to_buffer(suffix, **options))
 
@@ -44,6 +54,9 @@ def quadrant_bytes(width: int, height: int, fmt: str = "png", alpha: bool = Fals
 
 
 def decode(data: bytes) -> pyvips.Image:
+    """`data` decoded by libvips; JPEG XL by the server's shared decoder (no libvips loader)."""
+    if jxl.matches(data[:32]):
+        return jxl_decoder.pixels(data)
     return pyvips.Image.new_from_buffer(data, "")
 
 

@@ -52,6 +52,7 @@ SUFFIXES = {
     "image/avif": ".avif",
     "image/png": ".png",
     "image/gif": ".gif",
+    "image/jxl": ".jxl",
 }
 _MISSING_ERRORS = (FileNotFoundError, NotADirectoryError)
 SWEEP_TARGET = 0.9

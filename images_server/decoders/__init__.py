@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import pyvips
 
-from images_server.decoders import heic, svg, tiff
+from images_server.decoders import heic, jxl, svg, tiff
 from images_server.decoders.target import Target
 from images_server.errors import UndecodableImage
 from images_server.formats.sniff import SourceInfo, for_decoders
@@ -32,6 +32,7 @@ _DECODERS: dict[str, Decode] = {
     "heic": heic.decode,
     "tiff": tiff.decode,
     "svg": svg.decode,
+    "jxl": jxl.decode,
 }
 
 _REDUCE_ABOVE = 2  # the intermediate is reduced to this many times the target, at most

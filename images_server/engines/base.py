@@ -16,16 +16,18 @@ from images_server.formats.sniff import SourceInfo
 from images_server.pipeline.ops import OutputFormat, Rgba
 from images_server.pipeline.steps import ResizeTo, Resolved
 
-ALPHA_FORMATS: frozenset[OutputFormat] = frozenset({"png", "webp", "avif", "gif"})
+ALPHA_FORMATS: frozenset[OutputFormat] = frozenset({"png", "webp", "avif", "gif", "jxl"})
 ANIMATED_FORMATS: frozenset[OutputFormat] = frozenset({"gif", "webp"})  # frames survive
 # The longest side each format can hold (measured with libvips' encoders: WebP 16383,
-# AVIF 16384 through libheif, libjpeg 65500; GIF and PNG store 16 and 31 bits).
+# AVIF 16384 through libheif, libjpeg 65500; GIF and PNG store 16 and 31 bits; JPEG XL's
+# codestream holds 2**30, but `engines.jxl_encode.MAX_PIXELS` bounds its area far sooner).
 MAX_SIDE: dict[OutputFormat, int] = {
     "jpeg": 65500,
     "webp": 16383,
     "avif": 16384,
     "gif": 65535,
     "png": 2**31 - 1,
+    "jxl": 2**30,
 }
 
 

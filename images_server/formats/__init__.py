@@ -19,11 +19,11 @@ from __future__ import annotations
 from typing import Literal
 
 WebFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
-OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif"]
+OutputFormat = Literal["jpeg", "png", "webp", "avif", "gif", "jxl"]
 ImageFormat = Literal["jpeg", "png", "webp", "avif", "gif", "heic", "tiff", "jxl", "svg"]
 
 WEB_FORMATS: tuple[WebFormat, ...] = ("jpeg", "png", "webp", "avif", "gif")
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = WEB_FORMATS
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = (*WEB_FORMATS, "jxl")  # JPEG XL: on request only
 INPUT_FORMATS: tuple[ImageFormat, ...] = (*WEB_FORMATS, "heic", "tiff", "jxl", "svg")
 
 MEDIA_TYPES: dict[str, str] = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from images_server.errors import UnsupportedFormat
-from images_server.formats import ImageFormat, avif, gif, heic, jpeg, png, svg, tiff, webp
+from images_server.formats import ImageFormat, avif, gif, heic, jpeg, jxl, png, svg, tiff, webp
 from images_server.formats.header import SourceInfo
 
 __all__ = ["SourceInfo", "for_decoders", "sniff", "sniff_format"]
@@ -34,6 +34,7 @@ _FORMATS: tuple[tuple[ImageFormat, _Matcher, _Parser], ...] = (
     ("heic", heic.matches, heic.parse),
     ("tiff", tiff.matches, tiff.parse),
     ("svg", svg.matches, svg.parse),
+    ("jxl", jxl.matches, jxl.parse),
 )
 
 

@@ -1,27 +1,27 @@
 """From a request to a `Plan`: path ops, `?size=` and `?format=`, and `format/auto` settled.
 
-`format/auto` is settled here, from `Accept`, into one of three buckets — AVIF, WebP or the
-source's format — before any cache key is made, so odd `Accept` headers cannot multiply
-cache entries. Only explicit `image/avif` and `image/webp` entries count (a `*/*` from curl
-is not a promise to decode AVIF); q-values rank them, AVIF winning a tie, `q=0` refusing.
+`format/auto` is settled here, from `Accept`, into one of a few buckets — a format of
+`IMAGES_AUTO_FORMATS` (AVIF, WebP by default; JPEG XL when listed) or the source's format —
+before any cache key is made, so odd `Accept` headers cannot multiply cache entries
+(`pipeline.negotiation`: explicit entries only, q-values rank them, the list's order breaks
+a tie, `q=0` refuses).
 Client hints are bucketed the same way, when they are on (http/hints.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Request
 
 from images_server.errors import InvalidPipeline
 from images_server.http.hints import hinted_plan
-from images_server.pipeline.ops import Op, OutputFormat
+from images_server.pipeline.negotiation import negotiate as negotiate
+from images_server.pipeline.ops import Op
 from images_server.pipeline.parse import parse_op, parse_pipeline
 from images_server.pipeline.plan import Plan, make_plan
 from images_server.settings import Settings
 
-_NEGOTIABLE: dict[str, OutputFormat] = {"image/avif": "avif", "image/webp": "webp"}
 _QUERY_OPS = {"size": "preset", "format": "format"}
 
 
@@ -30,18 +30,6 @@ class RequestPlan:
     plan: Plan
     negotiated: bool  # the response depends on Accept: send `Vary: Accept`
     vary: tuple[str, ...] = ()  # the client-hint headers it depends on (http/hints.py)
-
-
-def negotiate(accept: Iterable[tuple[str, float]]) -> OutputFormat | None:
-    """AVIF, WebP, or None (the source's format) for an `Accept` header's entries."""
-    offered = {
-        _NEGOTIABLE[value.lower()]: q
-        for value, q in accept
-        if value.lower() in _NEGOTIABLE and q > 0
-    }
-    if not offered:
-        return None
-    return "avif" if offered.get("avif", 0.0) >= offered.get("webp", 0.0) else "webp"
 
 
 def _query_ops(request: Request, settings: Settings) -> list[Op]:
@@ -68,5 +56,6 @@ def plan_request(request: Request, settings: Settings, path: str) -> RequestPlan
     )
     if plan.format != "auto":
         return RequestPlan(plan, negotiated=False, vary=vary)
-    negotiated = plan.with_format(negotiate(request.accept_mimetypes))
+    chosen = negotiate(request.accept_mimetypes, settings.auto_formats)
+    negotiated = plan.with_format(chosen)
     return RequestPlan(negotiated, negotiated=True, vary=vary)

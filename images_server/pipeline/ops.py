@@ -18,8 +18,8 @@ from images_server.pipeline.text import Text
 
 FormatChoice = OutputFormat | Literal["auto"]  # auto: negotiated from the request's Accept
 # The formats whose quality means something: PNG and GIF are written lossless, whatever it is.
-LossyFormat = Literal["jpeg", "webp", "avif"]
-LOSSY_FORMATS: tuple[LossyFormat, ...] = ("jpeg", "webp", "avif")
+LossyFormat = Literal["jpeg", "webp", "avif", "jxl"]
+LOSSY_FORMATS: tuple[LossyFormat, ...] = ("jpeg", "webp", "avif", "jxl")
 FormatQualities = tuple[tuple[LossyFormat, int], ...]  # sorted by format: one spelling
 
 FilterName = Literal["grayscale", "sepia", "invert"]

@@ -17,6 +17,7 @@ from pydantic_settings import NoDecode
 
 from images_server.errors import InvalidPipeline
 from images_server.pipeline.hints import DEFAULT_WIDTHS
+from images_server.pipeline.negotiation import AUTO_FORMATS, NEGOTIABLE
 from images_server.pipeline.ops import DprAuto, Op, ResizeAuto
 from images_server.pipeline.overlay import Overlay, parse_overlay
 from images_server.pipeline.parse import parse_pipeline
@@ -50,6 +51,12 @@ class ImageSettings(BaseModel):
         description="JSON object of preset names to pipelines, added to `thumb`, `medium`, `full`",
     )
     jpeg_progressive: bool = Field(False, description="encode JPEG outputs as progressive")
+    auto_formats: CommaList = Field(
+        AUTO_FORMATS,
+        description="what `format/auto` may choose when `Accept` lists it, in order of "
+        "preference (of `avif`, `webp`, `jxl`); JPEG XL is left out by default: few browsers "
+        "show it and it costs more to encode (empty: always the source's format)",
+    )
     watermark: str = Field(
         "",
         description="an uploaded image laid over every output, as `overlay`'s argument "
@@ -156,6 +163,21 @@ class ImageSettings(BaseModel):
             if uses_hints(ops) and not name.endswith("-auto"):  # NGINX keys on the name
                 raise ValueError(f"preset {name!r} uses client hints: its name must end in -auto")
         return merged
+
+    @field_validator("auto_formats", mode="before")
+    @classmethod
+    def _split_auto_formats(cls, value: object) -> object:
+        return split_commas(value)
+
+    @field_validator("auto_formats")
+    @classmethod
+    def _check_auto_formats(cls, formats: tuple[str, ...]) -> tuple[str, ...]:
+        for name in formats:
+            if name not in NEGOTIABLE:
+                raise ValueError(f"{name!r} is not one of " + ", ".join(NEGOTIABLE))
+        if len(set(formats)) != len(formats):
+            raise ValueError("a format is listed more than once")
+        return formats
 
     @field_validator("client_hints_widths", mode="before")
     @classmethod

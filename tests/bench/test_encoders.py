@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from bench.encoders import SOURCES, measure, table
+from images_server.engines import jxl_encode
 from images_server.engines.vips.encode import AVIF_EFFORT, WEBP_EFFORT
 
 
 def test_each_row_is_a_real_encode_of_the_same_pixels() -> None:
-    settings = (("jpeg", 85, None), ("webp", 80, WEBP_EFFORT), ("avif", 60, AVIF_EFFORT))
+    settings = (
+        ("jpeg", 85, None),
+        ("webp", 80, WEBP_EFFORT),
+        ("avif", 60, AVIF_EFFORT),
+        ("jxl", 75, jxl_encode.EFFORT),
+    )
     rows = measure(1, sources=SOURCES[-1:], settings=settings)
     assert [(row.format, row.effort) for row in rows] == [(f, e) for f, _, e in settings]
     assert {row.size for row in rows} == {"300x200"}

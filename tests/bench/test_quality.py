@@ -8,7 +8,7 @@ from images_server.engines.quality import AUTO
 
 def test_rows_are_real_searches_of_the_same_pixels() -> None:
     rows = measure(sources=("photo-1mp-1200x900.jpg",), width=300)
-    assert [row.format for row in rows] == ["jpeg", "webp", "avif"]
+    assert [row.format for row in rows] == ["jpeg", "webp", "avif", "jxl"]
     for row in rows:
         grid = AUTO[row.format]  # type: ignore[index]
         assert row.size == "300x225"

@@ -20,7 +20,7 @@ from tests.images import quadrant_image
 from tests.spine import Spine, make_spine
 
 MAX_ENCODES = 5  # 31 qualities on each grid: a binary search ends within 5 runs
-FORMATS: tuple[LossyFormat, ...] = ("jpeg", "webp", "avif")
+FORMATS: tuple[LossyFormat, ...] = ("jpeg", "webp", "avif", "jxl")
 
 
 def _photo(samples: Path, width: int = 400) -> pyvips.Image:
@@ -116,10 +116,11 @@ def test_engine_reaches_the_target_in_bounded_runs(
     assert body == fixed  # the result is that quality's encoding: deterministic
 
 
-@pytest.mark.parametrize(("fmt", "tolerance"), [("jpeg", 2), ("webp", 4), ("avif", 8)])
+@pytest.mark.parametrize(("fmt", "tolerance"), [("jpeg", 2), ("webp", 4), ("avif", 8), ("jxl", 2)])
 def test_both_engines_choose_alike(samples: Path, fmt: LossyFormat, tolerance: int) -> None:
     # ImageMagick's AVIF writer maps quality to libaom's quantiser its own way, so the same
-    # target lands a few qualities apart; JPEG and WebP are the same libraries.
+    # target lands a few qualities apart; JPEG and WebP are the same libraries, and JPEG XL
+    # the same encoder (engines.jxl_encode).
     data = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     path = f"resize/400x/format/{fmt}/quality/auto"
     _, on_vips, _ = _search(make_spine("vips"), data, path, fmt)

@@ -110,7 +110,7 @@ def test_exif_orientation_is_applied_first(spine: Spine, convert: str, samples: 
     assert decode(ours).height == 400  # upright: 1536x2048 scaled to 300 wide
 
 
-@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif"])
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif", "jxl"])
 def test_every_output_format(spine: Spine, samples: Path, fmt: str) -> None:
     source = (samples / "photo-1mp-1200x900.jpg").read_bytes()
     out = spine(source, f"resize/240x/format/{fmt}")
@@ -150,7 +150,7 @@ def test_no_exif_leaves_in_a_variant(spine: Spine, samples: Path) -> None:
     assert not [field for field in decode(out).get_fields() if field.startswith("exif")]
 
 
-@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif"])
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif", "tiff", "jxl"])
 def test_every_input_format(spine: Spine, fmt: str) -> None:
     source = encode(quadrant_image(160, 120), fmt)
     out = decode(spine(source, "resize/80x/crop/se20x20/format/png"))
@@ -194,6 +194,20 @@ def test_op_on_heic_matches_imagemagick(
     assert mae(ours, im(convert, decoded, *im_args)) <= MAE_LIMIT
 
 
+def test_a_jxl_source_renders_as_its_decoded_pixels(
+    spine: Spine, convert: str, samples: Path
+) -> None:
+    """A JPEG XL upload (decoded once by the shared decoder for both engines) gives what
+    `convert` makes of its decoded pixels, as a PNG: ImageMagick here reads no JPEG XL."""
+    source = (samples / "jxl" / "photo-1mp-1200x900-q75.jxl").read_bytes()
+    pixels = decode(source).write_to_buffer(".png")
+    path, args = "resize/300x/crop/se200x100/rotate/90", ["-resize", "300x", "-gravity",
+        "SouthEast", "-crop", "200x100+0+0", "+repage", "-rotate", "90"]  # fmt: skip
+    out = spine(source, f"{path}/format/png")
+    assert sniff(out).width == 100
+    assert mae(out, im(convert, pixels, *args)) <= MAE_LIMIT
+
+
 ONE_OF_EACH_OP = [
     "resize/90x",
     "crop/se60x40",
@@ -209,10 +223,10 @@ ONE_OF_EACH_OP = [
     "preset/thumb",
     "dpr/2/resize/40x",
 ]
-LOSSY_LIMIT = {"jpeg": 6.0, "webp": 6.0, "avif": 8.0, "gif": 12.0, "png": 0.0}
+LOSSY_LIMIT = {"jpeg": 6.0, "webp": 6.0, "avif": 8.0, "gif": 12.0, "png": 0.0, "jxl": 6.0}
 
 
-@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif"])
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif", "gif", "jxl"])
 @pytest.mark.parametrize("path", ONE_OF_EACH_OP)
 def test_every_op_in_every_format(spine: Spine, path: str, fmt: str) -> None:
     """The same op gives the same size in every format, and the pixels of its PNG output up

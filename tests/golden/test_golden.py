@@ -29,6 +29,7 @@ import pyvips
 
 from images_server.formats.sniff import sniff
 from images_server.pipeline.parse import PARSERS
+from tests import images
 from tests.golden import make_golden
 from tests.spine import Spine
 
@@ -57,8 +58,9 @@ TOLERANCES = {
     "convolve": Tolerance(1.0, 0.75, "float Gaussian kernels cut off at different widths "
                           "(libvips' min_ampl 0.01 against ImageMagick's radius from sigma), "
                           "both truncated to 8 bits: they agree to about 0.6"),
-    "lossy": Tolerance(5.0, 1.0, "JPEG 85, WebP 80 and AVIF 60 encoding noise against a lossless "
-                       "reference (alpha: WebP's is lossless, AVIF's nearly)"),
+    "lossy": Tolerance(5.0, 1.0, "JPEG 85, WebP 80, AVIF 60 and JPEG XL 75 encoding noise "
+                       "against a lossless reference (alpha: WebP's is lossless, AVIF's and "
+                       "JPEG XL's nearly)"),
     "low-quality": Tolerance(8.5, 0.0, "quality 30 is meant to lose detail: the same picture, "
                              "coarser"),
     "palette": Tolerance(3.0, 7.0, "GIF has 256 colours and 1-bit alpha (soft shadows become "
@@ -77,7 +79,7 @@ class Diff:
 
 
 def decode(data: bytes) -> pyvips.Image:
-    image = pyvips.Image.new_from_buffer(data, "")
+    image = images.decode(data)  # JPEG XL by the server's shared decoder
     assert image.format == "uchar", "8-bit images only"
     return image.colourspace("srgb") if image.bands in (1, 2) else image
 

@@ -421,6 +421,58 @@ def _tiff() -> list[Hostile]:
     ]  # fmt: skip
 
 
+def jxl_codestream(width: int, height: int) -> bytes:
+    """A JPEG XL codestream header and nothing after it: a SizeHeader with 30-bit sides, then
+    all-default ImageMetadata (fields packed least significant bit first)."""
+    fields = ((0, 1), (3, 2), (height - 1, 30), (0, 3), (3, 2), (width - 1, 30), (1, 1))
+    value, position = 0, 0
+    for field, width_bits in fields:
+        value |= field << position
+        position += width_bits
+    return b"\xff\x0a" + value.to_bytes((position + 7) // 8 + 1, "little")
+
+
+def jxl_container(stream: bytes, parts: int = 1) -> bytes:
+    """`stream` in the ISOBMFF container: one `jxlc` box, or `parts` `jxlp` boxes (each a
+    4-byte index, the last one's top bit set)."""
+    head = b"\x00\x00\x00\x0cJXL \r\n\x87\n" + box(b"ftyp", b"jxl \x00\x00\x00\x00jxl ")
+    if parts == 1:
+        return head + box(b"jxlc", stream)
+    step = -(-len(stream) // parts)
+    for index in range(parts):
+        last = 0x80000000 if index == parts - 1 else 0
+        head += box(
+            b"jxlp", struct.pack(">I", index | last) + stream[index * step : (index + 1) * step]
+        )
+    return head
+
+
+def small_jxl() -> bytes:
+    """`small`'s image as a lossy (VarDCT) JPEG XL codestream, by the server's encoder."""
+    return encode(pyvips.Image.new_from_buffer(small("png"), ""), "jxl", Q=90)
+
+
+def _jxl() -> list[Hostile]:
+    valid = small_jxl()
+    return [
+        _valid("jxl", valid, "jxl", "a valid JPEG XL codestream", filename="x.jxl"),
+        _valid("jxl-container", jxl_container(valid, parts=3), "jxl",
+               "a valid JPEG XL in the container, its codestream in three jxlp parts",
+               filename="x.jxl"),
+        _item("jxl-bomb-header-100000x100000", jxl_codestream(100_000, 100_000),
+              TOO_MANY_PIXELS, "a SizeHeader claiming 10 GP, no image data", "x.jxl",
+              "image/jxl"),
+        _item("jxl-bomb-1073741824x1073741824-jxlp",
+              jxl_container(jxl_codestream(2**30, 2**30), parts=2), TOO_MANY_PIXELS,
+              "the largest sides a SizeHeader holds, split over two jxlp parts", "x.jxl",
+              "image/jxl"),
+        _item("jxl-cut-in-half", _cut(valid, 0.5), UNDECODABLE,
+              "a JPEG XL codestream cut in its image data", "x.jxl", "image/jxl"),
+        _item("jxl-container-cut", _cut(jxl_container(valid), 0.7), UNDECODABLE,
+              "a jxlc box cut short of its declared size", "x.jxl", "image/jxl"),
+    ]  # fmt: skip
+
+
 @cache
 def small(fmt: str) -> bytes:
     """A valid 64x48 image with detail (so a cut lands inside the image data)."""
@@ -614,8 +666,9 @@ def _unsupported() -> list[Hostile]:
         _item("svg-while-off", b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>',
               UNSUPPORTED, "a clean SVG: SVG is off by default (IMAGES_SVG_ENABLED)",
               filename="x.svg", mime="image/svg+xml"),
-        _item("jpeg-xl-codestream", b"\xff\x0a" + bytes(30), UNSUPPORTED, "JPEG XL codestream",
-              filename="x.jxl", mime="image/jxl"),
+        _item("jpeg-xl-codestream", b"\xff\x0a" + bytes(30), UNDECODABLE,
+              "a JPEG XL header of zeros (1x1) with no image data", filename="x.jxl",
+              mime="image/jxl"),
         _item("jpeg-2000", b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(20), UNSUPPORTED,
               "JPEG 2000 signature box", filename="x.jp2", mime="image/jp2"),
         _item("ico", b"\x00\x00\x01\x00\x01\x00\x10\x10" + bytes(40), UNSUPPORTED, "an ICO",
@@ -723,6 +776,7 @@ def corpus() -> tuple[Hostile, ...]:
         + _tragick()
         + _unsupported()
         + _tiff()
+        + _jxl()
         + _metadata_and_dimensions()
         + _polyglots()
     )

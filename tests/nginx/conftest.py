@@ -2,7 +2,8 @@
 (`images-server serve`), both on loopback free ports in one temp dir for the package.
 
 The app is told NGINX's purge endpoint (`IMAGES_NGINX_PURGE_URL`) and trusts one proxy hop;
-API keys are on, so writes need alice's key, as in production; client hints are on.
+API keys are on, so writes need alice's key, as in production; client hints are on, and
+`format/auto` may choose JPEG XL, first (so that a JPEG XL entry exists to be mis-shared).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "IMAGES_TRUSTED_PROXIES": "1",
             "IMAGES_CLIENT_HINTS": "true",  # only URLs with hint ops change (test_client_hints)
             "IMAGES_PRESETS": '{"hero-auto": "resize/auto"}',
+            "IMAGES_AUTO_FORMATS": "jxl,avif,webp",  # JPEG XL first: Safari is given it
         }
         log = root / "app.log"
         with log.open("wb") as sink:

@@ -10,6 +10,7 @@ import itertools
 
 import requests
 
+from images_server.formats.sniff import sniff
 from tests.images import decode, quadrant_bytes
 from tests.nginx.conftest import Stack
 
@@ -142,11 +143,7 @@ def test_auto_format_gives_each_client_its_own_format_from_the_cache(stack: Stac
 def test_odd_accept_headers_share_their_bucket(stack: Stack) -> None:
     url = f"{stack.url}/image/{upload(stack)}/resize/20x?format=auto"
     same_buckets = {
-        "image/avif": [
-            AVIF,
-            "image/webp,image/avif,image/jxl,video/*;q=0.8,image/png,*/*;q=0.5",  # Safari
-            "IMAGE/AVIF , text/html",
-        ],
+        "image/avif": [AVIF, "image/webp, image/apng, IMAGE/AVIF , text/html"],
         "image/webp": [WEBP, "text/html, image/webp", "image/webp , image/png;q=0.9"],
         "image/jpeg": [NEITHER, "*/*", "", "image/avifx, image/webp2", "text/html"],
     }
@@ -157,6 +154,40 @@ def test_odd_accept_headers_share_their_bucket(stack: Stack) -> None:
             assert response.headers["Content-Type"] == media_type, accept
             statuses.append(response.headers["X-Cache-Status"])
         assert statuses == ["MISS"] + ["HIT"] * (len(headers) - 1), media_type
+
+
+SAFARI = "image/webp,image/avif,image/jxl,video/*;q=0.8,image/png,*/*;q=0.5"
+
+
+def test_a_jxl_capable_client_never_shares_an_entry_with_one_that_is_not(stack: Stack) -> None:
+    """The app lists `jxl,avif,webp` (conftest): Safari is given JPEG XL, and neither that
+    entry nor a JPEG XL-only one is ever given to Chrome, Firefox or curl."""
+    url = f"{stack.url}/image/{upload(stack)}/resize/20x/format/auto"
+    buckets = {
+        "image/jxl": [SAFARI, "image/avif, IMAGE/JXL ,image/webp"],
+        "image/avif": [AVIF, "image/webp,image/avif"],
+        "image/jpeg": ["*/*", "image/jxl2, image/jpeg"],
+    }
+    for media_type, headers in buckets.items():
+        statuses = []
+        for accept in headers:
+            response = get(url, Accept=accept)
+            assert response.headers["Content-Type"] == media_type, accept
+            assert response.headers["Vary"] == "Accept"
+            statuses.append(response.headers["X-Cache-Status"])
+        assert statuses == ["MISS", "HIT"], media_type
+    only_jxl = get(url, Accept="image/jxl")  # a bucket of its own, not Safari's
+    assert only_jxl.headers["X-Cache-Status"] == "MISS"
+    assert only_jxl.headers["Content-Type"] == "image/jxl"
+    assert sniff(only_jxl.content).format == "jxl"
+    for accept, media_type in (
+        ("image/jxl;q=0.5, image/avif", "image/avif"),  # a q-value: keyed on the raw header
+        ("image/jxl;q=0, image/webp", "image/webp"),
+        ("image/jxl, image/avif;q=0.9", "image/jxl"),
+    ):
+        for _ in range(2):
+            response = get(url, Accept=accept)
+            assert response.headers["Content-Type"] == media_type, accept
 
 
 def test_q_values_are_honoured_not_guessed(stack: Stack) -> None:

@@ -33,7 +33,7 @@ def test_quality_arguments(arg: str, op: object) -> None:
 @pytest.mark.parametrize(
     ("arg", "says"),
     [
-        ("png:80", "'png:80': per-format quality takes jpeg, webp, avif (PNG and GIF"),
+        ("png:80", "'png:80': per-format quality takes jpeg, webp, avif, jxl (PNG and GIF"),
         ("gif:80", "'gif:80'"),
         ("heic:80", "'heic:80'"),
         ("jpeg:0", "'jpeg:0': quality must be a whole number from 1 to 100"),

@@ -11,8 +11,9 @@ Animations, and AVIF with alpha (ImageMagick 6.9.11's AVIF writer drops the alph
 handed to libvips' encoders as raw pixels (measured on ImageMagick 6.9.11 for animations:
 its WebP writer gives each frame the delay of the next one and drops the loop count, and
 its GIF writer leaves an opaque frame without a transparent index, so libnsgif restores
-it to the opaque background colour under the holes of the next frame). The pixels are
-still all ImageMagick's.
+it to the opaque background colour under the holes of the next frame). JPEG XL, which
+Debian's ImageMagick cannot write, goes the same way to the shared libjxl encoder. The
+pixels are still all ImageMagick's.
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def encode(image: Image, output: Output) -> bytes:
         return _animation(image, output)
     if output.format == "avif" and image.alpha_channel:
         return vips_encode(_as_vips(image), output)  # ImageMagick 6's AVIF writer drops alpha
+    if output.format == "jxl":
+        return vips_encode(_as_vips(image), output)  # Debian's ImageMagick has no JPEG XL
     if output.format == "jpeg" and image.alpha_channel:
         image.background_color = Color(css_rgba(output.flatten_on))
         image.alpha_channel = "remove"
