@@ -20,9 +20,6 @@ that one encode stays under about 300 MB.
 
 from __future__ import annotations
 
-import imagecodecs
-import numpy as np
-
 from images_server.errors import UndecodableImage
 
 EFFORT = 5
@@ -41,7 +38,12 @@ def encode(
     effort: int = EFFORT,
 ) -> bytes:
     """Interleaved `pixels` (1 to 4 bands: grey, grey+alpha, RGB, RGBA) as a JPEG XL
-    codestream, at `quality` (100: lossless); `effort` is for `make bench-encoders`."""
+    codestream, at `quality` (100: lossless); `effort` is for `make bench-encoders`.
+
+    imagecodecs and NumPy are imported here, at the first JPEG XL, not by every process."""
+    import imagecodecs
+    import numpy as np
+
     dtype = np.uint16 if sixteen_bits else np.uint8
     shape = (height, width, bands) if bands > 1 else (height, width)  # grey: 2 dimensions
     array = np.frombuffer(pixels, dtype=dtype).reshape(shape)
@@ -63,6 +65,8 @@ def transcode_jpeg(jpeg: bytes) -> bytes:
     """`jpeg` recompressed losslessly: its DCT coefficients kept, so that the exact JPEG can be
     rebuilt from the result (libjxl's `jbrd` reconstruction data, hence a container). Pass a
     JPEG stripped of its metadata: whatever APPn segments it has are in that data."""
+    import imagecodecs
+
     try:
         return bytes(imagecodecs.jpegxl_encode_jpeg(jpeg, numthreads=_THREADS))
     except imagecodecs.JpegxlError as exc:

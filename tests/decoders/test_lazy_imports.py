@@ -44,3 +44,4 @@ def _decode(path: Path) -> str:
 def test_a_heic_imports_pillow_heif_and_a_jpeg_does_not(samples: Path) -> None:
     assert _imported_after(_decode(samples / "photo-1mp-1200x900.jpg")) == []
     assert "pillow_heif" in _imported_after(_decode(samples / "heic" / "rgb-10bit-128x128.heif"))
+    assert "imagecodecs" in _imported_after(_decode(samples / "jxl" / "photo-1mp-1200x900-q75.jxl"))
