@@ -105,15 +105,20 @@ def output_format(case: dict[str, Any]) -> str:
     return "jpeg" if name == "jpg" else name
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
-def test_matches_imagemagick(spine: Spine, case: dict[str, Any]) -> None:
-    ours = spine((HERE / case["source"]).read_bytes(), case["pipeline"])
+def assert_matches_reference(ours: bytes, case: dict[str, Any]) -> None:
+    """`ours` is in the case's output format, of its reference's size, and within the
+    tolerance of the case's kind."""
     assert sniff(ours).format == output_format(case)
     actual, expected = decode(ours), decode((HERE / case["file"]).read_bytes())
     assert (actual.width, actual.height) == (expected.width, expected.height)
     limit, diff = TOLERANCES[case["kind"]], compare(actual, expected)
     assert diff.colour <= limit.colour, f"colour MAE {diff.colour:.3f} > {limit.colour}"
     assert diff.alpha <= limit.alpha, f"alpha MAE {diff.alpha:.3f} > {limit.alpha}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+def test_matches_imagemagick(spine: Spine, case: dict[str, Any]) -> None:
+    assert_matches_reference(spine((HERE / case["source"]).read_bytes(), case["pipeline"]), case)
 
 
 def test_cases_json_is_what_the_script_writes() -> None:

@@ -1,12 +1,11 @@
 """The golden cases again, from the same pixels stored in the inputs the shared decoders read.
-
-Each golden source's decoded pixels are written losslessly as a TIFF (and so on for every
-lossless input format in `WRAPPERS`), and every case whose source it is must give the very
-reference ImageMagick made from the original, within the same tolerance: the shared decoder
-changes where pixels come from, never what is done with them. A source without alpha is
-served as JPEG and one with alpha as PNG, as the original JPEG and PNG are, so the output
-format checks hold unchanged. (`orient6.jpg` is left out: its EXIF orientation lives in the
-JPEG, and TIFF orientation has its own tests in tests/decoders/test_tiff.py.)
+Each golden source's decoded pixels are written losslessly as a TIFF and as a JPEG XL (every
+input format that can hold them losslessly: `WRAPPERS`), and every case whose source it is must
+give the very reference ImageMagick made from the original, within the same tolerance: the
+shared decoder changes where pixels come from, never what is done with them. A source without
+alpha is served as JPEG and one with alpha as PNG, as the original JPEG and PNG are, so the
+output format checks hold unchanged. (`orient6.jpg` is left out: its EXIF orientation lives in
+the JPEG, and TIFF orientation has its own tests in tests/decoders/test_tiff.py.)
 """
 
 from __future__ import annotations
@@ -17,12 +16,20 @@ from typing import Any
 import pytest
 import pyvips
 
+from images_server.engines import jxl_encode
 from images_server.formats.sniff import sniff
-from tests.golden.test_golden import CASES, HERE, TOLERANCES, compare, decode, output_format
+from tests.golden.test_golden import CASES, HERE, assert_matches_reference
 from tests.spine import Spine
+
+
+def _lossless_jxl(image: pyvips.Image) -> bytes:
+    pixels = image.write_to_memory()
+    return jxl_encode.encode(pixels, image.width, image.height, image.bands, jxl_encode.LOSSLESS)
+
 
 WRAPPERS: dict[str, Callable[[pyvips.Image], bytes]] = {
     "tiff": lambda image: bytes(image.tiffsave_buffer(compression="deflate")),
+    "jxl": _lossless_jxl,
 }
 CASES_FROM = [case for case in CASES if case["source"] != "sources/orient6.jpg"]
 
@@ -39,11 +46,4 @@ def _wrapped(case: dict[str, Any], fmt: str) -> bytes:
 def test_the_same_pixels_in_another_input_give_the_same_answer(
     spine: Spine, case: dict[str, Any], fmt: str
 ) -> None:
-    ours = spine(_wrapped(case, fmt), case["pipeline"])
-
-    assert sniff(ours).format == output_format(case)
-    actual, expected = decode(ours), decode((HERE / case["file"]).read_bytes())
-    assert (actual.width, actual.height) == (expected.width, expected.height)
-    limit, diff = TOLERANCES[case["kind"]], compare(actual, expected)
-    assert diff.colour <= limit.colour, f"colour MAE {diff.colour:.3f} > {limit.colour}"
-    assert diff.alpha <= limit.alpha, f"alpha MAE {diff.alpha:.3f} > {limit.alpha}"
+    assert_matches_reference(spine(_wrapped(case, fmt), case["pipeline"]), case)
