@@ -19,8 +19,9 @@ from images_server.wiring import in_memory
 Spine = Callable[[bytes, str], bytes]
 
 
-def make_spine(engine_name: str, maxbytes_resize: bool = False) -> Spine:
-    services = in_memory(Settings(engine=engine_name, maxbytes_resize=maxbytes_resize))
+def make_spine(engine_name: str, **settings: object) -> Spine:
+    """The render path on `engine_name`, with any other `settings` (`svg_enabled=True`...)."""
+    services = in_memory(Settings(engine=engine_name, **settings))  # type: ignore[arg-type]
 
     def run(data: bytes, path: str) -> bytes:
         ref = original_ref(data)

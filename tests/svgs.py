@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from images_server.hashing import original_ref
-from images_server.pipeline.parse import parse_pipeline
-from images_server.pipeline.plan import make_plan
-from images_server.render import render
-from images_server.settings import Settings
-from images_server.wiring import in_memory
-from tests.spine import Spine
+from tests.spine import Spine, make_spine
 
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
 
@@ -47,11 +41,4 @@ def document(body: str, size: int = 100) -> bytes:
 
 def svg_spine(engine_name: str) -> Spine:
     """`tests.spine.make_spine` with SVG accepted."""
-    services = in_memory(Settings(engine=engine_name, svg_enabled=True))
-
-    def run(data: bytes, path: str) -> bytes:
-        ref = original_ref(data)
-        services.storage.put(ref, data)
-        return render(services, ref, make_plan(parse_pipeline(path, max_ops=10))).body
-
-    return run
+    return make_spine(engine_name, svg_enabled=True)

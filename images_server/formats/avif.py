@@ -16,7 +16,7 @@ sniffer reads for the item types too).
 
 from __future__ import annotations
 
-from images_server.errors import UndecodableImage, UnsupportedFormat
+from images_server.errors import UndecodableImage
 from images_server.formats import items
 from images_server.formats.boxes import Box, Boxes
 from images_server.formats.header import SourceInfo, uint_be
@@ -50,13 +50,7 @@ def matches(head: bytes) -> bool:
 
 def parse(data: bytes) -> SourceInfo:
     boxes = Boxes(data, "AVIF")
-    top = items.top_level(boxes, (b"meta", b"moov"))
-    meta = items.first(top, b"meta")
-    if meta is None:
-        if items.first(top, b"moov") is not None:
-            raise UnsupportedFormat("an AVIF image sequence without a still image is not supported")
-        raise UndecodableImage("AVIF has no complete meta box")
-    found = items.read_meta(boxes, meta)
+    _, _, found = items.still_meta(boxes)
     primary = items.primary_size(boxes, found)
     return SourceInfo(
         "avif",

@@ -21,7 +21,7 @@ sequence without a still primary image (no meta box) is refused as unsupported.
 
 from __future__ import annotations
 
-from images_server.errors import UndecodableImage, UnsupportedFormat
+from images_server.errors import UndecodableImage
 from images_server.formats import avif, items
 from images_server.formats.boxes import Box, Boxes
 from images_server.formats.header import SourceInfo, uint_be
@@ -76,13 +76,7 @@ def _primary_is_hevc(data: bytes) -> bool:
 
 def parse(data: bytes) -> SourceInfo:
     boxes = Boxes(data, "HEIC")
-    top = items.top_level(boxes, (b"meta", b"moov"))
-    meta = items.first(top, b"meta")
-    if meta is None:
-        if items.first(top, b"moov") is not None:
-            raise UnsupportedFormat("an HEIF image sequence without a still image is not supported")
-        raise UndecodableImage("HEIC has no complete meta box")
-    found = items.read_meta(boxes, meta)
+    top, meta, found = items.still_meta(boxes)
     primary = items.primary_size(boxes, found)
     alpha = _alpha_items(boxes, found)
     has_alpha = bool(alpha) if found.primary is not None else items.has_alpha(boxes, found)

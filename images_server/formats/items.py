@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from images_server.errors import UndecodableImage
+from images_server.errors import UndecodableImage, UnsupportedFormat
 from images_server.formats.boxes import Box, Boxes
 from images_server.formats.header import require_size, uint_be
 
@@ -82,6 +82,20 @@ class Primary:
 def top_level(boxes: Boxes, kinds: tuple[bytes, ...]) -> list[Box]:
     """The complete top-level boxes of the kinds asked for."""
     return [b for b in boxes.children(0, len(boxes.data), top_level=True) if b.kind in kinds]
+
+
+def still_meta(boxes: Boxes) -> tuple[list[Box], Box, Meta]:
+    """The top-level `meta` and `moov` boxes, the `meta` box and what it says: a file with an
+    image sequence only is `UnsupportedFormat`, one without a whole `meta` `UndecodableImage`."""
+    top = top_level(boxes, (b"meta", b"moov"))
+    meta = first(top, b"meta")
+    if meta is None:
+        if first(top, b"moov") is not None:
+            raise UnsupportedFormat(
+                f"an {boxes.what} image sequence without a still image is not supported"
+            )
+        raise UndecodableImage(f"{boxes.what} has no complete meta box")
+    return top, meta, read_meta(boxes, meta)
 
 
 def read_meta(boxes: Boxes, meta: Box) -> Meta:
