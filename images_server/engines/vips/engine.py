@@ -25,6 +25,13 @@ from images_server.formats.sniff import SourceInfo
 from images_server.observability.tracing import encode_stage
 from images_server.pipeline.steps import ResizeTo, Resolved, Step
 
+# From this many pixels, a JPEG that shrinks is decoded at the largest libjpeg scale, up to 1/4,
+# that still covers the output (as Pillow's draft mode does), not at half that as `thumbnail`
+# does to keep a factor of two for its own resize: a 1 MP photo filled to 300x200 decodes in
+# 2.9 ms instead of 5.0, at an SSIM against a full decode and Lanczos of 0.996 (thumbnail's:
+# 0.999). The 1/8 scale is left to `thumbnail`: a variant served as WebP from it fell to SSIM
+# 0.958 against the same from its derivative copy (tests/derivatives).
+DCT_MIN_PIXELS = 1_000_000
 _PAGE_HEIGHT = "page-height"
 _ANIMATION_FIELDS = ("delay", "loop")
 
@@ -49,12 +56,40 @@ def _load(
     resize = _shrink_on_load(info, resolved)
     if resize is None or is_bare_cmyk(head):
         return to_srgb(head if animated else head.autorot()), 0
-    image = _thumbnail(data, head, resize, animated)
+    scale = _jpeg_scale(info, head, resize)
+    if scale > 1:
+        image = _dct_scaled(data, scale, resize)
+    else:
+        image = _thumbnail(data, head, resize, animated)
     # decoding streams; later steps may read in any order (smartcrop does), and the shrunk
     # image is small enough to hold
     if len(resolved.steps) > 1:
         image = watch_vips(image, deadline).copy_memory()
     return image, 1
+
+
+def _jpeg_scale(info: SourceInfo, head: pyvips.Image, resize: ResizeTo) -> int:
+    """The largest libjpeg scale 1/n (n at most 4) whose decode still covers the resize, for a
+    large JPEG (1 otherwise: `thumbnail` decides)."""
+    if info.format != "jpeg" or info.pixels < DCT_MIN_PIXELS or head.interpretation == "cmyk":
+        return 1
+    return next(
+        (
+            n
+            for n in (4, 2)
+            if info.width // n >= resize.width and info.height // n >= resize.height
+        ),
+        1,
+    )
+
+
+def _dct_scaled(data: bytes, scale: int, resize: ResizeTo) -> pyvips.Image:
+    """`data` decoded at 1/`scale` by libjpeg (its scaled IDCT filters as it shrinks), upright,
+    then Lanczos to the exact size, as sRGB."""
+    image = pyvips.Image.new_from_buffer(data, "", shrink=scale).autorot()
+    if (image.width, image.height) != (resize.width, resize.height):
+        image = image.resize(resize.width / image.width, vscale=resize.height / image.height)
+    return to_srgb(image)
 
 
 def _thumbnail(data: bytes, head: pyvips.Image, resize: ResizeTo, animated: bool) -> pyvips.Image:
