@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyvips
+
 from images_server import admission, catalog
 from images_server.catalog import ImageRecord, Uploader
 from images_server.engines.verify import verify_decodes
@@ -63,18 +65,27 @@ def check_header_limits(settings: Settings, info: SourceInfo) -> None:
         )
 
 
-def check_image(services: Services, data: bytes) -> SourceInfo:
+@dataclass(frozen=True)
+class Checked:
+    """An image known to be within limits and to decode: its header facts, and for a format
+    of the shared decoders its decoded pixels, for what reads them next (`describe`...)."""
+
+    info: SourceInfo
+    decoded: pyvips.Image | None = None
+
+
+def check_image(services: Services, data: bytes) -> Checked:
     """The image's header facts, once it is known to be within limits and to decode."""
     info = sniff(data)
     check_header_limits(services.settings, info)
     with admission.slot():  # a full decode is a render's worth of CPU and memory
-        verify_decodes(data, info)
-    return info
+        decoded = verify_decodes(data, info)
+    return Checked(info, decoded)
 
 
 def admit(services: Services, ref: ImageRef, data: bytes) -> Admitted:
     """Check `data` and store it under `ref` (a no-op when those bytes are already stored)."""
-    info = check_image(services, data)
+    info = check_image(services, data).info
     new = not services.storage.exists(ref)
     if new:
         services.storage.put(ref, data)
@@ -93,7 +104,6 @@ def admit_upload(services: Services, ref: ImageRef, data: bytes, uploader: Uploa
     check_header_limits(services.settings, info)
     catalog.check_quota(services, ref, len(data), uploader.user)  # before the costly decode
     with admission.slot():  # a full decode is a render's worth of CPU and memory
-        verify_decodes(data, info)
-        facts = describe(data)
+        facts = describe(data, verify_decodes(data, info))
     record, new = catalog.record_upload(services, ref, data, facts, uploader)
     return Admitted(ref, info, len(data), record, new)

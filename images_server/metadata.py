@@ -59,12 +59,13 @@ class ImageFacts:
         return asdict(self)
 
 
-def describe(data: bytes) -> ImageFacts:
-    """The metadata of one image; raises like `sniff` on bad bytes."""
+def describe(data: bytes, decoded: pyvips.Image | None = None) -> ImageFacts:
+    """The metadata of one image; raises like `sniff` on bad bytes. `decoded`: the pixels
+    the upload check decoded (`ingest.Checked`), not decoded again."""
     info = sniff(data)
     try:
-        header = decoders.header(data, info)
-        summary = sample(data, info)
+        header = decoders.header(data, info, decoded)
+        summary = sample(data, info, decoded)
     except pyvips.Error as error:
         raise UndecodableImage("the image header cannot be read") from error
     return ImageFacts(
@@ -188,12 +189,12 @@ class Sample:
     dominant_color: str
 
 
-def sample(data: bytes, info: SourceInfo) -> Sample:
+def sample(data: bytes, info: SourceInfo, decoded: pyvips.Image | None = None) -> Sample:
     """The one thumbnail of an image (alpha flattened on white) and what is read from it.
 
     Raises `pyvips.Error` when the image cannot be decoded.
     """
-    image = decoders.thumbnail(data, info, SAMPLE_SIZE)
+    image = decoders.thumbnail(data, info, SAMPLE_SIZE, decoded=decoded)
     if image.interpretation != "srgb":  # first: 16-bit or grey, so that white is 255 below
         image = image.colourspace("srgb")
     if image.hasalpha():

@@ -81,23 +81,34 @@ def _reduced(image: pyvips.Image, target: Target | None) -> pyvips.Image:
     return image.resize(width / image.width, vscale=height / image.height)
 
 
-def thumbnail(data: bytes, info: SourceInfo, width: int, **options: object) -> pyvips.Image:
-    """`pyvips.Image.thumbnail_buffer` for any input format (`/metadata`'s sample, faces)."""
+def thumbnail(
+    data: bytes,
+    info: SourceInfo,
+    width: int,
+    *,
+    decoded: pyvips.Image | None = None,
+    **options: object,
+) -> pyvips.Image:
+    """`pyvips.Image.thumbnail_buffer` for any input format (`/metadata`'s sample, faces);
+    `decoded`: what `check` gave for these bytes, so a shared format is not decoded again."""
     if not is_shared(info):
         return pyvips.Image.thumbnail_buffer(for_decoders(data), width, **options)
-    return decode(data, info).thumbnail_image(width, **options)
+    return (decoded or decode(data, info)).thumbnail_image(width, **options)
 
 
-def header(data: bytes, info: SourceInfo) -> pyvips.Image:
+def header(data: bytes, info: SourceInfo, decoded: pyvips.Image | None = None) -> pyvips.Image:
     """An image whose header fields (interpretation, `exif-*`) describe `data`; lazily
-    decoded, so reading fields costs no pixels where the loader allows."""
+    decoded, so reading fields costs no pixels where the loader allows (`decoded` as for
+    `thumbnail`)."""
     if not is_shared(info):
         return pyvips.Image.new_from_buffer(for_decoders(data), "")
-    return decode(data, info)
+    return decoded or decode(data, info)
 
 
-def check(data: bytes, info: SourceInfo) -> None:
-    """Decode every pixel of a shared format; `UndecodableImage` if one cannot be."""
+def check(data: bytes, info: SourceInfo) -> pyvips.Image:
+    """Decode every pixel of a shared format; `UndecodableImage` if one cannot be. The image
+    is given back for `header` and `thumbnail`: an upload decodes its HEIC or JPEG XL once
+    (their decoders hand over pixels in memory; TIFF and SVG stream again, cheaply)."""
     image = decode(data, info)
     try:
         image.avg()
@@ -105,3 +116,4 @@ def check(data: bytes, info: SourceInfo) -> None:
         raise UndecodableImage(
             f"the {info.format.upper()} image cannot be decoded completely"
         ) from exc
+    return image

@@ -26,11 +26,11 @@ _GIF_TRAILER = b";"
 _ANIMATION_FLAG = 0x02  # VP8X flags byte
 
 
-def verify_decodes(data: bytes, info: SourceInfo) -> None:
-    """Decode every pixel of every frame; `UndecodableImage` (422) if that fails."""
+def verify_decodes(data: bytes, info: SourceInfo) -> pyvips.Image | None:
+    """Decode every pixel of every frame; `UndecodableImage` (422) if that fails. For a
+    format of the shared decoders, the decoded image (`decoders.check`), else None."""
     if decoders.is_shared(info):
-        decoders.check(data, info)
-        return
+        return decoders.check(data, info)
     animated = info.format in ANIMATED_FORMATS and info.frames > 1
     try:
         image = pyvips.Image.new_from_buffer(
@@ -47,6 +47,7 @@ def verify_decodes(data: bytes, info: SourceInfo) -> None:
         raise UndecodableImage("the GIF animation is cut short (no trailer)")
     if info.format == "gif" or _is_animation_container(data, info):
         _second_opinion(data, info.format)
+    return None
 
 
 def _pages(image: pyvips.Image) -> int:

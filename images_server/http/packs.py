@@ -29,7 +29,6 @@ from images_server.http.uploads import read_upload
 from images_server.http.urls import public_url
 from images_server.packs import service
 from images_server.packs.options import OPTIONS
-from images_server.packs.preview import browser_preview
 
 bp = Blueprint("packs", __name__)
 
@@ -81,7 +80,7 @@ def analyze() -> Response:
     return jsonify(
         analysis=analysed.analysis.to_json(),
         recommended=analysed.recommended.to_json(),
-        preview=browser_preview(data),  # None: the browser shows the file itself
+        preview=analysed.preview,  # None: the browser shows the file itself
     )
 
 

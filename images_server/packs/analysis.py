@@ -15,6 +15,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+import pyvips
+
 from images_server.formats.sniff import sniff
 from images_server.metadata import sample
 
@@ -67,10 +69,11 @@ def aspect_label(width: int, height: int) -> str:
     return f"{width // divisor}:{height // divisor}"
 
 
-def analyse(data: bytes) -> Analysis:
-    """The analysis of an image already admitted (checked and within limits)."""
+def analyse(data: bytes, decoded: pyvips.Image | None = None) -> Analysis:
+    """The analysis of an image already admitted (checked and within limits; `decoded` as
+    its check gave it, see `ingest.Checked`)."""
     info = sniff(data)
-    summary = sample(data, info)
+    summary = sample(data, info, decoded)
     pixels = bytes(summary.image.write_to_memory())
     colours = len(
         {(pixels[i] >> 3, pixels[i + 1] >> 3, pixels[i + 2] >> 3) for i in range(0, len(pixels), 3)}

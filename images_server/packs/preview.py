@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 
+import pyvips
+
 from images_server import decoders
 from images_server.formats import MEDIA_TYPES, WEB_FORMATS, served_format
 from images_server.formats.sniff import sniff
@@ -16,12 +18,15 @@ from images_server.formats.sniff import sniff
 PREVIEW_SIDE = 480
 
 
-def browser_preview(data: bytes) -> str | None:
-    """A data URL of a preview of `data` when it is not a web format, else None."""
+def browser_preview(data: bytes, decoded: pyvips.Image | None = None) -> str | None:
+    """A data URL of a preview of `data` when it is not a web format, else None (`decoded`
+    as its check gave it, see `ingest.Checked`)."""
     info = sniff(data)
     if info.format in WEB_FORMATS:
         return None
-    image = decoders.thumbnail(data, info, PREVIEW_SIDE, height=PREVIEW_SIDE, size="down")
+    image = decoders.thumbnail(
+        data, info, PREVIEW_SIDE, decoded=decoded, height=PREVIEW_SIDE, size="down"
+    )
     if image.format != "uchar":
         image = image.colourspace("srgb" if image.bands >= 3 else "b-w").cast("uchar")
     fmt = served_format(info.format, info.has_alpha)

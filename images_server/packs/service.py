@@ -34,6 +34,7 @@ from images_server.packs import store
 from images_server.packs.analysis import Analysis, analyse
 from images_server.packs.build import BuiltPack, build_pack, outputs
 from images_server.packs.options import PackOptions, PackSettings, apply
+from images_server.packs.preview import browser_preview
 from images_server.packs.recommend import recommend, safe_name
 from images_server.services import Services
 
@@ -58,6 +59,7 @@ class Chosen:
     analysis: Analysis
     recommended: PackSettings
     pack_settings: PackSettings
+    preview: str | None = None  # for the page: `packs.preview.browser_preview`, when asked
 
     @property
     def files_total(self) -> int:
@@ -65,11 +67,12 @@ class Chosen:
 
 
 def analyze(services: Services, data: bytes, filename: str | None) -> Chosen:
-    """The analysis of an image not stored, and the settings recommended for it."""
-    check_image(services, data)
-    analysis = analyse(data)
+    """The analysis of an image not stored, the settings recommended for it, and a preview
+    where browsers show no such file; a HEIC or JPEG XL is decoded once for all three."""
+    checked = check_image(services, data)
+    analysis = analyse(data, checked.decoded)
     recommended = recommend(analysis, safe_name(filename))
-    return Chosen(analysis, recommended, recommended)
+    return Chosen(analysis, recommended, recommended, browser_preview(data, checked.decoded))
 
 
 def choose(data: bytes, source_name: str, options: Mapping[str, Any]) -> Chosen:
