@@ -47,10 +47,15 @@ class PacedSocket:
     def __init__(self, sock: socket.socket, grace: float = DEFAULT_GRACE) -> None:
         self._sock = sock
         self._grace = grace
-        self.start_request()
+        self.requests = 0  # started on this connection (`start_request`)
+        self._start_clocks()
 
     def start_request(self) -> None:
         """A new request on this connection: both clocks start again."""
+        self.requests += 1
+        self._start_clocks()
+
+    def _start_clocks(self) -> None:
         self._received_since = time.monotonic()
         self._received = 0
         self._sent_since: float | None = None

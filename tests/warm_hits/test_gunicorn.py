@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from images_server.gunicorn_workers import KEEPALIVE_REQUESTS
 from tests.warm_hits.conftest import AUTH, Stack
 
 HEADERS = ("Content-Type", "Content-Length", "ETag", "Cache-Control", "X-Content-Type-Options")
@@ -72,6 +73,27 @@ def test_hits_keep_the_connection_alive(stack: Stack) -> None:
             sockets.add(id(connection.sock))
         assert len(bodies) == 1
         assert len(sockets) == 1  # one connection for all five
+    finally:
+        connection.close()
+
+
+def test_a_kept_alive_connection_closes_after_its_share_of_requests(stack: Stack) -> None:
+    """So a client's few connections do not stay on the worker they first landed on."""
+    hash_ = stack.upload()
+    path = f"/image/{hash_}/resize/21x"
+    connection = http.client.HTTPConnection(stack.app.base.removeprefix("http://"), timeout=30)
+    try:
+        closing = []
+        for _ in range(KEEPALIVE_REQUESTS + 1):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            closing.append(response.will_close)
+        # The last of a connection's share says so; http.client opened a new one after it.
+        assert closing.index(True) == KEEPALIVE_REQUESTS - 1
+        assert response.getheader("Connection") == "keep-alive"
+        assert closing[-1] is False
     finally:
         connection.close()
 
