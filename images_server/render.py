@@ -25,6 +25,7 @@ orientation tag `strip` writes back."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from images_server import admission, derivatives
@@ -64,6 +65,13 @@ class Rendered:
     def body(self) -> bytes:
         """The bytes (a cached file's are read now)."""
         return self.content if isinstance(self.content, bytes) else self.content.read()
+
+
+@functools.cache
+def _hands_files(cache_type: type) -> bool:
+    """Whether a cache of this type is a `FileHits` (asked once per type: a runtime protocol
+    check costs tens of microseconds, on every request)."""
+    return issubclass(cache_type, FileHits)
 
 
 def cache_key(services: Services, ref: ImageRef, plan: Plan) -> CacheKey:
@@ -209,7 +217,7 @@ def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -
         key = cache_key(services, ref, plan)
     with span("cache.get"):
         cache = services.cache
-        hit = cache.open(key) if isinstance(cache, FileHits) else cache.get(key)
+        hit = cache.open(key) if _hands_files(type(cache)) else cache.get(key)
     count_cache_lookup(hit is not None)
     if hit is not None:
         content = hit if isinstance(hit, CachedFile) else hit.body

@@ -126,6 +126,7 @@ class FilesystemCache:
 
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = Path(os.path.abspath(root))
+        self._root_text = str(self.root)
         self.max_bytes = int(max_bytes)
         self.target_bytes = int(self.max_bytes * SWEEP_TARGET)
         self._lock = threading.Lock()
@@ -148,9 +149,10 @@ class FilesystemCache:
 
     def open(self, key: CacheKey) -> CachedFile | None:
         """`key`'s entry as its open file, or None; a hit counts as a use (its mtime)."""
-        base = self._entry_path(key)
+        base = self._relative_entry(key)
         for media_type, suffix in SUFFIXES.items():
-            path = f"{base}{suffix}"
+            relative = f"{base}{suffix}"
+            path = f"{self._root_text}/{relative}"
             try:
                 file = open(path, "rb", buffering=0)  # noqa: SIM115 - CachedFile closes it
             except _MISSING_ERRORS:
@@ -167,7 +169,6 @@ class FilesystemCache:
             now = time.time_ns()
             with contextlib.suppress(OSError):  # evicted meanwhile: the open file still holds it
                 os.utime(path, ns=(now, now))
-            relative = Path(path).relative_to(self.root).as_posix()
             return CachedFile(file, size, media_type, relative)
         return None
 
@@ -306,6 +307,13 @@ class FilesystemCache:
         return contained_path(self.root, image.namespace.value, image.hash[:2], image.hash)
 
     def _entry_path(self, key: CacheKey) -> Path:
+        return self.root / self._relative_entry(key)
+
+    @staticmethod
+    def _relative_entry(key: CacheKey) -> str:
+        """`key`'s path under the root, without its suffix: an `ImageRef`'s hash is hex and the
+        variant is checked here, so it cannot leave the root."""
         if not _VARIANT.fullmatch(key.variant):
             raise ValueError("a cache variant must be 16 to 128 lowercase hex characters")
-        return self._image_dir(key.image) / key.variant
+        image = key.image
+        return f"{image.namespace.value}/{image.hash[:2]}/{image.hash}/{key.variant}"

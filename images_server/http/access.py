@@ -107,8 +107,10 @@ def _finish(response: Response) -> Response:
     if response.status_code == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="images-server"')
     expires: int | None = g.get("signature_expires")
-    cache_control = response.cache_control
-    if expires is not None and cache_control.max_age is not None:
+    if expires is None:
+        return response
+    cache_control = response.cache_control  # parsed from the header: only when needed
+    if cache_control.max_age is not None:
         # A shared cache must not keep serving an expiring URL after its expiry.
         cache_control.max_age = max(0, min(cache_control.max_age, expires - int(time.time())))
         cache_control.immutable = False

@@ -44,6 +44,18 @@ if TYPE_CHECKING:
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE = "private, no-cache"  # never in a shared cache; the browser revalidates (304)
 ACCEL_HEADER = "X-Images-Accel"
+# The request headers werkzeug's conditional logic reads, as WSGI keys: without any of them it
+# has nothing to do, and a cached variant is served without its parsing (a few % of a hit).
+_CONDITIONS = frozenset(
+    {
+        "HTTP_IF_MATCH",
+        "HTTP_IF_NONE_MATCH",
+        "HTTP_IF_MODIFIED_SINCE",
+        "HTTP_IF_UNMODIFIED_SINCE",
+        "HTTP_IF_RANGE",
+        "HTTP_RANGE",
+    }
+)
 
 
 def image_response(
@@ -62,7 +74,8 @@ def image_response(
         response.headers["Vary"] = ", ".join((("Accept",) if vary_accept else ()) + vary)
     if services().settings.client_hints:
         response.headers.extend(HINT_HEADERS)
-    response.make_conditional(request)  # turns itself into a 304 when the ETag matches
+    if not _CONDITIONS.isdisjoint(request.environ):
+        response.make_conditional(request)  # turns itself into a 304 when the ETag matches
     if isinstance(content, CachedFile):
         _send_file(response, content, public)
     return response
