@@ -32,9 +32,11 @@ SOURCES = (
     ("camera-iphone-8mp-3264x2448.jpg", 800, None),
     ("photo-1mp-1200x900.jpg", 300, 200),
 )
-# (format, quality, effort); JPEG has no effort (optimised Huffman tables, as served)
+# (format, quality, effort); JPEG's effort here is 0 for the standard Huffman tables (as
+# served) and 1 for optimised ones
 ROWS: tuple[tuple[str, int, int | None], ...] = (
-    ("jpeg", 85, None),
+    ("jpeg", 85, 0),
+    ("jpeg", 85, 1),
     ("webp", 80, 0),
     ("webp", 80, 1),
     ("webp", 80, 2),
@@ -69,7 +71,10 @@ def _encoder(
     image: pyvips.Image, fmt: str, quality: int, effort: int | None
 ) -> Callable[[], bytes]:
     if fmt == "jpeg":
-        return lambda: bytes(image.jpegsave_buffer(Q=quality, optimize_coding=True, keep="none"))
+        optimised = bool(effort)
+        return lambda: bytes(
+            image.jpegsave_buffer(Q=quality, optimize_coding=optimised, keep="none")
+        )
     if fmt == "webp":
         return lambda: bytes(image.webpsave_buffer(Q=quality, effort=effort, keep="none"))
     if fmt == "jxl":  # the server's libjxl encoder (engines.jxl_encode), as served

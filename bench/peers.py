@@ -34,7 +34,9 @@ interleaved rounds (round 1: every case and server, then round 2, ...).
 Printed and written to bench/results/peers-<date>.md: per case the median over rounds of
 req/s and p50/p99 latency, non-2xx/3xx answers and socket errors summed over rounds, the
 ratio images-server / thumbor, the output size each returns, and the PSS (proportional set
-size, from /proc/<pid>/smaps_rollup) of each server's whole process tree after the load.
+size, from /proc/<pid>/smaps_rollup) of each server's whole process tree, twice after each
+run: as wrk stops (renders still in flight), and once the tree is idle (under 2% of a core
+for `SETTLE_SECONDS`), which is what the load left behind. Every run starts from idle.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ BIG, SMALL = "photo-12mp-4000x3000.jpg", "photo-1mp-1200x900.jpg"
 # The cold numbers n of one case never repeat in a whole run: H or W = base + n <= 65535,
 # the largest side a pipeline may name. Round r of a case uses n from (r - 1) * span.
 COLD_NUMBERS = 64000
+SETTLE_SECONDS = 2.0  # a server is idle after a load once its tree used < 2% of a core this long
 CHECK_N = 64900  # above every run's numbers: compared with the warm answer once
 
 
@@ -362,7 +365,8 @@ class Row:
     case: str
     cache: str  # cold or warm
     runs: dict[str, list[WrkResult]] = field(default_factory=dict)  # by server
-    pss_kb: dict[str, int] = field(default_factory=dict)  # after this row's last run
+    pss_end_kb: dict[str, int] = field(default_factory=dict)  # as this row's last run ended
+    pss_kb: dict[str, int] = field(default_factory=dict)  # then, once the server is idle
     body: dict[str, str] = field(default_factory=dict)  # what one answer was
 
 
@@ -412,6 +416,9 @@ def measure(
                 if cold_is and result.requests > span:
                     check += "  <-- more requests than distinct URLs"
                 row.runs.setdefault(server.name, []).append(result)
+                row.pss_end_kb[server.name] = tree_pss_kb(server.process.pid)[0]
+                # Renders still in flight when wrk stops are the load's, not what it leaves.
+                wait_idle(server.process.pid, quiet=SETTLE_SECONDS, limit=60)
                 row.pss_kb[server.name] = tree_pss_kb(server.process.pid)[0]
                 line = (
                     f"round {round_} {row.case} {row.cache:4} {server.name:13} "
@@ -463,11 +470,17 @@ def table(rows: list[Row]) -> str:
 
 
 def pss_table(idle: dict[str, tuple[int, int]], rows: list[Row]) -> str:
-    out = "| server | processes | PSS idle, after upload | PSS after the load (max over cases) |\n"
-    out += "|---|---|---|---|\n"
+    out = (
+        "| server | processes | PSS idle, after upload | PSS as a load ends (max over cases) "
+        "| PSS after the load, once idle (max over cases) |\n|---|---|---|---|---|\n"
+    )
     for name, (kb, count) in idle.items():
-        peak = max(row.pss_kb[name] for row in rows)
-        out += f"| {name} | {count} | {kb / 1024:.0f} MB | {peak / 1024:.0f} MB |\n"
+        ending = max(row.pss_end_kb[name] for row in rows)
+        after = max(row.pss_kb[name] for row in rows)
+        out += (
+            f"| {name} | {count} | {kb / 1024:.0f} MB | {ending / 1024:.0f} MB "
+            f"| {after / 1024:.0f} MB |\n"
+        )
     return out
 
 

@@ -50,7 +50,7 @@ from images_server.render_overlays import load_overlays, watermarked
 from images_server.services import Services
 
 # Bump when a change in this code changes output pixels, so stale variants are not served.
-RENDER_REVISION = "r5"
+RENDER_REVISION = "r6"
 
 
 @dataclass(frozen=True)

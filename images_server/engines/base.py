@@ -29,6 +29,12 @@ MAX_SIDE: dict[OutputFormat, int] = {
     "png": 2**31 - 1,
     "jxl": 2**30,
 }
+# JPEG outputs up to this many pixels get optimised Huffman tables, larger ones the standard
+# tables (both engines). Measured with the libvips wheel's mozjpeg: optimising makes an
+# 800x600 photo 1.5% smaller for 2 to 3 times its encode time (3.5 ms of a 12 MP → 800w
+# render's 13), a 300 px one 2.5-3% smaller for 0.5 ms, and near quality 1, where the
+# standard tables fit worst, much smaller; and it holds every coefficient in memory.
+OPTIMIZED_JPEG_PIXELS = 250_000
 
 
 TRANSPARENT: Rgba = (0, 0, 0, 0)

@@ -3,12 +3,12 @@
 No metadata ever leaves (`keep="none"`): not EXIF (GPS, serial numbers), XMP or IPTC, and
 no ICC profile either, since `colour` made the pixels untagged sRGB. JPEG is subsampled
 4:2:0 below quality 90 and 4:4:4 from 90 (`subsample_mode="auto"`), with optimised Huffman
-tables up to `OPTIMIZED_JPEG_PIXELS` (libjpeg holds every coefficient of the image to count
-them: 280 MB more for a 50-megapixel output, measured; larger outputs keep the standard
-tables, a few percent more bytes and memory that does not grow with the image), progressive
-when asked. WebP and AVIF use the efforts chosen from `make bench-encoders` (README, "Encoder
-effort"): for an 800x600 photo, WebP effort 2 takes half the time of 4 for about 4% more bytes
-at the same quality, and AVIF effort 0 about a sixth of the time of 2 for about 4% more.
+tables up to `OPTIMIZED_JPEG_PIXELS` (a quarter megapixel) and the standard ones above, where
+optimising saves 1.5% for 2 to 3 times the encode time (`engines.base`, README "Encoder
+effort"), progressive when asked.
+WebP and AVIF use the efforts chosen from `make bench-encoders` too: for an 800x600 photo,
+WebP effort 2 takes half the time of 4 for about 4% more bytes at the same quality, and AVIF
+effort 0 about a sixth of the time of 2 for about 4% more.
 JPEG XL goes through `engines.jxl_encode` (libjxl), as the libvips wheel has no writer.
 """
 
@@ -19,12 +19,11 @@ from dataclasses import replace
 import pyvips
 
 from images_server.engines import jxl_encode
-from images_server.engines.base import Output
+from images_server.engines.base import OPTIMIZED_JPEG_PIXELS, Output
 from images_server.engines.budget import fit_bytes
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
 from images_server.engines.quality import Encoder, auto_quality
 
-OPTIMIZED_JPEG_PIXELS = 16_000_000
 WEBP_EFFORT = 2  # libwebp's method, 0..6
 AVIF_EFFORT = 0  # libvips' 0..9, libaom's cpu-used 9..0
 

@@ -2,10 +2,10 @@
 
 Frames arrive stripped of every profile (`colour.to_srgb`), so no EXIF, XMP, IPTC or ICC
 leaves. JPEG: 4:2:0 below quality 90 and 4:4:4 from 90 (set explicitly, since a JPEG
-source carries its own sampling into the output otherwise), optimised Huffman tables, and
-progressive through the `pjpeg` coder (ImageMagick 6 only reads the interlace of the wand,
-which Wand does not expose). PNG at zlib level 6 with adaptive filtering; WebP lossy, or
-lossless when asked.
+source carries its own sampling into the output otherwise), optimised Huffman tables up to
+`OPTIMIZED_JPEG_PIXELS` (as the libvips engine), and progressive through the `pjpeg` coder
+(ImageMagick 6 only reads the interlace of the wand, which Wand does not expose). PNG at
+zlib level 6 with adaptive filtering; WebP lossy, or lossless when asked.
 
 Animations, and AVIF with alpha (ImageMagick 6.9.11's AVIF writer drops the alpha band), are
 handed to libvips' encoders as raw pixels (measured on ImageMagick 6.9.11 for animations:
@@ -24,7 +24,7 @@ import pyvips
 from wand.color import Color
 from wand.image import Image
 
-from images_server.engines.base import Output
+from images_server.engines.base import OPTIMIZED_JPEG_PIXELS, Output
 from images_server.engines.budget import fit_bytes
 from images_server.engines.colour import css_rgba
 from images_server.engines.deadline import Deadline
@@ -41,7 +41,8 @@ def _set_options(image: Image, output: Output) -> None:
         case "jpeg":
             full = output.quality >= _SUBSAMPLING_UP_TO
             image.options["jpeg:sampling-factor"] = "4:4:4" if full else "4:2:0"
-            image.options["jpeg:optimize-coding"] = "true"
+            small = image.width * image.height <= OPTIMIZED_JPEG_PIXELS
+            image.options["jpeg:optimize-coding"] = "true" if small else "false"
         case "png":
             image.options["png:compression-level"] = "6"
             image.options["png:compression-filter"] = "5"
