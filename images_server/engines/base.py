@@ -47,6 +47,7 @@ class Output:
     quality: int
     background: Rgba | None = None  # None: transparent where the format allows, else white
     progressive: bool = False  # JPEG only
+    subsampled: bool | None = None  # JPEG's chroma at half resolution; None: below quality 90
     lossless: bool = False  # WebP only
     auto_quality: bool = False  # quality/auto: `engines.quality` chooses, `quality` unused
     max_bytes: int | None = None  # maxbytes/N: `engines.budget` searches 1..`quality`

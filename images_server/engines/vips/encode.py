@@ -24,6 +24,7 @@ from images_server.engines.budget import fit_bytes
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
 from images_server.engines.quality import Encoder, auto_quality
 
+_SUBSAMPLE_MODE = {None: "auto", True: "on", False: "off"}  # "auto": 4:2:0 below quality 90
 WEBP_EFFORT = 2  # libwebp's method, 0..6
 AVIF_EFFORT = 0  # libvips' 0..9, libaom's cpu-used 9..0
 
@@ -75,7 +76,7 @@ def encode(image: pyvips.Image, output: Output, deadline: Deadline = NO_DEADLINE
                 Q=quality,
                 optimize_coding=image.width * image.height <= OPTIMIZED_JPEG_PIXELS,
                 interlace=output.progressive,
-                subsample_mode="auto",
+                subsample_mode=_SUBSAMPLE_MODE[output.subsampled],
                 keep="none",
             )
         case "png":

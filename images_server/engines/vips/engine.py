@@ -57,7 +57,7 @@ def _load(
     if resize is None or is_bare_cmyk(head):
         return to_srgb(head if animated else head.autorot()), 0
     scale = _jpeg_scale(info, head, resize)
-    if scale > 1:
+    if scale > 1 or (not animated and _decoded_whole(info, head, resize)):
         image = _dct_scaled(data, scale, resize)
     else:
         image = _thumbnail(data, head, resize, animated)
@@ -80,6 +80,20 @@ def _jpeg_scale(info: SourceInfo, head: pyvips.Image, resize: ResizeTo) -> int:
             if info.width // n >= resize.width and info.height // n >= resize.height
         ),
         1,
+    )
+
+
+def _decoded_whole(info: SourceInfo, head: pyvips.Image, resize: ResizeTo) -> bool:
+    """Whether a small JPEG is decoded whole before its resize rather than by `thumbnail`: a
+    shrink by less than 4 (derivative copies are read for shrinks of 1.25 to 2.5), which
+    `thumbnail` decodes at full size too, only in strips as it resizes. Its pixels are the
+    same, at 8 ms instead of 9.5 for the 12 MP photo's 1000 px copy to 800 px with the encode,
+    and the decoded image, under `DCT_MIN_PIXELS`, is small to hold."""
+    return (
+        info.format == "jpeg"
+        and info.pixels < DCT_MIN_PIXELS
+        and head.interpretation != "cmyk"
+        and min(info.width / resize.width, info.height / resize.height) < 4
     )
 
 

@@ -39,7 +39,8 @@ _SUBSAMPLING_UP_TO = 90  # the quality from which chroma keeps its full resoluti
 def _set_options(image: Image, output: Output) -> None:
     match output.format:
         case "jpeg":
-            full = output.quality >= _SUBSAMPLING_UP_TO
+            subsampled = output.subsampled
+            full = output.quality >= _SUBSAMPLING_UP_TO if subsampled is None else not subsampled
             image.options["jpeg:sampling-factor"] = "4:4:4" if full else "4:2:0"
             small = image.width * image.height <= OPTIMIZED_JPEG_PIXELS
             image.options["jpeg:optimize-coding"] = "true" if small else "false"
