@@ -120,11 +120,12 @@ class ImageSettings(BaseModel):
         20.0, gt=0, le=600, description="seconds one render may take before it is cut off (503)"
     )
     max_concurrent_renders: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        default_factory=lambda: (os.cpu_count() or 1) + 1,
         ge=1,
         le=64,
         description="renders the whole server runs at once, shared by its web workers "
-        "(cache misses and upload decodes; more wait)",
+        "(cache misses and upload decodes; more wait); one per core and one more, for the "
+        "cores a render's own request leaves idle while it reads its source or writes the cache",
     )
     render_queue: int = Field(
         16,
