@@ -25,8 +25,8 @@ orientation tag `strip` writes back."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from images_server import admission, derivatives
 from images_server.caches.base import CachedFile, CachedResult, CacheKey, FileHits
@@ -49,6 +49,8 @@ from images_server.pipeline.steps import Resolved, resolve
 from images_server.render_overlays import load_overlays, watermarked
 from images_server.services import Services
 
+_FILE_HITS_BY_TYPE: dict[type, bool] = {}  # cache types: whether each is a `FileHits`
+
 # Bump when a change in this code changes output pixels, so stale variants are not served.
 RENDER_REVISION = "r6"
 
@@ -67,11 +69,14 @@ class Rendered:
         return self.content if isinstance(self.content, bytes) else self.content.read()
 
 
-@functools.cache
-def _hands_files(cache_type: type) -> bool:
-    """Whether a cache of this type is a `FileHits` (asked once per type: a runtime protocol
-    check costs tens of microseconds, on every request)."""
-    return issubclass(cache_type, FileHits)
+def _hands_files(cache: object) -> TypeGuard[FileHits]:
+    """Whether `cache` is a `FileHits`, asked once per type: a runtime protocol check costs
+    tens of microseconds, on every request."""
+    kind = type(cache)
+    known = _FILE_HITS_BY_TYPE.get(kind)
+    if known is None:
+        known = _FILE_HITS_BY_TYPE[kind] = issubclass(kind, FileHits)
+    return known
 
 
 def cache_key(services: Services, ref: ImageRef, plan: Plan) -> CacheKey:
@@ -217,7 +222,7 @@ def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -
         key = cache_key(services, ref, plan)
     with span("cache.get"):
         cache = services.cache
-        hit = cache.open(key) if _hands_files(type(cache)) else cache.get(key)
+        hit = cache.open(key) if _hands_files(cache) else cache.get(key)
     count_cache_lookup(hit is not None)
     if hit is not None:
         content = hit if isinstance(hit, CachedFile) else hit.body
