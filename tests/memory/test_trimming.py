@@ -30,6 +30,24 @@ while resident_mb() > before - 100 and time.monotonic() < deadline:
 print(round(before), round(resident_mb()), len(kept))
 """
 
+# The same fragmentation, made while the thread runs with a growth threshold it never reaches:
+# only the work the process did since its last trim calls for the next one.
+_FREED_AFTER_WORK = """
+import time
+from images_server import memory
+
+assert memory.start_trimming(interval=0.2, growth=2**40)
+time.sleep(0.5)  # the thread's first trim is done
+blocks = [bytes(2000) for _ in range(100_000)]
+kept = blocks[::100]
+del blocks
+before = memory.resident_bytes() / 2**20
+deadline = time.monotonic() + 10
+while memory.resident_bytes() / 2**20 > before - 100 and time.monotonic() < deadline:
+    time.sleep(0.1)
+print(round(before), round(memory.resident_bytes() / 2**20), len(kept))
+"""
+
 
 def _run(code: str, **env: str) -> str:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | env
@@ -42,6 +60,12 @@ def _run(code: str, **env: str) -> str:
 
 def test_the_trimming_thread_returns_freed_heap_to_the_system() -> None:
     before, after, _ = (int(word) for word in _run(_FRAGMENTED_THEN_TRIMMED).split())
+    assert before > 200
+    assert after < before - 100
+
+
+def test_work_since_the_last_trim_calls_for_one_without_growth() -> None:
+    before, after, _ = (int(word) for word in _run(_FREED_AFTER_WORK).split())
     assert before > 200
     assert after < before - 100
 
