@@ -34,7 +34,7 @@ from images_server.errors import BadRequest, Forbidden, HeadersTooLarge, UriTooL
 # Each worker accepts connections for itself, and a client's few connections stay where they
 # landed: three of four on one worker leave the other core idle. Closing each after this many
 # requests lets the least busy worker (the first to accept) take it again, for one TCP
-# handshake a hundred requests.
+# handshake a hundred requests. A request with a body is never the one that closes.
 KEEPALIVE_REQUESTS = 100
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
 # gunicorn's statuses for what it refuses itself, and the app's codes for them
@@ -234,6 +234,15 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
         return super().handle(conn)
 
     def handle_request(self, req: Any, conn: Any) -> bool:
-        if conn.sock.requests >= KEEPALIVE_REQUESTS:
+        if conn.sock.requests >= KEEPALIVE_REQUESTS and not _has_body(req):
             req.must_close = True  # answered with `Connection: close`
         return bool(super().handle_request(req, conn))
+
+
+def _has_body(req: Any) -> bool:
+    """Whether a request carries a body: closing after an answer that did not read it all (an
+    upload refused early) would reset the connection under the client still sending it."""
+    for name, value in req.headers:
+        if name == "TRANSFER-ENCODING" or (name == "CONTENT-LENGTH" and value.strip() != "0"):
+            return True
+    return False
