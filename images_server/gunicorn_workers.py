@@ -24,6 +24,7 @@ from typing import Any
 
 from gunicorn import util  # type: ignore[import-untyped]
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
+from gunicorn.http.body import LengthReader  # type: ignore[import-untyped]
 from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
 from gunicorn.workers.sync import SyncWorker  # type: ignore[import-untyped]
 
@@ -240,9 +241,8 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
 
 
 def _has_body(req: Any) -> bool:
-    """Whether a request carries a body: closing after an answer that did not read it all (an
-    upload refused early) would reset the connection under the client still sending it."""
-    for name, value in req.headers:
-        if name == "TRANSFER-ENCODING" or (name == "CONTENT-LENGTH" and value.strip() != "0"):
-            return True
-    return False
+    """Whether a request carries a body, as gunicorn framed it: closing after an answer that
+    did not read it all (an upload refused early) would reset the connection under the client
+    still sending it."""
+    reader = req.body.reader
+    return not (isinstance(reader, LengthReader) and reader.length == 0)

@@ -6,11 +6,11 @@ reuse and returns only what lies at a heap's top, so a worker that served a few 
 holds 60 to 100 MB more than it uses, for good (measured with `make bench-memory`: a web worker
 at 170 MB PSS after the load, 100 MB of it free heap). `malloc_trim(0)` hands every free page
 back. A daemon thread looks at the process's resident size every `interval` seconds and trims
-when it has grown by `GROWTH` since the last trim, when the last trim gave back more than that,
-or when the process used more than `BUSY` of a core since (what renders free when they end
-does not shrink the resident size by itself: without the last rule a load's final renders
-left 8 MB a worker untrimmed): so once after renders, and at most once a second under load (a
-trim takes about 30 ms when 100 MB are released, microseconds when nothing is).
+when it has grown by `GROWTH` since the last trim, or when the process used more than `BUSY`
+of a core since (what renders free when they end does not shrink the resident size by itself:
+with a rule on what the last trim gave back instead, a load's final renders left 8 MB a worker
+untrimmed): so once after renders, and at most once a second under load (a trim takes about
+30 ms when 100 MB are released, microseconds when nothing is).
 `MALLOC_ARENA_MAX=2` (set by `images-server serve`) bounds the heaps there are to trim.
 
 `tune_malloc` fixes glibc's mmap threshold at `MMAP_THRESHOLD` (1 MiB): every larger block (an
@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 
 MMAP_THRESHOLD = 1024 * 1024  # bytes: larger blocks get a mapping of their own
-GROWTH = 2 * 1024 * 1024  # bytes of resident growth (or of a trim's return) that call for one
+GROWTH = 2 * 1024 * 1024  # bytes of resident growth that call for a trim
 INTERVAL = 1.0  # seconds between looks
 BUSY = 0.05  # share of a core used since the last trim that calls for one (work freed memory)
 
@@ -109,20 +109,17 @@ def start_trimming(interval: float = INTERVAL, growth: int = GROWTH) -> bool:
 def _trim_when_grown(function: Callable[[int], int], interval: float, growth: int) -> None:
     function(0)
     floor = resident_bytes()  # right after the last trim
-    released = 0  # what the last trim gave back
     worked_until = time.process_time()  # this process's CPU time at the last trim
     wait = threading.Event()
     while not wait.wait(interval):
         try:
             resident = resident_bytes()
             worked = time.process_time() - worked_until
-            # Grown since the last trim, the last one still found something, or the process
-            # worked since (the renders that ended after the last trim freed what they held,
-            # which the resident size does not show): trim.
-            if resident - floor > growth or released > growth or worked > BUSY * interval:
+            # Grown since the last trim, or worked since: the renders that ended after the last
+            # trim freed what they held, which the resident size does not show.
+            if resident - floor > growth or worked > BUSY * interval:
                 function(0)
                 floor = resident_bytes()
-                released = resident - floor
                 worked_until = time.process_time()
             else:
                 floor = min(floor, resident)  # buffers unmapped since: measure from there

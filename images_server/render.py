@@ -26,10 +26,9 @@ orientation tag `strip` writes back."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeGuard
 
 from images_server import admission, derivatives
-from images_server.caches.base import CachedFile, CachedResult, CacheKey, FileHits
+from images_server.caches.base import CachedFile, CachedResult, CacheKey, hands_files
 from images_server.caches.flight import single_flight
 from images_server.engines import jxl_encode
 from images_server.engines.base import MAX_SIDE, Output, keeps_animation
@@ -49,8 +48,6 @@ from images_server.pipeline.steps import Resolved, resolve
 from images_server.render_overlays import load_overlays, watermarked
 from images_server.services import Services
 
-_FILE_HITS_BY_TYPE: dict[type, bool] = {}  # cache types: whether each is a `FileHits`
-
 # Bump when a change in this code changes output pixels, so stale variants are not served.
 RENDER_REVISION = "r6"
 
@@ -67,16 +64,6 @@ class Rendered:
     def body(self) -> bytes:
         """The bytes (a cached file's are read now)."""
         return self.content if isinstance(self.content, bytes) else self.content.read()
-
-
-def _hands_files(cache: object) -> TypeGuard[FileHits]:
-    """Whether `cache` is a `FileHits`, asked once per type: a runtime protocol check costs
-    tens of microseconds, on every request."""
-    kind = type(cache)
-    known = _FILE_HITS_BY_TYPE.get(kind)
-    if known is None:
-        known = _FILE_HITS_BY_TYPE[kind] = issubclass(kind, FileHits)
-    return known
 
 
 def cache_key(services: Services, ref: ImageRef, plan: Plan) -> CacheKey:
@@ -222,7 +209,7 @@ def _render(services: Services, ref: ImageRef, plan: Plan, client: str | None) -
         key = cache_key(services, ref, plan)
     with span("cache.get"):
         cache = services.cache
-        hit = cache.open(key) if _hands_files(cache) else cache.get(key)
+        hit = cache.open(key) if hands_files(cache) else cache.get(key)
     count_cache_lookup(hit is not None)
     if hit is not None:
         content = hit if isinstance(hit, CachedFile) else hit.body

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import weakref
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, TypeGuard, runtime_checkable
 
 from images_server.hashing import ImageRef
 
@@ -78,3 +78,16 @@ class CachedFile:
 class FileHits(Protocol):
     def open(self, key: CacheKey) -> CachedFile | None:
         """`key`'s variant as its open file (a hit, a use like `get`), or None: a miss."""
+
+
+_FILE_HITS_BY_TYPE: dict[type, bool] = {}
+
+
+def hands_files(cache: object) -> TypeGuard[FileHits]:
+    """Whether `cache` is a `FileHits`, asked once per type: a runtime protocol check costs
+    tens of microseconds, and every request asks."""
+    kind = type(cache)
+    known = _FILE_HITS_BY_TYPE.get(kind)
+    if known is None:
+        known = _FILE_HITS_BY_TYPE[kind] = issubclass(kind, FileHits)
+    return known

@@ -37,7 +37,6 @@ from images_server.errors import ServiceUnavailable
 from images_server.hashing import ImageRef, Namespace
 from images_server.storages.filesystem import (
     TEMP_PREFIX,
-    contained_path,
     ensure_writable_dir,
     write_atomically,
 )
@@ -149,7 +148,7 @@ class FilesystemCache:
 
     def open(self, key: CacheKey) -> CachedFile | None:
         """`key`'s entry as its open file, or None; a hit counts as a use (its mtime)."""
-        base = self._relative_entry(key)
+        base = _entry_part(key)
         for media_type, suffix in SUFFIXES.items():
             relative = f"{base}{suffix}"
             path = f"{self._root_text}/{relative}"
@@ -304,16 +303,20 @@ class FilesystemCache:
                 yield from _subdirs(shard)
 
     def _image_dir(self, image: ImageRef) -> Path:
-        return contained_path(self.root, image.namespace.value, image.hash[:2], image.hash)
+        return self.root / _image_part(image)
 
     def _entry_path(self, key: CacheKey) -> Path:
-        return self.root / self._relative_entry(key)
+        return self.root / _entry_part(key)
 
-    @staticmethod
-    def _relative_entry(key: CacheKey) -> str:
-        """`key`'s path under the root, without its suffix: an `ImageRef`'s hash is hex and the
-        variant is checked here, so it cannot leave the root."""
-        if not _VARIANT.fullmatch(key.variant):
-            raise ValueError("a cache variant must be 16 to 128 lowercase hex characters")
-        image = key.image
-        return f"{image.namespace.value}/{image.hash[:2]}/{image.hash}/{key.variant}"
+
+def _image_part(image: ImageRef) -> str:
+    """An image's directory under the root: an `ImageRef`'s namespace is one of a few names
+    and its hash is hex, so it cannot leave the root."""
+    return f"{image.namespace.value}/{image.hash[:2]}/{image.hash}"
+
+
+def _entry_part(key: CacheKey) -> str:
+    """`key`'s path under the root, without its suffix."""
+    if not _VARIANT.fullmatch(key.variant):
+        raise ValueError("a cache variant must be 16 to 128 lowercase hex characters")
+    return f"{_image_part(key.image)}/{key.variant}"

@@ -35,6 +35,12 @@ MAX_SIDE: dict[OutputFormat, int] = {
 # render's 13), a 300 px one 2.5-3% smaller for 0.5 ms, and near quality 1, where the
 # standard tables fit worst, much smaller; and it holds every coefficient in memory.
 OPTIMIZED_JPEG_PIXELS = 250_000
+FULL_CHROMA_FROM = 90  # JPEG quality from which chroma keeps its full resolution (4:4:4)
+
+
+def optimised_jpeg_tables(width: int, height: int) -> bool:
+    """Whether a JPEG output this large gets optimised Huffman tables (see above)."""
+    return width * height <= OPTIMIZED_JPEG_PIXELS
 
 
 TRANSPARENT: Rgba = (0, 0, 0, 0)
@@ -47,11 +53,17 @@ class Output:
     quality: int
     background: Rgba | None = None  # None: transparent where the format allows, else white
     progressive: bool = False  # JPEG only
-    subsampled: bool | None = None  # JPEG's chroma at half resolution; None: below quality 90
+    subsampled: bool | None = None  # JPEG's chroma at half resolution; None: by `quality`
     lossless: bool = False  # WebP only
     auto_quality: bool = False  # quality/auto: `engines.quality` chooses, `quality` unused
     max_bytes: int | None = None  # maxbytes/N: `engines.budget` searches 1..`quality`
     shrink_to_fit: bool = False  # maxbytes: smaller dimensions when quality 1 does not fit
+
+    @property
+    def chroma_subsampled(self) -> bool:
+        """Whether a JPEG keeps its chroma at half resolution (4:2:0): below quality 90
+        unless `subsampled` says."""
+        return self.quality < FULL_CHROMA_FROM if self.subsampled is None else self.subsampled
 
     @property
     def has_alpha(self) -> bool:

@@ -165,9 +165,9 @@ class ImageSettings(BaseModel):
                 raise ValueError(f"preset {name!r} uses client hints: its name must end in -auto")
         return merged
 
-    @field_validator("auto_formats", mode="before")
+    @field_validator("auto_formats", "client_hints_widths", mode="before")
     @classmethod
-    def _split_auto_formats(cls, value: object) -> object:
+    def _split_image_lists(cls, value: object) -> object:
         return split_commas(value)
 
     @field_validator("auto_formats")
@@ -179,11 +179,6 @@ class ImageSettings(BaseModel):
         if len(set(formats)) != len(formats):
             raise ValueError("a format is listed more than once")
         return formats
-
-    @field_validator("client_hints_widths", mode="before")
-    @classmethod
-    def _split_widths(cls, value: object) -> object:
-        return split_commas(value)
 
     @field_validator("client_hints_widths")
     @classmethod

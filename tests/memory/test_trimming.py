@@ -9,44 +9,35 @@ import os
 import subprocess
 import sys
 
-_FRAGMENTED_THEN_TRIMMED = """
-import re, time
-from images_server import memory
-
-def resident_mb():
-    return memory.resident_bytes() / 2**20
-
 # 200 MB in 2 kB blocks, one in a hundred kept: glibc cannot shrink its heap past the kept
-# ones, so what the others freed stays resident until malloc_trim hands its pages back.
-blocks = [bytes(2000) for _ in range(100_000)]
-kept = blocks[::100]
-del blocks
-before = resident_mb()
-assert memory.start_trimming(interval=0.1)
-assert memory.start_trimming(interval=0.1)  # once per process: the running thread is kept
-deadline = time.monotonic() + 10
-while resident_mb() > before - 100 and time.monotonic() < deadline:
-    time.sleep(0.1)
-print(round(before), round(resident_mb()), len(kept))
-"""
-
-# The same fragmentation, made while the thread runs with a growth threshold it never reaches:
-# only the work the process did since its last trim calls for the next one.
-_FREED_AFTER_WORK = """
-import time
-from images_server import memory
-
-assert memory.start_trimming(interval=0.2, growth=2**40)
-time.sleep(0.5)  # the thread's first trim is done
+# ones, so what the others freed stays resident until malloc_trim hands its pages back. Then
+# wait (10 s at most) for the resident size to fall by 100 MB; print it before and after.
+_FRAGMENT_THEN_WAIT = """
 blocks = [bytes(2000) for _ in range(100_000)]
 kept = blocks[::100]
 del blocks
 before = memory.resident_bytes() / 2**20
+{start}
 deadline = time.monotonic() + 10
 while memory.resident_bytes() / 2**20 > before - 100 and time.monotonic() < deadline:
     time.sleep(0.1)
 print(round(before), round(memory.resident_bytes() / 2**20), len(kept))
 """
+_IMPORTS = "import time\nfrom images_server import memory\n"
+
+_FRAGMENTED_THEN_TRIMMED = _IMPORTS + _FRAGMENT_THEN_WAIT.format(
+    start="assert memory.start_trimming(interval=0.1)\n"
+    "assert memory.start_trimming(interval=0.1)  # once per process: the running thread is kept"
+)
+
+# The same, made while the thread runs with a growth threshold it never reaches: only the work
+# the process did since its last trim calls for the next one.
+_FREED_AFTER_WORK = (
+    _IMPORTS
+    + "assert memory.start_trimming(interval=0.2, growth=2**40)\n"
+    + "time.sleep(0.5)  # the thread's first trim is done\n"
+    + _FRAGMENT_THEN_WAIT.format(start="")
+)
 
 
 def _run(code: str, **env: str) -> str:

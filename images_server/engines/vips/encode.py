@@ -2,7 +2,7 @@
 
 No metadata ever leaves (`keep="none"`): not EXIF (GPS, serial numbers), XMP or IPTC, and
 no ICC profile either, since `colour` made the pixels untagged sRGB. JPEG is subsampled
-4:2:0 below quality 90 and 4:4:4 from 90 (`subsample_mode="auto"`), with optimised Huffman
+4:2:0 below quality 90 and 4:4:4 from 90 (`Output.chroma_subsampled`), with optimised Huffman
 tables up to `OPTIMIZED_JPEG_PIXELS` (a quarter megapixel) and the standard ones above, where
 optimising saves 1.5% for 2 to 3 times the encode time (`engines.base`, README "Encoder
 effort"), progressive when asked.
@@ -19,12 +19,11 @@ from dataclasses import replace
 import pyvips
 
 from images_server.engines import jxl_encode
-from images_server.engines.base import OPTIMIZED_JPEG_PIXELS, Output
+from images_server.engines.base import Output, optimised_jpeg_tables
 from images_server.engines.budget import fit_bytes
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
 from images_server.engines.quality import Encoder, auto_quality
 
-_SUBSAMPLE_MODE = {None: "auto", True: "on", False: "off"}  # "auto": 4:2:0 below quality 90
 WEBP_EFFORT = 2  # libwebp's method, 0..6
 AVIF_EFFORT = 0  # libvips' 0..9, libaom's cpu-used 9..0
 
@@ -74,9 +73,9 @@ def encode(image: pyvips.Image, output: Output, deadline: Deadline = NO_DEADLINE
         case "jpeg":
             buffer = image.jpegsave_buffer(
                 Q=quality,
-                optimize_coding=image.width * image.height <= OPTIMIZED_JPEG_PIXELS,
+                optimize_coding=optimised_jpeg_tables(image.width, image.height),
                 interlace=output.progressive,
-                subsample_mode=_SUBSAMPLE_MODE[output.subsampled],
+                subsample_mode="on" if output.chroma_subsampled else "off",
                 keep="none",
             )
         case "png":

@@ -24,7 +24,7 @@ import pyvips
 from wand.color import Color
 from wand.image import Image
 
-from images_server.engines.base import OPTIMIZED_JPEG_PIXELS, Output
+from images_server.engines.base import Output, optimised_jpeg_tables
 from images_server.engines.budget import fit_bytes
 from images_server.engines.colour import css_rgba
 from images_server.engines.deadline import Deadline
@@ -33,17 +33,14 @@ from images_server.engines.vips.encode import WEBP_EFFORT
 from images_server.engines.vips.encode import encode as vips_encode
 from images_server.errors import UndecodableImage
 
-_SUBSAMPLING_UP_TO = 90  # the quality from which chroma keeps its full resolution
-
 
 def _set_options(image: Image, output: Output) -> None:
     match output.format:
         case "jpeg":
-            subsampled = output.subsampled
-            full = output.quality >= _SUBSAMPLING_UP_TO if subsampled is None else not subsampled
-            image.options["jpeg:sampling-factor"] = "4:4:4" if full else "4:2:0"
-            small = image.width * image.height <= OPTIMIZED_JPEG_PIXELS
-            image.options["jpeg:optimize-coding"] = "true" if small else "false"
+            half = output.chroma_subsampled
+            image.options["jpeg:sampling-factor"] = "4:2:0" if half else "4:4:4"
+            optimised = optimised_jpeg_tables(image.width, image.height)
+            image.options["jpeg:optimize-coding"] = "true" if optimised else "false"
         case "png":
             image.options["png:compression-level"] = "6"
             image.options["png:compression-filter"] = "5"
