@@ -70,8 +70,10 @@ _multiproc_dir, _made_multiproc_dir = _metrics_dir()
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _multiproc_dir
 
 from images_server import admission, memory  # noqa: E402 - after the above
+from images_server.gunicorn_workers import JsonThreadWorker  # noqa: E402 - after the above
 from images_server.jobs.supervisor import Supervisor  # noqa: E402 - after the above
 from images_server.observability.logs import logging_config  # noqa: E402 - after the above
+from images_server.worker_loads import WorkerLoads  # noqa: E402 - after the above
 
 # libvips and ImageMagick read these in each worker, after the fork: one thread each.
 os.environ.setdefault("VIPS_CONCURRENCY", "1")
@@ -106,6 +108,8 @@ wsgi_app = "images_server.app:create_app()"
 
 # One render gate for the whole server, in shared memory: made here, before the fork.
 _render_gate = admission.create_shared(_settings)
+# The connections each threaded worker holds, so each accepts only its share (worker_loads.py).
+_worker_loads = WorkerLoads(rows=64)  # gunicorn's most workers (`TTIN` may add some)
 
 
 # What every web worker (and the job worker) imports; the engine's package is added below.
@@ -147,6 +151,8 @@ def post_fork(server: Any, worker: Any) -> None:
     admission.use(_render_gate)  # the server's render slots and wait queue
     worker.client_grace = _settings.client_timeout  # images_server/client_deadlines.py
     memory.start_trimming()  # freed heap back to the system (images_server/memory.py)
+    if isinstance(worker, JsonThreadWorker):
+        worker.share_loads(_worker_loads)
 
 
 def child_exit(server: Any, worker: Any) -> None:
@@ -157,6 +163,7 @@ def child_exit(server: Any, worker: Any) -> None:
         server.log.info("gave back %d render slot(s) held by worker %s", freed, worker.pid)
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    _worker_loads.free(worker.pid)
 
 
 def worker_exit(server: Any, worker: Any) -> None:

@@ -30,6 +30,7 @@ from gunicorn.workers.sync import SyncWorker  # type: ignore[import-untyped]
 
 from images_server.client_deadlines import DEFAULT_GRACE, PacedSocket
 from images_server.errors import BadRequest, Forbidden, HeadersTooLarge, UriTooLong
+from images_server.worker_loads import WorkerLoads
 
 # Requests one kept-alive connection may carry (NGINX's `keepalive_requests`; 1,000 there).
 # Each worker accepts connections for itself, and a client's few connections stay where they
@@ -216,9 +217,34 @@ class _ListenerClosingLast:
 class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # type: ignore[misc]
     """gunicorn's `gthread` worker, with JSON error pages and paced client sockets (each
     request on a kept-alive connection starts the clocks again), closing a kept-alive
-    connection after `KEEPALIVE_REQUESTS` requests."""
+    connection after `KEEPALIVE_REQUESTS` requests, and accepting only while it holds no more
+    connections than the other workers (`worker_loads`, once `share_loads` was called)."""
 
     client_grace = DEFAULT_GRACE
+    _loads: WorkerLoads | None = None
+    _load_row: int | None = None
+
+    def share_loads(self, loads: WorkerLoads) -> None:
+        """Balance connections with the other workers through `loads` (after the fork)."""
+        self._load_row = loads.claim(self.pid)
+        self._loads = loads if self._load_row is not None else None
+
+    # gthread's loop accepts while `nr_conns < worker_connections`, checked at each turn
+    # right after `notify`: the cap becomes "one more than the least loaded other worker".
+    @property
+    def worker_connections(self) -> int:
+        if self._loads is None or self._load_row is None:
+            return self._connection_cap
+        return self._loads.limit(self._load_row, self._connection_cap)
+
+    @worker_connections.setter
+    def worker_connections(self, cap: int) -> None:
+        self._connection_cap = cap
+
+    def notify(self) -> None:
+        super().notify()
+        if self._loads is not None and self._load_row is not None:
+            self._loads.publish(self._load_row, self.nr_conns, accepting=self.alive)
 
     def run(self) -> None:
         listeners: list[Any] = self.sockets  # type: ignore[has-type]

@@ -7,7 +7,9 @@ not mark (`X-Images-Accel`) always gets the bytes, never a redirect it could not
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import os
 import re
 import shutil
 import signal
@@ -113,6 +115,52 @@ def test_a_kept_alive_connection_closes_after_its_share_of_requests(stack: Stack
         assert response.will_close
     finally:
         connection.close()
+
+
+def _holder(pids: set[int], server_port: int, client_port: int) -> int:
+    """The worker holding the server's end of the loopback connection from `client_port`."""
+    inode = ""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1].split(":")[1], fields[2].split(":")[1]
+        if int(local, 16) == server_port and int(remote, 16) == client_port:
+            inode = fields[9]
+    assert inode, f"no connection from port {client_port}"
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return pid
+    raise AssertionError(f"no worker holds socket {inode}")
+
+
+def test_kept_alive_connections_are_spread_over_the_workers(stack: Stack) -> None:
+    """Each worker accepts only while it holds no more connections than the other
+    (images_server/worker_loads.py): opened one after another, eight kept-alive
+    connections are never more than one apart between the two workers."""
+    hash_ = stack.upload()
+    path = f"/image/{hash_}/resize/22x"
+    host = stack.app.base.removeprefix("http://")
+    server_port = int(host.rsplit(":", 1)[1])
+    workers = stack.app.workers()
+    assert len(workers) == 2
+    connections: list[http.client.HTTPConnection] = []
+    try:
+        held: dict[int, int] = dict.fromkeys(workers, 0)
+        for _ in range(8):
+            connection = http.client.HTTPConnection(host, timeout=30)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            assert not response.will_close
+            connections.append(connection)
+            held[_holder(workers, server_port, connection.sock.getsockname()[1])] += 1
+            assert max(held.values()) - min(held.values()) <= 1, held
+        assert sorted(held.values()) == [4, 4]
+    finally:
+        for connection in connections:
+            connection.close()
 
 
 def _traced(pids: set[int]) -> bool:
