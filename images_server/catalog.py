@@ -11,7 +11,9 @@ bytes; a rollback that puts the bytes back queues them to be built again.
 
 Reads: `lookup` gives the visibility and owner of an image (`ImageRecord`); `may_read` says
 whether a user holds access to a private one (a grant that has not expired, or having uploaded
-the same bytes); `stored_metadata` is what `GET /image/<hash>/metadata` serves, from the row.
+the same bytes); `stored_metadata` is what `GET /image/<hash>/metadata` serves, from the row. On a SQLite file
+(the embedded default) `lookup` keeps the records it read until anything commits to the file,
+from any process (`db.unchanged`): a cached variant's read then asks SQLite one counter.
 Bytes without a row (a process killed between storing and committing) are not an image: reads
 answer 404 until an upload of the same bytes records them; an admin may delete them.
 
@@ -42,6 +44,7 @@ from sqlalchemy.orm import Session
 from images_server import derivatives
 from images_server.db import queries
 from images_server.db.models import Image, Upload
+from images_server.db.unchanged import Unchanged, sqlite_file
 from images_server.errors import DatabaseUnavailable, ImageNotFound, QuotaExceeded
 from images_server.formats import MEDIA_TYPES
 from images_server.hashing import ImageRef
@@ -114,16 +117,26 @@ class _PublicRecords:
         return found[0]
 
 
-_remembered: WeakKeyDictionary[Engine, _PublicRecords] = WeakKeyDictionary()
-_remembered_lock = threading.Lock()
+@dataclass
+class _Memory:
+    """What one engine's process remembers of its records."""
+
+    public: _PublicRecords  # stands in while the database is down
+    unchanged: Unchanged[ImageRecord | None] | None  # a SQLite file's, until its next commit
 
 
-def _public_records(database: Engine) -> _PublicRecords:
-    with _remembered_lock:
-        records = _remembered.get(database)
-        if records is None:
-            records = _remembered[database] = _PublicRecords()
-        return records
+_memories: WeakKeyDictionary[Engine, _Memory] = WeakKeyDictionary()
+_memories_lock = threading.Lock()
+
+
+def _memory(database: Engine) -> _Memory:
+    with _memories_lock:
+        memory = _memories.get(database)
+        if memory is None:
+            path = sqlite_file(database)
+            unchanged = Unchanged[ImageRecord | None](path) if path is not None else None
+            memory = _memories[database] = _Memory(_PublicRecords(), unchanged)
+        return memory
 
 
 # --- Reads ---------------------------------------------------------------------------------
@@ -145,14 +158,23 @@ _RECORD_BY_HASH = select(
 def lookup(services: Services, ref: ImageRef) -> ImageRecord | None:
     """The image's visibility and owner; None without a row (or without a database).
 
-    Every read of `/image` asks this, so it selects only the record's columns (not the EXIF).
+    Every read of `/image` asks this, so it selects only the record's columns (not the EXIF),
+    and a SQLite file's record is kept in memory until a commit to the file (`db.unchanged`).
     When the database cannot answer, a public record read lately stands in (see the module).
     """
     if services.database is None:
         return None
-    remembered = _public_records(services.database)
+    database = services.database
+    unchanged = _memory(database).unchanged
+    if unchanged is None:
+        return _read_record(database, ref)
+    return unchanged.read(ref.hash, lambda: _read_record(database, ref))
+
+
+def _read_record(database: Engine, ref: ImageRef) -> ImageRecord | None:
+    remembered = _memory(database).public
     try:
-        with services.database.connect() as connection:
+        with database.connect() as connection:
             found = connection.execute(_RECORD_BY_HASH, {"hash": ref.hash}).first()
     except DatabaseUnavailable:
         standing_in = remembered.recall(ref.hash)
@@ -284,7 +306,7 @@ def record_upload(
         record, stored_here = _record_upload(services, ref, data, facts, uploader)
     except IntegrityError:  # another upload inserted this image's row first
         record, stored_here = _record_upload(services, ref, data, facts, uploader)
-    _public_records(services.require_database()).confirmed(ref.hash, record)
+    _memory(services.require_database()).public.confirmed(ref.hash, record)
     return record, stored_here
 
 
@@ -329,7 +351,7 @@ def delete(services: Services, ref: ImageRef) -> bool:
     if services.database is None:
         derivatives.delete(services.storage, ref)
         return services.storage.delete(ref)
-    _public_records(services.database).confirmed(ref.hash, None)  # first: it may go halfway
+    _memory(services.database).public.confirmed(ref.hash, None)  # first: it may go halfway
     storage = services.storage
     with Session(services.database) as session:  # leaving without a commit rolls back
         had_row = queries.delete_image(session, ref.hash)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
+from images_server.db.engine import make_engine
 from images_server.db.models import Image, Upload
 from tests.catalog.support import (
     ADMIN,
@@ -117,3 +119,23 @@ def test_a_second_uploader_may_read_the_private_image(keyed: Flask) -> None:
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == PRIVATE
     assert count(keyed, Image, hash=digest, public=False, owner="alice") == 1
+
+
+def test_a_row_turned_private_elsewhere_is_private_at_once(
+    make_app: MakeApp, database_url: str
+) -> None:
+    """Another process turns a public image's row private (SQL on its own connection): the
+    next read of its cached variant answers 403, whatever this process read before (on
+    SQLite, the record kept in memory goes with the commit: images_server/db/unchanged.py)."""
+    app = make_app(api_keys=KEYS)
+    client = app.test_client()
+    response = upload(client, quadrant_bytes(41, 30, "png"), ALICE, public="true")
+    hash_ = response.get_json()["hash"]
+    url = f"/image/{hash_}/resize/10x"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # a cached variant, its record in memory
+    elsewhere = make_engine(database_url)
+    with elsewhere.begin() as connection:
+        connection.execute(update(Image).where(Image.hash == hash_).values(public=False))
+    elsewhere.dispose()
+    assert_error(client.get(url), 403, "private_image")
