@@ -17,6 +17,7 @@ import pyvips
 from images_server.decoders import decodable
 from images_server.engines.base import Output, first_resize, keeps_animation, target_of
 from images_server.engines.deadline import NO_DEADLINE, Deadline, watch_vips
+from images_server.engines.vips import turbo
 from images_server.engines.vips.colour import is_bare_cmyk, to_srgb, untagged
 from images_server.engines.vips.encode import encode_output
 from images_server.engines.vips.steps import apply_step
@@ -58,7 +59,7 @@ def _load(
         return to_srgb(head if animated else head.autorot()), 0
     scale = None if animated else _whole_decode_scale(info, head, resize)
     if scale is not None:
-        image = _dct_scaled(data, scale, resize)
+        image = _dct_scaled(data, head, scale, resize)
     else:
         image = _thumbnail(data, head, resize, animated)
     # decoding streams; later steps may read in any order (smartcrop does), and the shrunk
@@ -93,10 +94,13 @@ def _whole_decode_scale(info: SourceInfo, head: pyvips.Image, resize: ResizeTo) 
     )
 
 
-def _dct_scaled(data: bytes, scale: int, resize: ResizeTo) -> pyvips.Image:
+def _dct_scaled(data: bytes, head: pyvips.Image, scale: int, resize: ResizeTo) -> pyvips.Image:
     """`data` decoded at 1/`scale` by libjpeg (its scaled IDCT filters as it shrinks), upright,
-    then Lanczos to the exact size, as sRGB."""
-    image = pyvips.Image.new_from_buffer(data, "", shrink=scale).autorot()
+    then Lanczos to the exact size, as sRGB. A plain JPEG is decoded by libjpeg-turbo's own API,
+    to the same pixels sooner (`turbo`)."""
+    image = turbo.decode_scaled(data, head, scale)
+    if image is None:
+        image = pyvips.Image.new_from_buffer(data, "", shrink=scale).autorot()
     if (image.width, image.height) != (resize.width, resize.height):
         image = image.resize(resize.width / image.width, vscale=resize.height / image.height)
     return to_srgb(image)
