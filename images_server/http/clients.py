@@ -12,6 +12,7 @@ cannot rotate through its prefix for fresh limits. IPv4-mapped IPv6 counts as it
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from flask import Request
@@ -57,8 +58,13 @@ def client_id(request: Request, trusted_proxies: int) -> str:
     """The key a request's rate limits count against (an address, or an IPv6 /64)."""
     address = _forwarded(request, trusted_proxies)
     if address is None:
-        peer = request.remote_addr or ""
-        address = _parse_address(peer)
-        if address is None:
-            return peer[:_MAX_OPAQUE] or _UNKNOWN
+        return _peer_key(request.remote_addr or "")
+    return _group(address)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few peers ask again and again (a proxy: one)
+def _peer_key(peer: str) -> str:
+    address = _parse_address(peer)
+    if address is None:
+        return peer[:_MAX_OPAQUE] or _UNKNOWN
     return _group(address)

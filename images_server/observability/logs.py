@@ -9,6 +9,7 @@ through), else a fresh uuid4 hex. `log_access` writes the access line for one re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -44,25 +45,8 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line; see the module docstring for its fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if has_request_context() and "request_id" not in record.__dict__:
-            request_id = g.get("request_id")
-            if request_id is not None:
-                entry["request_id"] = request_id
-        trace = sys.modules.get("opentelemetry.trace")  # no span without it: tracing is off
-        context = trace.get_current_span().get_span_context() if trace is not None else None
-        if context is not None and context.is_valid:
-            entry["trace_id"] = format(context.trace_id, "032x")
-            entry["span_id"] = format(context.span_id, "016x")
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD:
-                entry[key] = value
+        extras = {key: value for key, value in record.__dict__.items() if key not in _STANDARD}
+        entry = _entry(record.created, record.levelname, record.name, record.getMessage(), extras)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
@@ -70,12 +54,67 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def _entry(
+    created: float, level: str, logger: str, message: str, extras: dict[str, Any]
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+        + f".{int((created - int(created)) * 1000):03d}Z",
+        "level": level.lower(),
+        "logger": logger,
+        "message": message,
+    }
+    if has_request_context() and "request_id" not in extras:
+        request_id = g.get("request_id")
+        if request_id is not None:
+            entry["request_id"] = request_id
+    trace = sys.modules.get("opentelemetry.trace")  # no span without it: tracing is off
+    context = trace.get_current_span().get_span_context() if trace is not None else None
+    if context is not None and context.is_valid:
+        entry["trace_id"] = format(context.trace_id, "032x")
+        entry["span_id"] = format(context.span_id, "016x")
+    entry.update(extras)
+    return entry
+
+
 def log_access(**fields: object) -> None:
-    """The access line for one response (method, route, path, status, ...), at INFO."""
-    if access_log.isEnabledFor(logging.INFO):
-        access_log.info(
-            "%s %s %s", fields["method"], fields["path"], fields["status"], extra=fields
-        )
+    """The access line for one response (method, route, path, status, ...), at INFO.
+
+    Written straight to the access stream when it is the one JSON stream `logging_config`
+    sets up (the same line, without a `LogRecord`: a tenth of a cached variant's CPU time went
+    to the logging machinery); through `logging` whenever anything else listens."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    message = f"{fields['method']} {fields['path']} {fields['status']}"
+    handler = _plain_json_stream()
+    if handler is None:
+        access_log.info("%s", message, extra=fields)
+        return
+    line = json.dumps(_entry(time.time(), "INFO", ACCESS_LOGGER, message, fields), default=str)
+    with handler.lock or contextlib.nullcontext():
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except Exception:  # as StreamHandler.emit: reported on stderr, never raised
+            handler.handleError(
+                access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, message, (), None)
+            )
+
+
+def _plain_json_stream() -> logging.StreamHandler[Any] | None:
+    """The access logger's only handler when it is a filterless JSON stream taking INFO."""
+    handlers = access_log.handlers
+    if len(handlers) != 1 or access_log.filters or access_log.propagate:
+        return None
+    handler = handlers[0]
+    if (
+        type(handler) is not logging.StreamHandler
+        or type(handler.formatter) is not JsonFormatter
+        or handler.filters
+        or handler.level > logging.INFO
+    ):
+        return None
+    return handler
 
 
 def logging_config(level: str = "info") -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from images_server.app import create_app
+from images_server.observability import logs
 from images_server.observability.logs import ACCESS_LOGGER, JsonFormatter
 from images_server.settings import Settings
 from tests.images import quadrant_bytes
@@ -116,3 +118,34 @@ def test_a_backing_service_failure_is_logged_with_its_cause(
     assert (error["level"], access["status"]) == ("error", 503)
     assert str(error["message"]).startswith("503 service_unavailable: ")
     assert "Error" in str(error["cause"])  # the OS error underneath, by name
+
+
+def test_the_access_line_written_straight_is_the_logging_line(
+    obs_app: Flask, lines: io.StringIO
+) -> None:
+    """With the one JSON stream `logging_config` sets up, the access line skips `logging`'s
+    records; with anything else listening (here a filter), `logging` writes it: the same line
+    either way, but for its time."""
+    access = logging.getLogger(ACCESS_LOGGER)
+    fields = {"method": "GET", "route": "/r", "path": "/p?", "status": 200, "duration_ms": 1.5}
+    fields |= {"bytes": 10, "request_id": "rid-1", "client": "127.0.0.1"}
+    propagate = access.propagate
+    access.propagate = False  # as logging_config has it
+    try:
+        with obs_app.test_request_context("/p"):
+            assert logs._plain_json_stream() is not None  # written straight
+            logs.log_access(**fields)
+            access.addFilter(lambda record: True)
+            assert logs._plain_json_stream() is None
+            try:
+                logs.log_access(**fields)
+            finally:
+                access.filters.clear()
+    finally:
+        access.propagate = propagate
+    straight, through_logging = _records(lines)
+    for record in (straight, through_logging):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", str(record.pop("time")))
+    assert straight == through_logging
+    assert list(straight) == ["level", "logger", "message", *fields]
+    assert straight["message"] == "GET /p? 200"
