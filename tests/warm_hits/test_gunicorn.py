@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+import pyvips
 import requests
 
-from images_server.gunicorn_workers import KEEPALIVE_REQUESTS
+from images_server.gunicorn_workers import (
+    KEEPALIVE_REQUESTS,
+    NEXT_REQUEST_WAIT,
+    _next_request_within,
+)
 from tests.warm_hits.conftest import AUTH, Stack
 
 HEADERS = ("Content-Type", "Content-Length", "ETag", "Cache-Control", "X-Content-Type-Options")
@@ -203,3 +212,53 @@ def test_a_hit_leaves_gunicorn_by_sendfile(stack: Stack, samples: Path) -> None:
     calls = [line for line in log.read_text().splitlines() if "sendfile(" in line]
     sent = [int(m[1]) for line in calls if (m := re.search(r"\) = (\d+)$", line))]
     assert sum(sent) == size, calls  # every byte by the kernel, none read into Python
+
+
+def test_pipelined_and_late_requests_on_a_connection_are_answered_in_order(stack: Stack) -> None:
+    """A thread that answered a kept-alive request serves the connection's next one itself
+    when it is already there (two requests in one write) or comes within
+    `NEXT_REQUEST_WAIT`; one that comes later goes back through gunicorn's main loop."""
+    hashes = [stack.upload() for _ in range(3)]
+    host, port = stack.app.base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as client:
+        requests_ = b"".join(
+            f"GET /image/{hash_}/resize/{n + 10}x HTTP/1.1\r\nHost: t\r\n\r\n".encode()
+            for n, hash_ in enumerate(hashes[:2])
+        )
+        client.sendall(requests_)  # pipelined: the second is read ahead with the first
+        reader = client.makefile("rb")
+        sizes = [_read_response(reader) for _ in range(2)]
+        time.sleep(NEXT_REQUEST_WAIT * 50)  # long past the wait: the main loop has it
+        client.sendall(f"GET /image/{hashes[2]}/resize/12x HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        sizes.append(_read_response(reader))
+    for n, (hash_, (status, width)) in enumerate(zip(hashes, sizes, strict=True)):
+        assert status == 200
+        assert width == n + 10, hash_
+
+
+def _read_response(reader: Any) -> tuple[int, int]:
+    """The status and the image width of the next response on `reader` (PNG bodies)."""
+    status = int(reader.readline().split()[1])
+    length = 0
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    body = reader.read(length)
+    return status, pyvips.Image.new_from_buffer(body, "").width
+
+
+def test_a_thread_waits_for_a_next_request_only_briefly() -> None:
+    left, right = socket.socketpair()
+    with left, right:
+        conn = SimpleNamespace(
+            sock=left, parser=SimpleNamespace(unreader=SimpleNamespace(buf=io.BytesIO()))
+        )
+        started = time.monotonic()
+        assert not _next_request_within(conn, 0.05)
+        assert time.monotonic() - started >= 0.04
+        right.sendall(b"GET / HTTP/1.1\r\n")
+        assert _next_request_within(conn, 0.05)
+        conn.parser.unreader.buf = io.BytesIO(b"GET /next")  # read ahead already
+        left.recv(100)
+        assert _next_request_within(conn, 0.0)
