@@ -7,8 +7,9 @@ worker timeout above the longest a request may legitimately take (an `/external`
 a render), so gunicorn only kills workers the in-process deadline failed to stop. Workers are
 recycled after about `max_requests` requests, jittered so they do not all restart together.
 The web workers share one render gate, made here before the fork (`images_server.admission`;
-the master gives back the slots of a worker that died), and each answers
-what gunicorn itself refuses as JSON (`images_server.gunicorn_workers`).
+the master gives back the slots of a worker that died) and one table of the connections each
+holds, so each accepts only its share (`images_server.worker_loads`); each answers what
+gunicorn itself refuses as JSON (`images_server.gunicorn_workers`).
 
 Metrics: every start gets a fresh, empty `PROMETHEUS_MULTIPROC_DIR` (the operator's, emptied,
 or a new temporary directory, removed at exit), set here before any worker imports
