@@ -38,6 +38,13 @@ case "$codename" in
   noble) runtime=(libmagickwand-6.q16-7t64) ;;
   *) runtime=(libmagickwand-6.q16-6) ;;
 esac
+# libturbojpeg: plain JPEGs decoded by libjpeg-turbo's own API (engines/vips/turbo.py);
+# Ubuntu names it libturbojpeg, Debian libturbojpeg0
+case "$codename" in
+  jammy|noble) runtime+=(libturbojpeg) ;;
+  *) runtime+=(libturbojpeg0) ;;
+esac
+full+=("${runtime[@]:1}")
 
 mode=full
 list=false

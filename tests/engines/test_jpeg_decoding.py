@@ -8,6 +8,7 @@ JPEGs decoded so go through libjpeg-turbo's own API (`engines.vips.turbo`), to t
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,11 @@ def test_a_large_jpeg_is_decoded_at_a_libjpeg_scale_close_to_a_full_decode(
     assert ssim(rendered, full) >= 0.99
 
 
+def test_turbojpeg_is_installed() -> None:
+    """scripts/install-system-deps.sh installs it; without it JPEGs decode slower, not wrong."""
+    assert turbo.library() is not None
+
+
 def _jpeg(image: pyvips.Image, keep: str = "none", **options: object) -> bytes:
     return bytes(image.jpegsave_buffer(Q=90, keep=keep, **options))
 
@@ -65,7 +71,7 @@ def photo(samples: Path) -> pyvips.Image:
 def test_turbo_decodes_a_plain_jpeg_to_libvips_own_pixels(
     photo: pyvips.Image, size: tuple[int, int], scale: int, kind: str
 ) -> None:
-    """libjpeg-turbo's API (simplejpeg) and libvips' loader give the same pixels, scaled or
+    """libjpeg-turbo's TurboJPEG API and libvips' loader give the same pixels, scaled or
     not; odd sizes scale to libvips' (rounded down) size."""
     image = photo.resize(size[0] / photo.width, vscale=size[1] / photo.height)
     if kind == "grey":
@@ -103,3 +109,16 @@ def test_turbo_leaves_every_other_jpeg_to_libvips(photo: pyvips.Image, samples: 
     assert turbo.decode_scaled(big, pyvips.Image.new_from_buffer(big, ""), 2) is not None
     cut = _jpeg(small)[:2000]  # truncated: libvips' own handling applies
     assert turbo.decode_scaled(cut, pyvips.Image.new_from_buffer(cut, ""), 1) is None
+
+
+def test_turbo_reuses_its_decompressors_across_threads(photo: pyvips.Image) -> None:
+    """Renders run on threads of their own: a handle per thread would be one more per render."""
+    data = _jpeg(photo.resize(0.1))
+    head = pyvips.Image.new_from_buffer(data, "")
+    library = turbo.library()
+    assert library is not None
+    for _ in range(20):
+        thread = threading.Thread(target=turbo.decode_scaled, args=(data, head, 1))
+        thread.start()
+        thread.join()
+    assert len(library._free) <= 2  # one in use at a time (plus any a parallel test left)
