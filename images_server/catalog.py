@@ -11,9 +11,10 @@ bytes; a rollback that puts the bytes back queues them to be built again.
 
 Reads: `lookup` gives the visibility and owner of an image (`ImageRecord`); `may_read` says
 whether a user holds access to a private one (a grant that has not expired, or having uploaded
-the same bytes); `stored_metadata` is what `GET /image/<hash>/metadata` serves, from the row. On a SQLite file
-(the embedded default) `lookup` keeps the records it read until anything commits to the file,
-from any process (`db.unchanged`): a cached variant's read then asks SQLite one counter.
+the same bytes); `stored_metadata` is what `GET /image/<hash>/metadata` serves, from the row.
+On a SQLite file (the embedded default) `lookup` keeps the records it read until anything
+commits to the file, from any process (`db.unchanged`): a cached variant's read then asks
+SQLite one counter.
 Bytes without a row (a process killed between storing and committing) are not an image: reads
 answer 404 until an upload of the same bytes records them; an admin may delete them.
 

@@ -155,6 +155,7 @@ def post_fork(server: Any, worker: Any) -> None:
     memory.start_trimming()  # freed heap back to the system (images_server/memory.py)
     if isinstance(worker, JsonThreadWorker):
         worker.share_loads(_worker_loads)
+        worker.recycle_growth = _settings.recycle_growth_mb << 20
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -21,6 +21,7 @@ import logging
 import re
 import select
 import socket
+import time
 from typing import Any
 
 from gunicorn import util  # type: ignore[import-untyped]
@@ -29,6 +30,7 @@ from gunicorn.http.body import LengthReader  # type: ignore[import-untyped]
 from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
 from gunicorn.workers.sync import SyncWorker  # type: ignore[import-untyped]
 
+from images_server import memory
 from images_server.client_deadlines import DEFAULT_GRACE, PacedSocket
 from images_server.errors import BadRequest, Forbidden, HeadersTooLarge, UriTooLong
 from images_server.worker_loads import WorkerLoads
@@ -43,6 +45,9 @@ KEEPALIVE_REQUESTS = 100
 # connection before handing it back to gunicorn's main loop: a client's next request on
 # loopback comes within a fraction of a millisecond, a browser's on a page often not at all.
 NEXT_REQUEST_WAIT = 0.002
+# How long a worker has held no connection before it may be replaced (`recycle_growth`): its
+# loop turns once a second when idle, so about a second after its last client left.
+RECYCLE_IDLE = 0.9
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
 # gunicorn's statuses for what it refuses itself, and the app's codes for them
 _CODES = {
@@ -251,6 +256,45 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
         super().notify()
         if self._loads is not None and self._load_row is not None:
             self._loads.publish(self._load_row, self.nr_conns, accepting=self.alive)
+            self._recycle_if_grown(self._loads, self._load_row)
+
+    # Recycling: renders and uploads leave a worker holding more than a fresh one (freed heap
+    # it cannot return, pages of the master's it has written to); uWSGI's `reload-on-rss`,
+    # done only while idle, one worker at a time, never the only one.
+    recycle_growth = 0  # bytes; set from IMAGES_RECYCLE_GROWTH_MB by gunicorn_conf.post_fork
+    alive: bool  # gunicorn's: the loop goes on while it is true
+    _started_private: int | None = None
+    _idle_since: float | None = None
+    _measured_at = -1  # requests served when the memory was last measured
+
+    def _recycle_if_grown(self, loads: WorkerLoads, row: int) -> None:
+        if not self.recycle_growth or not self.alive:
+            return
+        if self._started_private is None:  # the loop's first turn: app loaded, nothing served
+            self._started_private = memory.private_bytes() or 0
+            return
+        now = time.monotonic()
+        if self.nr_conns:
+            self._idle_since = None
+            return
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < RECYCLE_IDLE or self.nr == self._measured_at:
+            return
+        if loads.fewest_elsewhere(row) is None or not loads.start_recycling(self.pid):
+            return  # the only worker taking connections, or another one is being replaced
+        private = memory.private_bytes()
+        if private is None or private - self._started_private < self.recycle_growth:
+            self._measured_at = self.nr  # measured again once it has served more
+            loads.stop_recycling(self.pid)
+            return
+        self.log.info(
+            "worker %s replaced: idle, %d MB of private memory, %d MB more than at its start",
+            self.pid,
+            private >> 20,
+            (private - self._started_private) >> 20,
+        )
+        self.alive = False  # gunicorn ends it as after max_requests; the master forks another
 
     def run(self) -> None:
         listeners: list[Any] = self.sockets  # type: ignore[has-type]

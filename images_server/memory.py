@@ -79,6 +79,19 @@ def resident_bytes() -> int:
         return int(statm.read().split()[1]) * _PAGE
 
 
+def private_bytes() -> int | None:
+    """This process's private memory (pages no other process maps), from smaps_rollup."""
+    try:
+        with open("/proc/self/smaps_rollup", "rb") as rollup:
+            fields = dict(line.split(b":", 1) for line in rollup.read().splitlines()[1:])
+        return (
+            sum(int(fields[name].split()[0]) for name in (b"Private_Clean", b"Private_Dirty"))
+            * 1024
+        )
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def trim() -> bool:
     """Return the free heap to the system now; whether there was a `malloc_trim` to call."""
     function = _malloc_trim()

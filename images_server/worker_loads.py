@@ -14,7 +14,8 @@ that stopped publishing for `STALE_AFTER` seconds (hung, or killed and not yet r
 out, so one stuck worker never stops the others from accepting; a stopping worker publishes
 that it takes nothing more. The table is in shared memory, made by gunicorn's master before it
 forks (`gunicorn_conf`); each worker claims a row after the fork and the master frees the row of
-a worker that exited.
+a worker that exited. The same table lets one worker at a time be recycled
+(`start_recycling`, `gunicorn_workers.JsonThreadWorker`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class WorkerLoads:
         self._pids: Any = multiprocessing.Array("i", rows, lock=False)  # 0: a free row
         self._conns: Any = multiprocessing.Array("i", rows, lock=False)
         self._seen: Any = multiprocessing.Array("d", rows, lock=False)  # time.monotonic()
+        self._recycling: Any = multiprocessing.Value("i", 0, lock=False)  # a pid, or 0
 
     def claim(self, pid: int) -> int | None:
         """A row for the worker `pid` (after its fork), or None when every row is taken."""
@@ -53,6 +55,23 @@ class WorkerLoads:
             for row in range(len(self._pids)):
                 if self._pids[row] == pid:
                     self._pids[row] = 0
+            if self._recycling.value == pid:
+                self._recycling.value = 0
+
+    def start_recycling(self, pid: int) -> bool:
+        """Whether the worker `pid` may be replaced now: no other one is (the master clears
+        this when that worker exits, `free`)."""
+        with self._lock:
+            if self._recycling.value not in (0, pid):
+                return False
+            self._recycling.value = pid
+            return True
+
+    def stop_recycling(self, pid: int) -> None:
+        """`start_recycling` taken back: the worker `pid` stays after all."""
+        with self._lock:
+            if self._recycling.value == pid:
+                self._recycling.value = 0
 
     def publish(self, row: int, conns: int, accepting: bool = True) -> None:
         self._conns[row] = conns if accepting else _TAKES_NONE

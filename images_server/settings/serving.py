@@ -47,6 +47,14 @@ class ServerSettings(BaseModel):
         description="seconds a client has for a request's head; beyond it a request or "
         "response must move at least 4 KiB/s, or the connection is closed",
     )
+    recycle_growth_mb: int = Field(
+        12,
+        ge=0,
+        le=4096,
+        description="a web worker idle for a second whose private memory grew this many MB "
+        "since it started (what a burst of renders and uploads leaves behind) is replaced by a "
+        "fresh one, one worker at a time and never the only one (0: never)",
+    )
     serve_worker: Literal["auto"] | bool = Field(
         "auto",
         description="whether `serve` starts a job worker beside gunicorn (`serve --worker` / "
