@@ -45,6 +45,8 @@ KEEPALIVE_REQUESTS = 100
 # connection before handing it back to gunicorn's main loop: a client's next request on
 # loopback comes within a fraction of a millisecond, a browser's on a page often not at all.
 NEXT_REQUEST_WAIT = 0.002
+# How often a worker held back from accepting (`worker_loads`) looks at the other workers again
+BALANCE_RECHECK = 0.01
 # How long a worker has held no connection before it may be replaced (`recycle_growth`): its
 # loop turns once a second when idle, so about a second after its last client left.
 RECYCLE_IDLE = 0.9
@@ -232,6 +234,7 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
     connections than the other workers (`worker_loads`, once `share_loads` was called)."""
 
     client_grace = DEFAULT_GRACE
+    _accepting: bool  # gthread's: whether its poller watches the listening sockets
     _loads: WorkerLoads | None = None
     _load_row: int | None = None
 
@@ -251,6 +254,14 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
     @worker_connections.setter
     def worker_connections(self, cap: int) -> None:
         self._connection_cap = cap
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        # Held back only so that another worker takes its share: look again soon. This worker's
+        # threads may serve its connections' next requests for long stretches without its loop
+        # waking up, and a connection would wait up to a second (gthread's poll) in the backlog.
+        if not self._accepting and self.alive and self.nr_conns < self._connection_cap:
+            timeout = min(timeout, BALANCE_RECHECK)
+        super().wait_for_and_dispatch_events(timeout)
 
     def notify(self) -> None:
         super().notify()
