@@ -47,8 +47,7 @@ KEEPALIVE_REQUESTS = 100
 NEXT_REQUEST_WAIT = 0.002
 # How often a worker held back from accepting (`worker_loads`) looks at the other workers again
 BALANCE_RECHECK = 0.01
-# How long a worker has held no connection before it may be replaced (`recycle_growth`): its
-# loop turns once a second when idle, so about a second after its last client left.
+# How long a worker has held no connection before it may be replaced (`recycle_growth`).
 RECYCLE_IDLE = 0.9
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
 # gunicorn's statuses for what it refuses itself, and the app's codes for them
@@ -261,6 +260,8 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
         # waking up, and a connection would wait up to a second (gthread's poll) in the backlog.
         if not self._accepting and self.alive and self.nr_conns < self._connection_cap:
             timeout = min(timeout, BALANCE_RECHECK)
+        elif self.recycle_growth and not self.nr_conns and self.nr != self._measured_at:
+            timeout = min(timeout, RECYCLE_IDLE / 4)  # idle after work: measure on time
         super().wait_for_and_dispatch_events(timeout)
 
     def notify(self) -> None:
@@ -292,8 +293,11 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
             self._idle_since = now
         if now - self._idle_since < RECYCLE_IDLE or self.nr == self._measured_at:
             return
-        if loads.fewest_elsewhere(row) is None or not loads.start_recycling(self.pid):
-            return  # the only worker taking connections, or another one is being replaced
+        if loads.fewest_elsewhere(row) is None:  # the only worker taking connections
+            self._measured_at = self.nr
+            return
+        if not loads.start_recycling(self.pid):
+            return  # another worker is being replaced: once it is, this one may be
         private = memory.private_bytes()
         if private is None or private - self._started_private < self.recycle_growth:
             self._measured_at = self.nr  # measured again once it has served more

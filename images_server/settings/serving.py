@@ -48,7 +48,7 @@ class ServerSettings(BaseModel):
         "response must move at least 4 KiB/s, or the connection is closed",
     )
     recycle_growth_mb: int = Field(
-        12,
+        8,
         ge=0,
         le=4096,
         description="a web worker idle for a second whose private memory grew this many MB "
