@@ -87,6 +87,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "IMAGES_EAGER_PRESETS": "",
             "IMAGES_DERIVATIVES": "false",
             "IMAGES_EXTERNAL_ALLOW_HOSTS": f"127.0.0.1:{origin.port}",
+            # these tests look at the workers themselves (strace, their sockets in /proc): none
+            # may be replaced under them (tests/memory/test_recycling.py tests that)
+            "IMAGES_RECYCLE_GROWTH_MB": "0",
         }
         with serving(root, env) as app:
             yield Stack(app, nginx.url, nginx.purge_url, root, origin.url("/photo.png"))
