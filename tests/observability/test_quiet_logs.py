@@ -31,7 +31,10 @@ def test_a_hundred_requests_make_a_hundred_access_lines(samples: Path, tmp_path:
     lines = [json.loads(line) for line in (tmp_path / "stderr.log").read_text().splitlines()]
     chatter = [line for line in lines if line["logger"].split(".")[0] in CHATTY]
     assert chatter == []
-    assert len(lines) <= 15, [line["message"] for line in lines]  # gunicorn's start, ours
+    # gunicorn's start and ours; a web worker replaced once idle (IMAGES_RECYCLE_GROWTH_MB)
+    # says so, its exit is logged as at a stop (3 lines) and gunicorn boots the next one
+    replaced = sum("replaced: idle" in line["message"] for line in lines)
+    assert len(lines) <= 15 + 5 * replaced, [line["message"] for line in lines]
     migrated = [line for line in lines if line["logger"] == "images_server.db.migrate"]
     assert len(migrated) == 1  # two web workers and the job worker: migrated once, said once
 
