@@ -41,7 +41,10 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("serve")
-    with serve(tmp, "data", {"IMAGES_WORKERS": "2"}) as (base, process):
+    # the tests read the workers' own memory and threads: none is replaced under them
+    # (tests/memory/test_recycling.py tests that)
+    env = {"IMAGES_WORKERS": "2", "IMAGES_RECYCLE_GROWTH_MB": "0"}
+    with serve(tmp, "data", env) as (base, process):
         served = Served(base, process.pid)
         deadline = time.monotonic() + 30
         while len(served.children("job worker")) != 1 or len(served.children("web worker")) != 2:
