@@ -166,14 +166,13 @@ def lookup(services: Services, ref: ImageRef) -> ImageRecord | None:
     if services.database is None:
         return None
     database = services.database
-    unchanged = _memory(database).unchanged
-    if unchanged is None:
-        return _read_record(database, ref)
-    return unchanged.read(ref.hash, lambda: _read_record(database, ref))
+    memory = _memory(database)
+    if memory.unchanged is None:
+        return _read_record(database, ref, memory.public)
+    return memory.unchanged.read(ref.hash, lambda: _read_record(database, ref, memory.public))
 
 
-def _read_record(database: Engine, ref: ImageRef) -> ImageRecord | None:
-    remembered = _memory(database).public
+def _read_record(database: Engine, ref: ImageRef, remembered: _PublicRecords) -> ImageRecord | None:
     try:
         with database.connect() as connection:
             found = connection.execute(_RECORD_BY_HASH, {"hash": ref.hash}).first()

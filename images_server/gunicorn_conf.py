@@ -154,8 +154,7 @@ def post_fork(server: Any, worker: Any) -> None:
     worker.client_grace = _settings.client_timeout  # images_server/client_deadlines.py
     memory.start_trimming()  # freed heap back to the system (images_server/memory.py)
     if isinstance(worker, JsonThreadWorker):
-        worker.share_loads(_worker_loads)
-        worker.recycle_growth = _settings.recycle_growth_mb << 20
+        worker.share_loads(_worker_loads, recycle_growth=_settings.recycle_growth_mb << 20)
 
 
 def child_exit(server: Any, worker: Any) -> None:

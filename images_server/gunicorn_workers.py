@@ -237,10 +237,12 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
     _loads: WorkerLoads | None = None
     _load_row: int | None = None
 
-    def share_loads(self, loads: WorkerLoads) -> None:
-        """Balance connections with the other workers through `loads` (after the fork)."""
+    def share_loads(self, loads: WorkerLoads, recycle_growth: int) -> None:
+        """Balance connections with the other workers through `loads` (after the fork), and be
+        replaced once idle after growing by `recycle_growth` bytes (0: never)."""
         self._load_row = loads.claim(self.pid)
         self._loads = loads if self._load_row is not None else None
+        self.recycle_growth = recycle_growth
 
     # gthread's loop accepts while `nr_conns < worker_connections`, checked at each turn
     # right after `notify`: the cap becomes "one more than the least loaded other worker".
@@ -273,7 +275,7 @@ class JsonThreadWorker(_RefusesBacklogOnStop, _JsonErrors, ThreadWorker):  # typ
     # Recycling: renders and uploads leave a worker holding more than a fresh one (freed heap
     # it cannot return, pages of the master's it has written to); uWSGI's `reload-on-rss`,
     # done only while idle, one worker at a time, never the only one.
-    recycle_growth = 0  # bytes; set from IMAGES_RECYCLE_GROWTH_MB by gunicorn_conf.post_fork
+    recycle_growth = 0  # bytes; IMAGES_RECYCLE_GROWTH_MB, through `share_loads`
     alive: bool  # gunicorn's: the loop goes on while it is true
     _started_private: int | None = None
     _idle_since: float | None = None

@@ -36,13 +36,9 @@ import pyvips
 from images_server.engines.vips.colour import has_profile
 
 MAX_PIXELS = 4_000_000  # decoded pixels held at once (12 MB of RGB)
-# turbojpeg.h: pixel formats, colour spaces
-_TJPF_RGB, _TJPF_GRAY = 0, 6
-_TJCS_RGB, _TJCS_YCBCR, _TJCS_GRAY = 0, 1, 2
-_FORMATS = {
-    ("srgb", 3): (_TJPF_RGB, {_TJCS_RGB, _TJCS_YCBCR}),
-    ("b-w", 1): (_TJPF_GRAY, {_TJCS_GRAY}),
-}
+# turbojpeg.h's pixel formats, for what libvips read in the header: three components (YCbCr
+# or RGB) or one (grey); CMYK, YCCK and anything else are libvips' own.
+_PIXEL_FORMATS = {("srgb", 3): 0, ("b-w", 1): 6}  # TJPF_RGB, TJPF_GRAY
 
 
 class _TurboJpeg:
@@ -53,18 +49,6 @@ class _TurboJpeg:
         self._init = library.tjInitDecompress
         self._init.restype = ctypes.c_void_p
         self._init.argtypes = []
-        self._header = library.tjDecompressHeader3
-        self._header.restype = ctypes.c_int
-        int_out = ctypes.POINTER(ctypes.c_int)
-        self._header.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_char_p,
-            ctypes.c_ulong,
-            int_out,
-            int_out,
-            int_out,
-            int_out,
-        ]
         self._decompress = library.tjDecompress2
         self._decompress.restype = ctypes.c_int
         self._decompress.argtypes = [
@@ -93,14 +77,6 @@ class _TurboJpeg:
             if handle is not None:
                 with self._lock:
                     self._free.append(handle)
-
-    def colourspace(self, data: bytes) -> int | None:
-        width, height, subsampling, colourspace = (ctypes.c_int() for _ in range(4))
-        refs = [ctypes.byref(value) for value in (width, height, subsampling, colourspace)]
-        with self._handle() as handle:
-            if handle is None or self._header(handle, data, len(data), *refs) != 0:
-                return None
-        return colourspace.value
 
     def decode(
         self, data: bytes, width: int, height: int, bands: int, pixel_format: int
@@ -138,19 +114,16 @@ def decode_scaled(data: bytes, head: pyvips.Image, scale: int) -> pyvips.Image |
     exactly as `new_from_buffer(data, "", shrink=scale)` would decode it; None when this
     JPEG is not a plain one, or will not decode here."""
     turbo = library()
-    wanted = _FORMATS.get((head.interpretation, head.bands))
+    pixel_format = _PIXEL_FORMATS.get((head.interpretation, head.bands))
     width, height = head.width // scale, head.height // scale
     if (
         turbo is None
-        or wanted is None
+        or pixel_format is None
         or head.format != "uchar"
         or has_profile(head)
         or _orientation(head) != 1
         or width * height > MAX_PIXELS
     ):
-        return None
-    pixel_format, colourspaces = wanted
-    if turbo.colourspace(data) not in colourspaces:
         return None
     columns, rows = math.ceil(head.width / scale), math.ceil(head.height / scale)
     pixels = turbo.decode(data, columns, rows, head.bands, pixel_format)
